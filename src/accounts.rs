@@ -1,0 +1,89 @@
+//! Resolving `{"account": "<name or id>"}` to a snapshot: exact id, then case-insensitive
+//! name, then a unique prefix; anything else is an error that lists the closest matches.
+
+use crate::model::{InputError, Snapshot};
+
+/// Where known accounts come from (the demo portfolio until a store is configured).
+pub trait AccountSource: Send + Sync {
+    fn all(&self) -> Result<Vec<Snapshot>, InputError>;
+}
+
+/// The embedded demo portfolio.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Demo;
+
+impl AccountSource for Demo {
+    fn all(&self) -> Result<Vec<Snapshot>, InputError> {
+        crate::demo::portfolio().map(<[Snapshot]>::to_vec)
+    }
+}
+
+fn norm(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// Finds one account by id or name; `field` names the argument in error messages.
+pub fn resolve(accounts: &[Snapshot], query: &str, field: &str) -> Result<Snapshot, InputError> {
+    let q = norm(query);
+    if q.is_empty() {
+        return Err(InputError::one(field, "must not be empty"));
+    }
+    if let Some(a) = accounts
+        .iter()
+        .find(|a| a.id.as_deref().map(norm) == Some(q.clone()))
+    {
+        return Ok(a.clone());
+    }
+    let exact: Vec<_> = accounts.iter().filter(|a| norm(&a.name) == q).collect();
+    if let [one] = exact.as_slice() {
+        return Ok((*one).clone());
+    }
+    if exact.len() > 1 {
+        return Err(InputError::one(
+            field,
+            format!(
+                "`{query}` is ambiguous: {} accounts have that name; use an id: {}",
+                exact.len(),
+                exact
+                    .iter()
+                    .map(|a| a.id.clone().unwrap_or_else(|| a.name.clone()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let prefix: Vec<_> = accounts
+        .iter()
+        .filter(|a| norm(&a.name).starts_with(&q))
+        .collect();
+    if let [one] = prefix.as_slice() {
+        return Ok((*one).clone());
+    }
+    if prefix.len() > 1 {
+        return Err(InputError::one(
+            field,
+            format!(
+                "`{query}` is ambiguous; it matches {}",
+                prefix
+                    .iter()
+                    .map(|a| a.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let mut scored: Vec<(f64, &Snapshot)> = accounts
+        .iter()
+        .map(|a| (strsim::jaro_winkler(&q, &norm(&a.name)), a))
+        .collect();
+    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then_with(|| x.1.name.cmp(&y.1.name)));
+    let close: Vec<String> = scored.iter().take(3).map(|(_, a)| a.name.clone()).collect();
+    Err(InputError::one(
+        field,
+        if close.is_empty() {
+            format!("no account named `{query}` (no accounts are known)")
+        } else {
+            format!("no account named `{query}`; closest: {}", close.join(", "))
+        },
+    ))
+}

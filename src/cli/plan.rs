@@ -1,0 +1,128 @@
+//! `plan`: print the plan for a snapshot file, one demo account, or the whole demo portfolio.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::{CliError, Common, Format, load_policy};
+use crate::accounts::Demo;
+use crate::engine::draft_plan;
+use crate::model::input::from_str;
+use crate::model::results::PlanResult;
+use crate::model::{InputError, Snapshot};
+use crate::service::{Planner, StepArgs};
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// A snapshot JSON file (one object or an array of them); `-` reads stdin.
+    #[arg(value_name = "FILE", conflicts_with = "account")]
+    pub file: Option<PathBuf>,
+    /// A known account's name or id (with --demo: a demo account).
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// Use the embedded demo portfolio; without --account, plans every demo account.
+    #[arg(long)]
+    pub demo: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+fn read_file(path: &PathBuf) -> Result<String, CliError> {
+    if path.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| anyhow::anyhow!("cannot read stdin: {e}"))?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()).into())
+    }
+}
+
+pub fn run(a: PlanArgs) -> Result<(), CliError> {
+    let policy = load_policy(a.common.policy.as_ref())?;
+    let planner = Planner::new(policy, Arc::new(Demo));
+    let as_of = a.common.as_of.clone();
+    let plans: Vec<PlanResult> = match (&a.file, &a.account) {
+        (Some(path), _) => {
+            let text = read_file(path)?;
+            let value: serde_json::Value = from_str(&text)?;
+            let items = match value {
+                serde_json::Value::Array(items) => items,
+                one => vec![one],
+            };
+            let many = items.len() > 1;
+            let mut plans = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                let args = StepArgs {
+                    account: None,
+                    snapshot: Some(item),
+                    as_of: as_of.clone(),
+                };
+                let (s, day) = planner.load(&args).map_err(|e| {
+                    if many {
+                        e.prefixed(&format!("[{i}]"))
+                    } else {
+                        e
+                    }
+                })?;
+                plans.push(draft_plan(&s, &planner.policy, day));
+            }
+            plans
+        }
+        (None, Some(name)) => {
+            let (s, day) = planner.load(&StepArgs {
+                account: Some(name.clone()),
+                snapshot: None,
+                as_of,
+            })?;
+            vec![draft_plan(&s, &planner.policy, day)]
+        }
+        (None, None) if a.demo => {
+            let all: Vec<Snapshot> = crate::demo::portfolio()?.to_vec();
+            let mut plans = Vec::with_capacity(all.len());
+            for s in all {
+                let args = StepArgs {
+                    account: s.id.clone().or(Some(s.name.clone())),
+                    snapshot: None,
+                    as_of: as_of.clone(),
+                };
+                let (s, day) = planner.load(&args)?;
+                plans.push(draft_plan(&s, &planner.policy, day));
+            }
+            plans
+        }
+        (None, None) => {
+            return Err(InputError::one(
+                "FILE",
+                "is missing: give a snapshot file, --account NAME with --demo, or --demo for the whole demo portfolio",
+            )
+            .into());
+        }
+    };
+    let out = match a.format {
+        Format::Markdown => plans
+            .iter()
+            .map(|p| p.markdown.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n---\n\n"),
+        Format::Json => {
+            let v = if plans.len() == 1 && a.file.is_some() || a.account.is_some() {
+                serde_json::to_value(plans.first())
+            } else {
+                serde_json::to_value(&plans)
+            }
+            .map_err(|e| anyhow::anyhow!("cannot serialise the plan: {e}"))?;
+            serde_json::to_string_pretty(&v)
+                .map_err(|e| anyhow::anyhow!("cannot serialise the plan: {e}"))?
+        }
+    };
+    println!("{out}");
+    Ok(())
+}

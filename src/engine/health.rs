@@ -1,0 +1,728 @@
+//! Step 1: the health prerequisite check and, when it fails, the unhealthy-path response.
+//!
+//! The gate is a hard stop: an unknown input fails its check (`passed: null`) and is listed
+//! in `missing`, so an account is never assumed healthy because data was left out.
+//!
+//! Sustained utilisation rule: when `usage.history` is given, the readings in the trailing
+//! `sustained_window_days` (60) are taken; they must reach back at least
+//! `sustained_min_days` (30) before `as_of`, and the *lower median* of their utilisation must
+//! be at or above the gate. The lower median is at or above the gate exactly when a strict
+//! majority of readings are, so a single week's jump after a month at 40 % does not pass,
+//! and a single bad week after a month above the gate does not fail.
+
+use crate::model::results::{
+    Check, HealthResult, RecoveryTarget, RightSize, Sequence, Status, UnhealthyPath,
+};
+use crate::model::snapshot::{GoalStatus, Snapshot};
+use crate::model::values::{Day, fmt_pct, fmt_score, ratio_pct, round1};
+
+use super::policy::{Policy, pct_tenths};
+use super::{fmt_amount, price_per_seat};
+
+/// Seat utilisation figures shared with the signals step.
+#[derive(Clone, Debug, Default)]
+pub struct Utilisation {
+    pub active: Option<u32>,
+    pub licensed: Option<u32>,
+    pub pct: Option<f64>,
+    /// Lower median over the trailing window, when history reaches far enough back.
+    pub sustained_pct: Option<f64>,
+    /// `Some(true/false)` when history is given and long enough, `None` otherwise.
+    pub sustained_passed: Option<bool>,
+    /// Why sustained is what it is.
+    pub sustained_detail: String,
+    /// Whether any history was given at all.
+    pub has_history: bool,
+    /// Highest active users ever seen (history and current).
+    pub peak_active: Option<u32>,
+    pub notes: Vec<String>,
+}
+
+/// Active users on `licensed` at or above `gate_tenths` (tenths of a percent), exactly.
+pub fn meets_gate(active: u32, licensed: u32, gate_tenths: u64) -> bool {
+    u64::from(active) * 1000 >= gate_tenths * u64::from(licensed)
+}
+
+/// Smallest number of active users that meets the gate: ceil(gate × licensed).
+pub fn seats_to_meet_gate(licensed: u32, gate_tenths: u64) -> u32 {
+    let need = (gate_tenths * u64::from(licensed)).div_ceil(1000);
+    u32::try_from(need).unwrap_or(u32::MAX)
+}
+
+pub fn utilisation(s: &Snapshot, p: &Policy, as_of: Day) -> Utilisation {
+    let mut u = Utilisation {
+        licensed: s.contract.licensed_seats.filter(|&n| n > 0),
+        ..Utilisation::default()
+    };
+    let gate = p.utilisation_gate_tenths();
+    let mut past: Vec<_> = s.usage.history.iter().filter(|h| h.date <= as_of).collect();
+    past.sort_by_key(|h| h.date);
+    let future = s.usage.history.len() - past.len();
+    if future > 0 {
+        u.notes.push(format!(
+            "{future} usage.history reading(s) dated after as_of {as_of} were ignored"
+        ));
+    }
+    u.active = s.usage.active_users;
+    if u.active.is_none()
+        && let Some(last) = past.last().filter(|h| h.date.days_until(as_of) <= 30)
+    {
+        u.active = Some(last.active_users);
+        u.notes.push(format!(
+            "usage.active_users is absent: used the latest usage.history reading ({} on {})",
+            last.active_users, last.date
+        ));
+    }
+    u.peak_active = past.iter().map(|h| h.active_users).chain(u.active).max();
+    if let (Some(a), Some(l)) = (u.active, u.licensed) {
+        u.pct = ratio_pct(u64::from(a), u64::from(l));
+    }
+    u.has_history = !past.is_empty();
+    let window_start = as_of.plus_days(-i64::from(p.sustained_window_days));
+    let window: Vec<_> = past.iter().filter(|h| h.date > window_start).collect();
+    match (u.licensed, window.first()) {
+        (_, None) if !u.has_history => {
+            u.sustained_detail =
+                "no usage.history given: sustained utilisation cannot be shown".into();
+        }
+        (_, None) => {
+            u.sustained_detail = format!(
+                "no usage.history reading in the trailing {} days",
+                p.sustained_window_days
+            );
+        }
+        (None, Some(_)) => {
+            u.sustained_detail = "contract.licensed_seats is unknown".into();
+        }
+        (Some(l), Some(first)) => {
+            let covered = first.date.days_until(as_of);
+            let mut pcts: Vec<(u32, bool)> = window
+                .iter()
+                .map(|h| (h.active_users, meets_gate(h.active_users, l, gate)))
+                .collect();
+            pcts.sort_by_key(|&(a, _)| a);
+            let n = pcts.len();
+            let passing = pcts.iter().filter(|&&(_, ok)| ok).count();
+            let lower_median = pcts.get((n - 1) / 2).map(|&(a, _)| a).unwrap_or(0);
+            u.sustained_pct = ratio_pct(u64::from(lower_median), u64::from(l));
+            if covered < i64::from(p.sustained_min_days) {
+                u.sustained_passed = None;
+                u.sustained_detail = format!(
+                    "usage.history covers only {covered} days before as_of; at least {} are needed to show utilisation is sustained",
+                    p.sustained_min_days
+                );
+            } else {
+                let ok = meets_gate(lower_median, l, gate);
+                u.sustained_passed = Some(ok);
+                u.sustained_detail = format!(
+                    "{passing} of {n} readings in the trailing {} days at or above {}; median {} active users",
+                    p.sustained_window_days,
+                    fmt_pct(p.utilisation_gate_pct),
+                    lower_median
+                );
+            }
+        }
+    }
+    u
+}
+
+/// The composite score, how it was obtained, and notes on re-weighting.
+pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, &'static str, Vec<String>) {
+    if let Some(score) = s.health.score {
+        return (Some(round1(score)), "provided", vec![]);
+    }
+    let Some(c) = &s.health.components else {
+        return (None, "unknown", vec![]);
+    };
+    let w = &p.weights;
+    let parts = [
+        ("adoption", c.adoption, w.adoption),
+        ("engagement", c.engagement, w.engagement),
+        ("relationship", c.relationship, w.relationship),
+        ("value", c.value, w.value),
+        ("commercial", c.commercial, w.commercial),
+    ];
+    let present: Vec<_> = parts
+        .iter()
+        .filter_map(|&(n, v, w)| v.map(|v| (n, v, w)))
+        .filter(|&(_, _, w)| w > 0.0)
+        .collect();
+    let total_w: f64 = present.iter().map(|&(_, _, w)| w).sum();
+    if present.is_empty() || total_w <= 0.0 {
+        return (None, "unknown", vec![]);
+    }
+    let score = present.iter().map(|&(_, v, w)| v * w).sum::<f64>() / total_w;
+    let mut notes = vec![format!(
+        "composite score {} = {} / {}",
+        fmt_score(round1(score)),
+        present
+            .iter()
+            .map(|&(n, v, w)| format!("{n} {} x {}", fmt_score(v), fmt_score(w)))
+            .collect::<Vec<_>>()
+            .join(" + "),
+        fmt_score(total_w)
+    )];
+    let absent: Vec<_> = parts
+        .iter()
+        .filter(|&&(_, v, w)| v.is_none() && w > 0.0)
+        .map(|&(n, _, _)| n)
+        .collect();
+    if !absent.is_empty() {
+        notes.push(format!(
+            "health.components {} missing: re-weighted over the {} present components",
+            absent.join(", "),
+            present.len()
+        ));
+    }
+    (Some(round1(score)), "components", notes)
+}
+
+pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
+    let gate_pct = p.utilisation_gate_pct;
+    let gate = p.utilisation_gate_tenths();
+    let u = utilisation(s, p, as_of);
+    let mut notes = u.notes.clone();
+    let mut missing = Vec::new();
+    let mut checks = Vec::new();
+
+    // Seat utilisation now.
+    let seat_check = match (u.active, u.licensed) {
+        (Some(a), Some(l)) => Check {
+            check: "seat_utilisation".into(),
+            passed: Some(meets_gate(a, l, gate)),
+            actual: Some(format!("{} ({a} / {l})", fmt_pct(u.pct.unwrap_or(0.0)))),
+            required: format!(">= {}", fmt_pct(gate_pct)),
+            detail: if a > l {
+                format!(
+                    "{a} active users on {l} licensed seats: over-deployed by {}",
+                    a - l
+                )
+            } else {
+                format!("{a} of {l} licensed seats active")
+            },
+        },
+        (a, l) => {
+            if a.is_none() {
+                missing.push("usage.active_users".to_string());
+            }
+            if l.is_none() {
+                missing.push("contract.licensed_seats".to_string());
+            }
+            Check {
+                check: "seat_utilisation".into(),
+                passed: None,
+                actual: None,
+                required: format!(">= {}", fmt_pct(gate_pct)),
+                detail:
+                    "seat utilisation is unknown: active users and licensed seats are both needed"
+                        .into(),
+            }
+        }
+    };
+    checks.push(seat_check);
+
+    if u.has_history {
+        if u.sustained_passed.is_none() {
+            missing.push(format!("usage.history ({} days)", p.sustained_min_days));
+        }
+        checks.push(Check {
+            check: "sustained_utilisation".into(),
+            passed: u.sustained_passed,
+            actual: u.sustained_pct.map(fmt_pct),
+            required: format!(
+                ">= {} sustained over the last {}-{} days",
+                fmt_pct(gate_pct),
+                p.sustained_min_days,
+                p.sustained_window_days
+            ),
+            detail: u.sustained_detail.clone(),
+        });
+    }
+
+    let (score, score_source, score_notes) = composite_score(s, p);
+    notes.extend(score_notes);
+    if score.is_none() {
+        missing.push("health.score".to_string());
+    }
+    checks.push(Check {
+        check: "health_score".into(),
+        passed: score.map(|x| x >= p.health_gate),
+        actual: score.map(fmt_score),
+        required: format!(">= {}", fmt_score(p.health_gate)),
+        detail: match score_source {
+            "provided" => "composite health score as provided".into(),
+            "components" => {
+                "composite computed from health.components with the policy weights".into()
+            }
+            _ => "no health.score and no health.components: the composite is unknown".into(),
+        },
+    });
+
+    let active_churn: Vec<_> = s
+        .health
+        .churn_signals
+        .iter()
+        .filter(|c| c.is_active() && c.since.is_none_or(|d| d <= as_of))
+        .collect();
+    let critical: Vec<_> = active_churn
+        .iter()
+        .filter(|c| p.critical_churn_signals.contains(&c.kind))
+        .collect();
+    checks.push(Check {
+        check: "churn_signals".into(),
+        passed: Some(active_churn.is_empty()),
+        actual: Some(if active_churn.is_empty() {
+            "none active".into()
+        } else {
+            active_churn
+                .iter()
+                .map(|c| c.kind.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }),
+        required: "no active churn signals".into(),
+        detail: if critical.is_empty() {
+            format!("{} active churn signal(s)", active_churn.len())
+        } else {
+            format!(
+                "{} active, {} critical ({}): status is Unhealthy whatever the score",
+                active_churn.len(),
+                critical.len(),
+                critical
+                    .iter()
+                    .map(|c| c.kind.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
+    });
+
+    let goals = &s.health.goals;
+    let off: Vec<_> = goals
+        .iter()
+        .filter(|g| matches!(g.status, GoalStatus::AtRisk | GoalStatus::OffTrack))
+        .collect();
+    if goals.is_empty() {
+        missing.push("health.goals".to_string());
+    }
+    checks.push(Check {
+        check: "goals".into(),
+        passed: if goals.is_empty() {
+            None
+        } else {
+            Some(off.is_empty())
+        },
+        actual: if goals.is_empty() {
+            None
+        } else {
+            let achieved = goals
+                .iter()
+                .filter(|g| g.status == GoalStatus::Achieved)
+                .count();
+            let on_track = goals
+                .iter()
+                .filter(|g| g.status == GoalStatus::OnTrack)
+                .count();
+            Some(format!(
+                "{achieved} achieved, {on_track} on track, {} at risk or off track",
+                off.len()
+            ))
+        },
+        required: "stated goals achieved or on track".into(),
+        detail: if goals.is_empty() {
+            "no stated goals recorded".into()
+        } else if off.is_empty() {
+            "every stated goal is achieved or on track".into()
+        } else {
+            format!(
+                "not on track: {}",
+                off.iter()
+                    .map(|g| format!("{} ({})", g.goal, g.status.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        },
+    });
+
+    let rel = s.health.relationship.as_ref();
+    let responsive = rel.and_then(|r| r.responsive);
+    let engaged = rel.and_then(|r| r.engaged);
+    let sponsor = rel.and_then(|r| r.sponsor.clone());
+    let mut rel_missing = Vec::new();
+    if responsive.is_none() {
+        rel_missing.push("health.relationship.responsive");
+    }
+    if engaged.is_none() {
+        rel_missing.push("health.relationship.engaged");
+    }
+    if sponsor.is_none() {
+        rel_missing.push("health.relationship.sponsor");
+    }
+    let rel_failed: Vec<&str> = [
+        (responsive == Some(false), "not responsive"),
+        (engaged == Some(false), "not engaged"),
+    ]
+    .iter()
+    .filter(|(b, _)| *b)
+    .map(|(_, s)| *s)
+    .collect();
+    let rel_passed = if !rel_failed.is_empty() {
+        Some(false)
+    } else if !rel_missing.is_empty() {
+        None
+    } else {
+        Some(true)
+    };
+    if rel_passed.is_none() {
+        missing.extend(rel_missing.iter().map(|m| m.to_string()));
+    }
+    checks.push(Check {
+        check: "relationship".into(),
+        passed: rel_passed,
+        actual: rel.map(|_| {
+            format!(
+                "responsive: {}, engaged: {}, sponsor: {}",
+                yes_no(responsive),
+                yes_no(engaged),
+                sponsor.clone().unwrap_or_else(|| "none identified".into())
+            )
+        }),
+        required: "responsive, engaged, sponsor identified".into(),
+        detail: if !rel_failed.is_empty() {
+            rel_failed.join(", ")
+        } else if !rel_missing.is_empty() {
+            format!("unknown: {}", rel_missing.join(", "))
+        } else {
+            "relationship is strong".into()
+        },
+    });
+
+    let status = if !critical.is_empty() {
+        Some(Status::Unhealthy)
+    } else {
+        score.map(|x| {
+            if x >= p.healthy_band {
+                Status::Healthy
+            } else if x >= p.neutral_band {
+                Status::Neutral
+            } else {
+                Status::Unhealthy
+            }
+        })
+    };
+    let clear = checks.iter().all(|c| c.passed == Some(true));
+    let mut result = HealthResult {
+        account: s.name.clone(),
+        as_of,
+        active_users: u.active,
+        licensed_seats: u.licensed,
+        utilisation_pct: u.pct,
+        sustained_utilisation_pct: u.sustained_pct,
+        score,
+        score_source: score_source.into(),
+        status,
+        clear_to_expand: clear,
+        checks,
+        missing,
+        notes,
+        unhealthy_path: None,
+    };
+    if !clear {
+        result.unhealthy_path = Some(unhealthy_path(s, p, as_of, &u, &result));
+    }
+    result
+}
+
+fn yes_no(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    }
+}
+
+fn failed(h: &HealthResult, id: &str) -> bool {
+    h.checks
+        .iter()
+        .any(|c| c.check == id && c.passed != Some(true))
+}
+
+fn unhealthy_path(
+    s: &Snapshot,
+    p: &Policy,
+    as_of: Day,
+    u: &Utilisation,
+    h: &HealthResult,
+) -> UnhealthyPath {
+    let window = p.recovery_window_days;
+    let recover_by = as_of.plus_days(i64::from(window));
+    let reassess_on = as_of.plus_days(i64::from(p.reassess_after_days));
+    let gate = p.utilisation_gate_tenths();
+    let mut targets = Vec::new();
+
+    if (failed(h, "seat_utilisation") || failed(h, "sustained_utilisation"))
+        && let Some(l) = u.licensed
+    {
+        let need = seats_to_meet_gate(l, gate);
+        let current = u
+            .active
+            .map(|a| format!("{a} active ({})", fmt_pct(u.pct.unwrap_or(0.0))));
+        targets.push(RecoveryTarget {
+                metric: "active_users".into(),
+                current,
+                target: format!("{need} active users ({} of {l} seats)", fmt_pct(p.utilisation_gate_pct)),
+                target_active_users: Some(need),
+                target_score: None,
+                window_days: Some(window),
+                by: recover_by,
+                detail: format!(
+                    "active users need to reach {need} ({} of {l} seats) sustained over a {window}-day window before expansion can be reconsidered{}",
+                    pct_label(p.utilisation_gate_pct),
+                    u.active
+                        .map(|a| if a < need { format!(" (+{} from {a} today)", need - a) } else { format!(" ({a} today; hold it for the whole window)") })
+                        .unwrap_or_default()
+                ),
+            });
+    }
+    if failed(h, "health_score") {
+        let target = p.health_gate;
+        targets.push(RecoveryTarget {
+            metric: "health_score".into(),
+            current: h.score.map(fmt_score),
+            target: format!(">= {}", fmt_score(target)),
+            target_active_users: None,
+            target_score: Some(target),
+            window_days: Some(window),
+            by: recover_by,
+            detail: match h.score {
+                Some(x) => format!(
+                    "composite health score needs to rise from {} to at least {} (+{} points)",
+                    fmt_score(x),
+                    fmt_score(target),
+                    fmt_score(round1(target - x))
+                ),
+                None => format!(
+                    "establish a composite health score (health.score or health.components) of at least {}",
+                    fmt_score(target)
+                ),
+            },
+        });
+    }
+    for c in s
+        .health
+        .churn_signals
+        .iter()
+        .filter(|c| c.is_active() && c.since.is_none_or(|d| d <= as_of))
+    {
+        let critical = p.critical_churn_signals.contains(&c.kind);
+        targets.push(RecoveryTarget {
+            metric: "churn_signal".into(),
+            current: Some(format!(
+                "{}{}{}",
+                c.kind.as_str(),
+                c.since.map(|d| format!(" since {d}")).unwrap_or_default(),
+                c.detail
+                    .as_ref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            )),
+            target: "resolved (inactive)".into(),
+            target_active_users: None,
+            target_score: None,
+            window_days: Some(window),
+            by: recover_by,
+            detail: format!(
+                "resolve the {}{} churn signal",
+                if critical { "critical " } else { "" },
+                c.kind.as_str()
+            ),
+        });
+    }
+    for g in s
+        .health
+        .goals
+        .iter()
+        .filter(|g| matches!(g.status, GoalStatus::AtRisk | GoalStatus::OffTrack))
+    {
+        targets.push(RecoveryTarget {
+            metric: "goal".into(),
+            current: Some(format!("{}: {}", g.goal, g.status.as_str())),
+            target: "on_track or achieved".into(),
+            target_active_users: None,
+            target_score: None,
+            window_days: Some(window),
+            by: recover_by,
+            detail: format!("get \"{}\" back on track", g.goal),
+        });
+    }
+    if failed(h, "relationship") {
+        let rel = s.health.relationship.clone().unwrap_or_default();
+        let mut fixes = Vec::new();
+        if rel.responsive != Some(true) {
+            fixes.push("restore responsiveness (replies within a week)");
+        }
+        if rel.engaged != Some(true) {
+            fixes.push("re-engage the customer (attended business review or working session)");
+        }
+        if rel.sponsor.is_none() {
+            fixes.push("identify a sponsor");
+        }
+        targets.push(RecoveryTarget {
+            metric: "relationship".into(),
+            current: h
+                .checks
+                .iter()
+                .find(|c| c.check == "relationship")
+                .and_then(|c| c.actual.clone()),
+            target: "responsive, engaged, sponsor identified".into(),
+            target_active_users: None,
+            target_score: None,
+            window_days: Some(window),
+            by: recover_by,
+            detail: fixes.join("; "),
+        });
+    }
+    for m in &h.missing {
+        targets.push(RecoveryTarget {
+            metric: "missing_input".into(),
+            current: None,
+            target: format!("provide {m}"),
+            target_active_users: None,
+            target_score: None,
+            window_days: None,
+            by: as_of.plus_days(14),
+            detail: format!("{m} is unknown, and an unknown input fails the gate: collect it"),
+        });
+    }
+
+    let right_size = right_size(s, p, u);
+    let upstream_feedback = upstream(p, u);
+    let ae_note = ae_note(s, p, h, &targets, reassess_on, right_size.as_ref());
+    UnhealthyPath {
+        recovery_targets: targets,
+        sequence: Sequence {
+            recover_window_days: window,
+            recover_by,
+            reassess_on,
+            steps: vec![
+                format!(
+                    "Recover: restore adoption and health over {window} days (to {recover_by}); run /health-assessment to diagnose the root cause"
+                ),
+                format!(
+                    "Reassess on {reassess_on}: check expansion fit against the Step 2 readiness signals"
+                ),
+                format!(
+                    "Plan only if signals align: at least {} organic signals and every readiness threshold met",
+                    p.min_organic_signals
+                ),
+            ],
+        },
+        reassess_on,
+        right_size,
+        ae_note,
+        upstream_feedback,
+        diagnose:
+            "Run /health-assessment to diagnose the root cause before any expansion conversation"
+                .into(),
+    }
+}
+
+fn pct_label(pct: f64) -> String {
+    if pct.fract() == 0.0 {
+        format!("{pct:.0}%")
+    } else {
+        fmt_pct(pct)
+    }
+}
+
+fn right_size(s: &Snapshot, p: &Policy, u: &Utilisation) -> Option<RightSize> {
+    let (a, l) = (u.active?, u.licensed?);
+    if meets_gate(a, l, pct_tenths(p.right_size_below_pct)) {
+        return None;
+    }
+    let headroom = pct_tenths(p.right_size_headroom_pct);
+    let with_headroom = (u64::from(a) * (1000 + headroom)).div_ceil(1000).max(1);
+    let recommended = u32::try_from(with_headroom).unwrap_or(l).min(l);
+    if recommended >= l {
+        return None;
+    }
+    let unused = l - a;
+    let price = price_per_seat(s).map(|(m, _)| m);
+    let at_stake = price.map(|m| m.times(u64::from(l - recommended)));
+    let currency = s.currency.as_deref().unwrap_or("USD");
+    Some(RightSize {
+        licensed_seats: l,
+        active_users: a,
+        unused_seats: unused,
+        recommended_seats: recommended,
+        arr_at_stake: at_stake,
+        detail: format!(
+            "{unused} of {l} seats are unused ({} utilisation). Consider reducing to {recommended} seats ({a} active + {}% headroom) before any expansion conversation{}. Protecting the relationship beats protecting ARR.",
+            fmt_pct(u.pct.unwrap_or(0.0)),
+            p.right_size_headroom_pct,
+            at_stake
+                .map(|m| format!("; ARR at stake: {}", fmt_amount(m, currency)))
+                .unwrap_or_default()
+        ),
+    })
+}
+
+fn upstream(p: &Policy, u: &Utilisation) -> Option<String> {
+    let (peak, l) = (u.peak_active?, u.licensed?);
+    if meets_gate(peak, l, pct_tenths(p.oversell_peak_pct)) {
+        return None;
+    }
+    let peak_pct = ratio_pct(u64::from(peak), u64::from(l)).unwrap_or(0.0);
+    Some(format!(
+        "Sold {l} seats, but usage has never exceeded {peak} active users ({} at peak). This looks like an oversell or a sales/CS handoff scoping gap: flag it to the AE and the CS lead so the next deal is scoped to real adoption.",
+        fmt_pct(peak_pct)
+    ))
+}
+
+fn ae_note(
+    s: &Snapshot,
+    p: &Policy,
+    h: &HealthResult,
+    targets: &[RecoveryTarget],
+    reassess_on: Day,
+    right_size: Option<&RightSize>,
+) -> String {
+    let who = s.account_executive.as_deref().unwrap_or("team");
+    let reasons: Vec<String> = h
+        .checks
+        .iter()
+        .filter(|c| c.passed != Some(true))
+        .map(|c| match &c.actual {
+            Some(a) => format!("{} {} (needs {})", c.check.replace('_', " "), a, c.required),
+            None => format!("{} unknown", c.check.replace('_', " ")),
+        })
+        .collect();
+    let unblock: Vec<String> = targets
+        .iter()
+        .filter(|t| t.metric != "missing_input")
+        .map(|t| t.detail.clone())
+        .take(4)
+        .collect();
+    let mut note = format!(
+        "Hi {who}, we're holding expansion for {} for now: {}. ",
+        s.name,
+        reasons.join("; ")
+    );
+    if !unblock.is_empty() {
+        note.push_str(&format!("What unblocks it: {}. ", unblock.join("; ")));
+    }
+    note.push_str(&format!(
+        "We reassess on {reassess_on} and plan only if at least {} organic signals line up. ",
+        p.min_organic_signals
+    ));
+    if let Some(r) = right_size {
+        note.push_str(&format!(
+            "We may also recommend right-sizing to {} seats at renewal. ",
+            r.recommended_seats
+        ));
+    }
+    note.push_str(
+        "This protects the customer relationship and the renewal; it isn't blocking revenue.",
+    );
+    note
+}

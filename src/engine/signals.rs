@@ -1,0 +1,529 @@
+//! Step 2: expansion signals, their strength, and the quantified readiness thresholds.
+//!
+//! Strength rules, in order:
+//! 1. a signal older than `signal_stale_days` (90) is **Weak** (stale) and not counted;
+//! 2. a signal that is not organic (`sales`, `csm`) is **Weak**: the playbook wants
+//!    customer-driven signals, and it is not counted;
+//! 3. a signal without the specifics its kind needs (team growth without the head-counts,
+//!    a limit under the capacity threshold) is **Weak**;
+//! 4. a recent signal (within `signal_recent_days`, 30) that is large (a limit at or over
+//!    100 %, a team grown by 25 % or more) or corroborated (quoted, measured in product
+//!    data, or backed by another organic signal of the same kind) is **Strong**;
+//! 5. anything else is **Moderate**.
+//!
+//! `organic_count` counts distinct kinds with at least one organic, non-stale signal, so two
+//! readings of the same usage spike are one signal, not two ("single signal expansion").
+
+use std::collections::BTreeSet;
+
+use crate::model::results::{
+    Check, ExpansionType, FoundSignal, HealthResult, SignalsResult, Strength,
+};
+use crate::model::snapshot::{Signal, SignalKind, SignalSource, Snapshot};
+use crate::model::values::{Day, fmt_pct, fmt_score, ratio_pct};
+
+use super::health::{meets_gate, utilisation};
+use super::policy::{Policy, pct_tenths};
+
+/// The expansion type a signal implies (the playbook's table).
+pub fn expansion_type_of(kind: SignalKind) -> ExpansionType {
+    match kind {
+        SignalKind::UsageLimit => ExpansionType::Upgrade,
+        SignalKind::FeatureRequest => ExpansionType::Upsell,
+        SignalKind::TeamGrowth => ExpansionType::Seats,
+        SignalKind::NewUseCase => ExpansionType::CrossSell,
+        SignalKind::ExecutiveEngagement => ExpansionType::Contract,
+        SignalKind::Advocacy => ExpansionType::Referral,
+    }
+}
+
+/// How large a signal is, for the strength rules.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Magnitude {
+    Low,
+    Normal,
+    High,
+}
+
+/// A limit's consumption in percent, one decimal.
+fn limit_pct(used: f64, limit: f64) -> f64 {
+    crate::model::values::round1(used / limit * 100.0)
+}
+
+fn fmt_qty(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        let s = format!("{x:.0}");
+        let (sign, digits) = s.strip_prefix('-').map_or(("", s.as_str()), |d| ("-", d));
+        let mut out = String::new();
+        for (i, ch) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        format!("{sign}{out}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult) -> SignalsResult {
+    let mut notes = Vec::new();
+    let mut found: Vec<(FoundSignal, Magnitude)> = Vec::new();
+    let u = utilisation(s, p, as_of);
+    let capacity = pct_tenths(p.capacity_signal_pct);
+
+    // Signals derived from data first: they are measured, so they corroborate.
+    if let (Some(a), Some(l)) = (u.active, u.licensed)
+        && meets_gate(a, l, capacity)
+    {
+        let pct = u.pct.unwrap_or(0.0);
+        let sustained = u
+            .sustained_pct
+            .map(|sp| meets_gate_pct(sp, p.capacity_signal_pct))
+            .unwrap_or(false);
+        let mag = if a >= l {
+            Magnitude::High
+        } else {
+            Magnitude::Normal
+        };
+        found.push((
+            FoundSignal {
+                kind: SignalKind::UsageLimit,
+                label: SignalKind::UsageLimit.label().into(),
+                date: as_of,
+                evidence: format!(
+                    "{a} of {l} licensed seats active ({}){}",
+                    fmt_pct(pct),
+                    if sustained {
+                        ", sustained over the trailing window"
+                    } else {
+                        ""
+                    }
+                ),
+                strength: Strength::Moderate,
+                strength_reason: String::new(),
+                organic: true,
+                source: SignalSource::ProductData,
+                derived: true,
+                expansion_type: ExpansionType::Seats,
+                quote: None,
+                age_days: 0,
+            },
+            if sustained || mag == Magnitude::High {
+                Magnitude::High
+            } else {
+                Magnitude::Normal
+            },
+        ));
+    }
+    for l in &s.usage.limits {
+        let pct = limit_pct(l.used, l.limit);
+        if pct >= p.capacity_signal_pct {
+            found.push((
+                FoundSignal {
+                    kind: SignalKind::UsageLimit,
+                    label: SignalKind::UsageLimit.label().into(),
+                    date: as_of,
+                    evidence: format!(
+                        "{}: {} of {}{} ({})",
+                        l.metric,
+                        fmt_qty(l.used),
+                        fmt_qty(l.limit),
+                        l.period
+                            .as_ref()
+                            .map(|p| format!(" per {p}"))
+                            .unwrap_or_default(),
+                        fmt_pct(pct)
+                    ),
+                    strength: Strength::Moderate,
+                    strength_reason: String::new(),
+                    organic: true,
+                    source: SignalSource::ProductData,
+                    derived: true,
+                    expansion_type: ExpansionType::Upgrade,
+                    quote: None,
+                    age_days: 0,
+                },
+                if pct >= 100.0 {
+                    Magnitude::High
+                } else {
+                    Magnitude::Normal
+                },
+            ));
+        }
+    }
+
+    let mut future = 0;
+    for sig in &s.signals {
+        if sig.date > as_of {
+            future += 1;
+            continue;
+        }
+        let mag = magnitude(sig, s, p);
+        found.push((
+            FoundSignal {
+                kind: sig.kind,
+                label: sig.kind.label().into(),
+                date: sig.date,
+                evidence: evidence(sig),
+                strength: Strength::Moderate,
+                strength_reason: String::new(),
+                organic: sig.source.is_organic(),
+                source: sig.source,
+                derived: false,
+                expansion_type: expansion_type_of(sig.kind),
+                quote: sig.quote.clone(),
+                age_days: sig.date.days_until(as_of),
+            },
+            mag,
+        ));
+    }
+    if future > 0 {
+        notes.push(format!(
+            "{future} signal(s) dated after as_of {as_of} were ignored"
+        ));
+    }
+
+    // Strength, now that corroboration between signals can be seen.
+    let organic_kinds: Vec<SignalKind> = found
+        .iter()
+        .filter(|(f, _)| f.organic && f.age_days <= i64::from(p.signal_stale_days))
+        .map(|(f, _)| f.kind)
+        .collect();
+    let strengths: Vec<(Strength, String)> = found
+        .iter()
+        .map(|(f, mag)| {
+            let same_kind = organic_kinds.iter().filter(|&&k| k == f.kind).count();
+            strength(f, *mag, same_kind > 1, p)
+        })
+        .collect();
+    for ((f, _), (st, why)) in found.iter_mut().zip(strengths) {
+        f.strength = st;
+        f.strength_reason = why;
+    }
+    let mut signals: Vec<FoundSignal> = found.into_iter().map(|(f, _)| f).collect();
+    // Strongest first, then most recent, then the playbook's order: a stable order keeps
+    // output byte-identical for the same input.
+    signals.sort_by(|a, b| {
+        b.strength
+            .cmp(&a.strength)
+            .then(a.age_days.cmp(&b.age_days))
+            .then(a.kind.cmp(&b.kind))
+            .then(a.evidence.cmp(&b.evidence))
+    });
+
+    let counted: BTreeSet<SignalKind> = signals
+        .iter()
+        .filter(|f| f.organic && f.strength != Strength::Weak)
+        .map(|f| f.kind)
+        .collect();
+    let organic_count = u32::try_from(counted.len()).unwrap_or(u32::MAX);
+    let readiness = readiness(s, p, health, organic_count);
+    let ready = readiness.iter().all(|c| c.passed == Some(true));
+    SignalsResult {
+        signals,
+        organic_count,
+        organic_required: p.min_organic_signals,
+        readiness,
+        ready,
+        notes,
+    }
+}
+
+fn meets_gate_pct(pct: f64, gate: f64) -> bool {
+    pct >= gate
+}
+
+fn magnitude(sig: &Signal, s: &Snapshot, p: &Policy) -> Magnitude {
+    match sig.kind {
+        SignalKind::TeamGrowth => match (sig.team_size, sig.users_with_access) {
+            (Some(t), Some(a)) if a > 0 => {
+                let ratio_tenths = u64::from(t) * 1000 / u64::from(a);
+                if ratio_tenths >= pct_tenths(p.strong_team_growth_pct) {
+                    Magnitude::High
+                } else if t > a {
+                    Magnitude::Normal
+                } else {
+                    Magnitude::Low
+                }
+            }
+            (Some(t), Some(0)) if t > 0 => Magnitude::High,
+            _ => Magnitude::Low,
+        },
+        SignalKind::UsageLimit => {
+            let limit = sig
+                .metric
+                .as_ref()
+                .and_then(|m| s.usage.limits.iter().find(|l| &l.metric == m));
+            match limit {
+                Some(l) if limit_pct(l.used, l.limit) >= 100.0 => Magnitude::High,
+                Some(l) if limit_pct(l.used, l.limit) < p.capacity_signal_pct => Magnitude::Low,
+                _ => Magnitude::Normal,
+            }
+        }
+        SignalKind::FeatureRequest => {
+            if sig.feature.is_some() {
+                Magnitude::Normal
+            } else {
+                Magnitude::Low
+            }
+        }
+        SignalKind::NewUseCase => {
+            if sig.product.is_some() || sig.module.is_some() {
+                Magnitude::Normal
+            } else {
+                Magnitude::Low
+            }
+        }
+        SignalKind::ExecutiveEngagement | SignalKind::Advocacy => Magnitude::Normal,
+    }
+}
+
+fn strength(f: &FoundSignal, mag: Magnitude, backed: bool, p: &Policy) -> (Strength, String) {
+    if f.age_days > i64::from(p.signal_stale_days) {
+        return (
+            Strength::Weak,
+            format!(
+                "stale: {} days old (over {})",
+                f.age_days, p.signal_stale_days
+            ),
+        );
+    }
+    if !f.organic {
+        return (
+            Strength::Weak,
+            format!(
+                "not organic: surfaced by {}, not by the customer",
+                f.source.as_str()
+            ),
+        );
+    }
+    if mag == Magnitude::Low {
+        return (
+            Strength::Weak,
+            match f.kind {
+                SignalKind::TeamGrowth => {
+                    "team_size and users_with_access are needed to size the growth".into()
+                }
+                SignalKind::UsageLimit => "the limit is below the capacity threshold".into(),
+                SignalKind::FeatureRequest => "no feature named".into(),
+                SignalKind::NewUseCase => "no product or module named".into(),
+                _ => "too little detail".into(),
+            },
+        );
+    }
+    let recent = f.age_days <= i64::from(p.signal_recent_days);
+    let corroborated = f.quote.is_some() || f.source == SignalSource::ProductData || backed;
+    let mut why = Vec::new();
+    if recent {
+        why.push(format!("recent ({} days)", f.age_days));
+    } else {
+        why.push(format!("{} days old", f.age_days));
+    }
+    if mag == Magnitude::High {
+        why.push("large".to_string());
+    }
+    if f.quote.is_some() {
+        why.push("quoted".to_string());
+    }
+    if f.source == SignalSource::ProductData {
+        why.push("measured in product data".to_string());
+    }
+    if backed {
+        why.push("backed by another signal of the same kind".to_string());
+    }
+    if recent && (mag == Magnitude::High || corroborated) {
+        (Strength::Strong, why.join(", "))
+    } else {
+        if !corroborated {
+            why.push("uncorroborated".to_string());
+        }
+        (Strength::Moderate, why.join(", "))
+    }
+}
+
+fn evidence(sig: &Signal) -> String {
+    let mut e = sig.evidence.clone();
+    match sig.kind {
+        SignalKind::TeamGrowth => {
+            if let (Some(t), Some(a)) = (sig.team_size, sig.users_with_access) {
+                e.push_str(&format!(" (team of {t}; {a} with access)"));
+            }
+        }
+        SignalKind::FeatureRequest => {
+            if let Some(f) = &sig.feature {
+                e.push_str(&format!(
+                    " (feature: {f}{})",
+                    sig.tier
+                        .as_ref()
+                        .map(|t| format!(", {t} tier"))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        SignalKind::NewUseCase => {
+            if let Some(x) = sig.module.as_ref().or(sig.product.as_ref()) {
+                e.push_str(&format!(" ({x})"));
+            }
+        }
+        _ => {}
+    }
+    e.push_str(&format!(" [{}, {}]", sig.date, sig.source.as_str()));
+    if let Some(q) = &sig.quote {
+        e.push_str(&format!(" \"{q}\""));
+    }
+    e
+}
+
+fn score_check(id: &str, label: &str, value: Option<f64>, min: f64, source: &str) -> Check {
+    Check {
+        check: id.into(),
+        passed: value.map(|v| v >= min),
+        actual: value.map(fmt_score),
+        required: format!(">= {}", fmt_score(min)),
+        detail: match value {
+            Some(_) => format!("{label} from {source}"),
+            None => format!("{label} unknown: give {source}"),
+        },
+    }
+}
+
+fn readiness(s: &Snapshot, p: &Policy, h: &HealthResult, organic_count: u32) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let sustained = h.checks.iter().find(|c| c.check == "sustained_utilisation");
+    checks.push(Check {
+        check: "sustained_utilisation".into(),
+        passed: sustained.and_then(|c| c.passed),
+        actual: h.sustained_utilisation_pct.map(fmt_pct),
+        required: format!(
+            ">= {} sustained over the last {}-{} days",
+            fmt_pct(p.utilisation_gate_pct),
+            p.sustained_min_days,
+            p.sustained_window_days
+        ),
+        detail: sustained
+            .map(|c| c.detail.clone())
+            .unwrap_or_else(|| "no usage.history: give the trailing 30-60 days of active users to show utilisation is sustained".into()),
+    });
+    checks.push(Check {
+        check: "health_score".into(),
+        passed: h.score.map(|x| x >= p.health_gate),
+        actual: h.score.map(fmt_score),
+        required: format!(">= {}", fmt_score(p.health_gate)),
+        detail: format!("composite health score ({})", h.score_source),
+    });
+    let core: Vec<_> = s.usage.features.iter().filter(|f| f.core).collect();
+    let active_core: Vec<_> = core
+        .iter()
+        .filter(|f| f.active_users.is_some_and(|n| n > 0))
+        .collect();
+    let licensed = s.contract.licensed_seats;
+    checks.push(Check {
+        check: "core_features".into(),
+        passed: if core.is_empty() {
+            None
+        } else {
+            Some(active_core.len() >= p.min_active_core_features as usize)
+        },
+        actual: if core.is_empty() {
+            None
+        } else {
+            Some(format!(
+                "{} of {} core features in active use",
+                active_core.len(),
+                core.len()
+            ))
+        },
+        required: format!(
+            ">= {} core features actively used",
+            p.min_active_core_features
+        ),
+        detail: if core.is_empty() {
+            "no usage.features marked core: give per-feature engagement".into()
+        } else {
+            core.iter()
+                .map(|f| match (f.active_users, licensed) {
+                    (Some(n), Some(l)) => format!(
+                        "{} {n} users ({})",
+                        f.name,
+                        fmt_pct(ratio_pct(u64::from(n), u64::from(l)).unwrap_or(0.0))
+                    ),
+                    (Some(n), None) => format!("{} {n} users", f.name),
+                    (None, _) => format!("{} unknown", f.name),
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    });
+    let (rel, rel_src) = match (
+        s.health.relationship_score,
+        s.health.components.as_ref().and_then(|c| c.relationship),
+    ) {
+        (Some(x), _) => (Some(x), "health.relationship_score"),
+        (None, Some(x)) => (Some(x), "health.components.relationship"),
+        _ => (None, "health.relationship_score"),
+    };
+    checks.push(score_check(
+        "relationship_score",
+        "relationship score",
+        rel,
+        p.relationship_score_min,
+        rel_src,
+    ));
+    let (val, val_src) = match (
+        s.health.value_score,
+        s.health.components.as_ref().and_then(|c| c.value),
+    ) {
+        (Some(x), _) => (Some(x), "health.value_score"),
+        (None, Some(x)) => (Some(x), "health.components.value"),
+        _ => (None, "health.value_score"),
+    };
+    checks.push(score_check(
+        "value_score",
+        "value score",
+        val,
+        p.value_score_min,
+        val_src,
+    ));
+    let exec = s
+        .health
+        .relationship
+        .as_ref()
+        .and_then(|r| r.executive_sponsor_confirmed);
+    checks.push(Check {
+        check: "executive_sponsor".into(),
+        passed: exec,
+        actual: exec.map(|b| {
+            if b {
+                "confirmed".into()
+            } else {
+                "not confirmed".into()
+            }
+        }),
+        required: "executive sponsor confirmed".into(),
+        detail: match exec {
+            Some(true) => s
+                .health
+                .relationship
+                .as_ref()
+                .and_then(|r| r.sponsor.clone())
+                .map(|n| format!("sponsor: {n}"))
+                .unwrap_or_else(|| "confirmed".into()),
+            Some(false) => "no executive sponsor confirmed yet".into(),
+            None => "health.relationship.executive_sponsor_confirmed is unknown".into(),
+        },
+    });
+    checks.push(Check {
+        check: "organic_signals".into(),
+        passed: Some(organic_count >= p.min_organic_signals),
+        actual: Some(organic_count.to_string()),
+        required: format!(
+            ">= {} organic signals (distinct kinds, not Weak)",
+            p.min_organic_signals
+        ),
+        detail: "signals must be customer-driven and corroborated; one usage spike isn't a trend"
+            .into(),
+    });
+    checks
+}

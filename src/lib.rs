@@ -1,0 +1,10 @@
+//! expansion-planner: a customer-success expansion playbook as deterministic, auditable
+//! tools. `engine` is the pure core; `mcp`, `cli` and `demo` are the adapters around it.
+
+pub mod accounts;
+pub mod cli;
+pub mod demo;
+pub mod engine;
+pub mod model;
+pub mod schemas;
+pub mod service;

@@ -1,0 +1,532 @@
+//! What each step returns. These types are the tools' output schemas (`schemas/`), so field
+//! names follow the contract and only ever grow.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::snapshot::{EventKind, SignalKind, SignalSource};
+use super::values::{Day, Money};
+
+/// Health status bands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Status {
+    Healthy,
+    Neutral,
+    Unhealthy,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Healthy => "Healthy",
+            Status::Neutral => "Neutral",
+            Status::Unhealthy => "Unhealthy",
+        }
+    }
+}
+
+/// One gate or readiness check, with the customer's actual figure and the threshold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Check {
+    /// Stable identifier, e.g. `seat_utilisation`.
+    pub check: String,
+    /// `true` passed, `false` failed, `null` unknown (an unknown input fails the gate).
+    pub passed: Option<bool>,
+    /// The customer's figure, as shown to a person; `null` when unknown.
+    pub actual: Option<String>,
+    /// The threshold.
+    pub required: String,
+    /// Why it passed, failed or is unknown.
+    pub detail: String,
+}
+
+/// The plan's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The health gate failed: only the health check and the unhealthy path.
+    Blocked,
+    /// Healthy, but signals or readiness fall short.
+    NotReady,
+    /// Clear to expand: the whole plan.
+    Ready,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Blocked => "blocked",
+            Outcome::NotReady => "not_ready",
+            Outcome::Ready => "ready",
+        }
+    }
+}
+
+/// Step 1: the health prerequisite check.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HealthResult {
+    /// Customer name.
+    pub account: String,
+    /// The day the check counts from.
+    pub as_of: Day,
+    /// Active users.
+    pub active_users: Option<u32>,
+    /// Licensed seats.
+    pub licensed_seats: Option<u32>,
+    /// Active / licensed, in percent with one decimal; `null` when unknown.
+    pub utilisation_pct: Option<f64>,
+    /// Median utilisation over the trailing window of `usage.history`; `null` without history.
+    pub sustained_utilisation_pct: Option<f64>,
+    /// Composite health score, one decimal; `null` when unknown.
+    pub score: Option<f64>,
+    /// How the score was obtained: `provided`, `components` or `unknown`.
+    pub score_source: String,
+    /// Healthy / Neutral / Unhealthy; `null` when the score is unknown and no critical churn
+    /// signal settles it.
+    pub status: Option<Status>,
+    /// Whether every gate check passed.
+    pub clear_to_expand: bool,
+    /// Every gate check.
+    pub checks: Vec<Check>,
+    /// Input paths the gate needed and did not have.
+    pub missing: Vec<String>,
+    /// How figures were derived (re-weighting, fallbacks, ignored future-dated inputs).
+    pub notes: Vec<String>,
+    /// Present when not clear to expand.
+    pub unhealthy_path: Option<UnhealthyPath>,
+}
+
+/// What to do instead of expanding when the gate fails.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct UnhealthyPath {
+    /// What needs to improve, by how much, and over what window.
+    pub recovery_targets: Vec<RecoveryTarget>,
+    /// Recover → reassess → plan, with dates.
+    pub sequence: Sequence,
+    /// The reassessment date.
+    pub reassess_on: Day,
+    /// Seat reduction to consider before any expansion conversation, when over-licensed.
+    pub right_size: Option<RightSize>,
+    /// Short note to the AE / sales: why expansion is on hold and what unblocks it.
+    pub ae_note: String,
+    /// Feedback for the AE and CS lead when the gap looks like an oversell or handoff problem.
+    pub upstream_feedback: Option<String>,
+    /// The diagnostic to run next.
+    pub diagnose: String,
+}
+
+/// One quantified recovery target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RecoveryTarget {
+    /// `active_users`, `sustained_utilisation`, `health_score`, `churn_signal`, `goal`,
+    /// `relationship` or `missing_input`.
+    pub metric: String,
+    /// Where it stands now.
+    pub current: Option<String>,
+    /// Where it must get to.
+    pub target: String,
+    /// For the seat target: active users needed (ceil of the gate share of licensed seats).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_active_users: Option<u32>,
+    /// For the score target: the score to reach.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_score: Option<f64>,
+    /// The window over which the target must be sustained, in days.
+    pub window_days: Option<u32>,
+    /// The date by which the target should be met.
+    pub by: Day,
+    /// The target as a sentence.
+    pub detail: String,
+}
+
+/// The recover → reassess → plan sequence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Sequence {
+    /// Days to restore adoption.
+    pub recover_window_days: u32,
+    /// End of the recovery window.
+    pub recover_by: Day,
+    /// When to reassess expansion fit against the readiness signals.
+    pub reassess_on: Day,
+    /// The three stages, one sentence each.
+    pub steps: Vec<String>,
+}
+
+/// Seat reduction to consider.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RightSize {
+    pub licensed_seats: u32,
+    pub active_users: u32,
+    /// Licensed seats nobody uses.
+    pub unused_seats: u32,
+    /// Active users plus headroom, never more than licensed.
+    pub recommended_seats: u32,
+    /// ARR on the seats above the recommendation; `null` when no price is known.
+    pub arr_at_stake: Option<Money>,
+    /// Why, as a sentence.
+    pub detail: String,
+}
+
+/// Signal strength.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum Strength {
+    Weak,
+    Moderate,
+    Strong,
+}
+
+impl Strength {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strength::Weak => "Weak",
+            Strength::Moderate => "Moderate",
+            Strength::Strong => "Strong",
+        }
+    }
+}
+
+/// Expansion types, including the referral opportunity advocacy implies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpansionType {
+    Seats,
+    Upgrade,
+    Upsell,
+    CrossSell,
+    Contract,
+    Referral,
+}
+
+impl ExpansionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExpansionType::Seats => "seats",
+            ExpansionType::Upgrade => "upgrade",
+            ExpansionType::Upsell => "upsell",
+            ExpansionType::CrossSell => "cross_sell",
+            ExpansionType::Contract => "contract",
+            ExpansionType::Referral => "referral",
+        }
+    }
+
+    /// The playbook's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExpansionType::Seats => "Seat expansion",
+            ExpansionType::Upgrade => "Upgrade",
+            ExpansionType::Upsell => "Upsell",
+            ExpansionType::CrossSell => "Cross-sell",
+            ExpansionType::Contract => "Contract expansion",
+            ExpansionType::Referral => "Referral program + case study",
+        }
+    }
+}
+
+/// One expansion signal, observed or derived from data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FoundSignal {
+    pub kind: SignalKind,
+    /// The playbook's name for it.
+    pub label: String,
+    /// When observed (for derived signals: `as_of`).
+    pub date: Day,
+    /// Specific evidence, with the customer's numbers.
+    pub evidence: String,
+    pub strength: Strength,
+    /// Why it has that strength.
+    pub strength_reason: String,
+    /// Customer-driven (`customer`, `product_data`) rather than sales-driven.
+    pub organic: bool,
+    pub source: SignalSource,
+    /// Derived by the engine from usage data rather than reported.
+    pub derived: bool,
+    /// The expansion type the signal implies.
+    pub expansion_type: ExpansionType,
+    /// The customer's words, when quoted.
+    pub quote: Option<String>,
+    /// Days between the signal and `as_of`.
+    pub age_days: i64,
+}
+
+/// Step 2: expansion signals and readiness.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SignalsResult {
+    pub signals: Vec<FoundSignal>,
+    /// Distinct signal kinds with at least one organic, non-stale signal.
+    pub organic_count: u32,
+    /// How many are needed.
+    pub organic_required: u32,
+    /// Quantified readiness thresholds, each with the customer's actual number.
+    pub readiness: Vec<Check>,
+    /// Every readiness check passed.
+    pub ready: bool,
+    pub notes: Vec<String>,
+}
+
+/// One adoption scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Scenario {
+    pub name: String,
+    /// Share of the volume in scope adopted, in percent.
+    pub adoption_pct: f64,
+    /// The volume this scenario counts, e.g. `5 of 10 seats`.
+    pub volume: String,
+    /// `null` when a price assumption is missing.
+    pub expansion_arr: Option<Money>,
+    /// The arithmetic, as a line a CSM can defend.
+    pub math: String,
+}
+
+/// Confidence in the estimate.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "Low",
+            Confidence::Medium => "Medium",
+            Confidence::High => "High",
+        }
+    }
+
+    pub fn lower(self) -> Confidence {
+        match self {
+            Confidence::High => Confidence::Medium,
+            _ => Confidence::Low,
+        }
+    }
+}
+
+/// When to propose.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Timeline {
+    /// Propose by this date; `null` when neither planning month, renewal nor an event says.
+    pub propose_by: Option<Day>,
+    /// Why that date.
+    pub reason: String,
+}
+
+/// Step 3: the opportunity, with the math shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct OpportunityResult {
+    pub current_arr: Option<Money>,
+    pub currency: String,
+    /// `null` when neither an offer nor an organic signal proposes one.
+    pub expansion_type: Option<ExpansionType>,
+    /// `offer` when given, `signal` when proposed by the strongest organic signal.
+    pub basis: String,
+    /// Pricing assumption, volume in scope, and where each number came from.
+    pub assumptions: Vec<String>,
+    /// Assumptions that are needed and not given; each lowers confidence.
+    pub missing_assumptions: Vec<String>,
+    /// At least 100 % and 50 % adoption.
+    pub scenarios: Vec<Scenario>,
+    /// The scenario we forecast: 100 % at High confidence, otherwise 50 %.
+    pub estimated_expansion_arr: Option<Money>,
+    pub confidence: Confidence,
+    /// Why that confidence.
+    pub confidence_reason: String,
+    /// (current ARR + estimated expansion) / current ARR, one decimal, before any churn.
+    pub nrr_after_pct: Option<f64>,
+    pub timeline: Timeline,
+}
+
+/// One enablement statement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Framing {
+    pub expansion_type: ExpansionType,
+    /// The signal it rests on, when any.
+    pub signal: Option<SignalKind>,
+    /// What not to say.
+    pub bad: String,
+    /// What to say, from the customer's own numbers.
+    pub good: String,
+}
+
+/// Step 4: framing as enablement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FramingResult {
+    /// The statement to lead with.
+    pub framing: String,
+    pub statements: Vec<Framing>,
+}
+
+/// One sales phrase found in a draft.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FramingFinding {
+    /// The phrase as written.
+    pub phrase: String,
+    /// Byte offset in the draft.
+    pub offset: usize,
+    /// The pattern it matched.
+    pub pattern: String,
+    /// Why it is sales framing.
+    pub why: String,
+    /// An enablement rewrite.
+    pub rewrite: String,
+}
+
+/// `check_framing`: sales phrasing in a draft message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FramingCheck {
+    /// No sales phrasing found.
+    pub ok: bool,
+    pub findings: Vec<FramingFinding>,
+}
+
+/// A timing trigger or blocker from `events` or the contract.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TimingItem {
+    /// Event kind, or `renewal_contentious` / `planning_cycle` / `renewal`.
+    pub kind: String,
+    pub date: Option<Day>,
+    /// Why it helps or blocks.
+    pub why: String,
+}
+
+/// Step 5: when to propose.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TimingResult {
+    /// `propose` or `defer`.
+    pub recommendation: String,
+    /// The recommended date (start of the window), or the earliest date to revisit.
+    pub date: Option<Day>,
+    /// End of the recommended window.
+    pub window_end: Option<Day>,
+    /// The trigger to use as entry point.
+    pub trigger: String,
+    pub reason: String,
+    pub triggers: Vec<TimingItem>,
+    pub blockers: Vec<TimingItem>,
+    /// When deferring: what must change first.
+    pub defer_until: Vec<String>,
+}
+
+/// One row of the execution table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ApproachStep {
+    pub step: u32,
+    pub action: String,
+    pub owner: String,
+    pub date: Day,
+}
+
+/// One phase the customer can recognise.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Phase {
+    /// discovery, scoping, trial, rollout, post-rollout review.
+    pub phase: String,
+    /// `Week 1-2` or `Month 1`.
+    pub when: String,
+    pub start: Day,
+    pub end: Day,
+    pub milestone: String,
+}
+
+/// Step 6: the approach.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ApproachResult {
+    /// What the customer has proven with the current tier, and why that makes it ready.
+    pub value_summary: String,
+    pub steps: Vec<ApproachStep>,
+    /// `weeks` for technical expansions, `months` for org-wide seat rollouts.
+    pub granularity: String,
+    pub phases: Vec<Phase>,
+}
+
+/// One expansion risk.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Risk {
+    pub risk: String,
+    /// Why it applies to this customer.
+    pub why: String,
+    /// What must be true before proceeding.
+    pub gating_action: String,
+}
+
+/// Step 7: risks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RisksResult {
+    pub risks: Vec<Risk>,
+}
+
+/// One success criterion.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Criterion {
+    pub criteria: String,
+    pub measurement: String,
+    pub target: String,
+    pub target_date: Day,
+}
+
+/// Step 8: post-expansion success criteria.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SuccessResult {
+    pub criteria: Vec<Criterion>,
+}
+
+/// The whole plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanResult {
+    pub outcome: Outcome,
+    pub account: String,
+    pub as_of: Day,
+    pub health: HealthResult,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signals: Option<SignalsResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opportunity: Option<OpportunityResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framing: Option<FramingResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing: Option<TimingResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approach: Option<ApproachResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risks: Option<RisksResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_criteria: Option<SuccessResult>,
+    /// When not ready: what to watch for before reopening the conversation.
+    pub watch_for: Vec<String>,
+    /// The plan in the playbook's Output Format.
+    pub markdown: String,
+}
+
+/// A step tool's answer: the step's result, or the gate result when the gate failed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Gated<T> {
+    /// `blocked` when the health gate failed (then only `health` is present), otherwise the
+    /// plan's outcome (`not_ready` or `ready`).
+    pub outcome: Outcome,
+    pub account: String,
+    pub as_of: Day,
+    /// The gate result with the unhealthy path; present when `outcome` is `blocked`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthResult>,
+    /// The step's result; absent when `outcome` is `blocked`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub result: Option<T>,
+}
+
+/// Time-order helper shared by steps that pick the latest or nearest event.
+pub fn event_label(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Qbr => "QBR / business review",
+        EventKind::AnnualPlanning => "Annual planning",
+        EventKind::SuccessMilestone => "Success milestone",
+        EventKind::NewTeamMember => "New team member joining",
+        EventKind::FeatureRequestConversation => "Feature request conversation",
+        EventKind::SupportEscalation => "Support escalation",
+        EventKind::Incident => "Incident",
+        EventKind::ChampionDistracted => "Champion distracted by internal priorities",
+    }
+}
