@@ -60,16 +60,15 @@ pub fn value_summary(
         .goals
         .iter()
         .filter(|g| g.status == GoalStatus::Achieved)
-        .map(|g| g.goal.clone())
+        .map(|g| format!("\"{}\"", g.goal.trim_end_matches('.')))
         .collect();
     proven.extend(
         s.events
             .iter()
             .filter(|e| e.kind == EventKind::SuccessMilestone && e.date <= as_of)
-            .map(|e| {
-                e.detail
-                    .clone()
-                    .unwrap_or_else(|| format!("a success milestone on {}", e.date))
+            .map(|e| match &e.detail {
+                Some(d) => format!("\"{}\" ({})", d.trim_end_matches('.'), e.date),
+                None => format!("a success milestone on {}", e.date),
             }),
     );
     let plan = s
@@ -95,7 +94,7 @@ pub fn value_summary(
         )
     } else {
         format!(
-            "They've already proven {} with {plan}{figures}, which is why they're ready for {next}.",
+            "They've already proven value with {plan}{figures}: {}. That is why they're ready for {next}.",
             join_and(&proven)
         )
     }
@@ -130,8 +129,17 @@ pub fn design(
     let d1 = as_of.plus_days((lead / 3).clamp(1, 7));
     let d2 = as_of.plus_days((2 * lead / 3).max(2));
     let technical = is_technical(opp.expansion_type);
-    let d4 = propose.plus_days(14);
-    let d5 = d4.plus_days(if technical { 28 } else { 21 });
+    let mut d4 = propose.plus_days(14);
+    let mut d5 = d4.plus_days(if technical { 28 } else { 21 });
+    // The commercial proposal must land before the customer sets its budget; compress the
+    // demo and proposal into the time left when the planning deadline comes first.
+    if let Some(deadline) = opp.timeline.propose_by
+        && deadline < d5
+        && propose.days_until(deadline) >= 2
+    {
+        d5 = deadline;
+        d4 = propose.plus_days(propose.days_until(deadline) / 2);
+    }
     let next = expansion_name(s, opp);
     let goals: Vec<String> = s
         .health
@@ -164,11 +172,7 @@ pub fn design(
         },
         ApproachStep {
             step: 3,
-            action: format!(
-                "Propose in context: {} ({})",
-                timing.trigger,
-                first_sentence(&timing.reason)
-            ),
+            action: format!("Propose in context ({}): {}", timing.trigger, timing.reason),
             owner: csm.clone(),
             date: propose,
         },
@@ -205,10 +209,6 @@ pub fn design(
         },
         phases,
     }
-}
-
-fn first_sentence(s: &str) -> &str {
-    s.split(':').next().unwrap_or(s)
 }
 
 fn phases(start: Day, technical: bool, next: &str) -> Vec<Phase> {

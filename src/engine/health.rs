@@ -687,42 +687,56 @@ fn ae_note(
     reassess_on: Day,
     right_size: Option<&RightSize>,
 ) -> String {
-    let who = s.account_executive.as_deref().unwrap_or("team");
+    let who = s
+        .account_executive
+        .as_deref()
+        .and_then(|n| n.split_whitespace().next())
+        .unwrap_or("team");
+    // Short on purpose: the AE needs the why, the unblock criteria and the date.
     let reasons: Vec<String> = h
         .checks
         .iter()
         .filter(|c| c.passed != Some(true))
-        .map(|c| match &c.actual {
-            Some(a) => format!("{} {} (needs {})", c.check.replace('_', " "), a, c.required),
-            None => format!("{} unknown", c.check.replace('_', " ")),
+        .map(|c| {
+            let what = c.check.replace('_', " ");
+            match (c.passed, &c.actual) {
+                (Some(false), Some(a)) if a.len() <= 24 => {
+                    format!("{what} {a} (needs {})", c.required)
+                }
+                (Some(false), _) => format!("{what} not met"),
+                _ => format!("{what} unknown"),
+            }
         })
         .collect();
     let unblock: Vec<String> = targets
         .iter()
         .filter(|t| t.metric != "missing_input")
-        .map(|t| t.detail.clone())
-        .take(4)
+        .map(|t| match t.metric.as_str() {
+            "active_users" => format!(
+                "{}, sustained {} days",
+                t.target,
+                t.window_days.unwrap_or(p.recovery_window_days)
+            ),
+            "health_score" => format!("health score {}", t.target),
+            _ => t.detail.clone(),
+        })
+        .take(3)
         .collect();
     let mut note = format!(
-        "Hi {who}, we're holding expansion for {} for now: {}. ",
+        "Hi {who}, expansion for {} is on hold. Why: {}. ",
         s.name,
         reasons.join("; ")
     );
     if !unblock.is_empty() {
-        note.push_str(&format!("What unblocks it: {}. ", unblock.join("; ")));
+        note.push_str(&format!("Unblocks when: {}. ", unblock.join("; ")));
     }
-    note.push_str(&format!(
-        "We reassess on {reassess_on} and plan only if at least {} organic signals line up. ",
-        p.min_organic_signals
-    ));
+    note.push_str(&format!("Reassessment: {reassess_on}. "));
     if let Some(r) = right_size {
         note.push_str(&format!(
-            "We may also recommend right-sizing to {} seats at renewal. ",
+            "We may recommend right-sizing to {} seats first. ",
             r.recommended_seats
         ));
     }
-    note.push_str(
-        "This protects the customer relationship and the renewal; it isn't blocking revenue.",
-    );
+    note.push_str("This protects the relationship and the renewal; it isn't blocking revenue.");
     note
 }

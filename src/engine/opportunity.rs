@@ -8,7 +8,7 @@
 use crate::model::results::{
     Confidence, ExpansionType, OpportunityResult, Scenario, SignalsResult, Strength, Timeline,
 };
-use crate::model::snapshot::{Offer, OfferType, SignalKind, SignalSource, Snapshot};
+use crate::model::snapshot::{Offer, OfferType, SignalKind, Snapshot};
 use crate::model::values::{Day, Money};
 
 use super::policy::{Policy, pct_tenths};
@@ -81,7 +81,7 @@ pub fn quantify(s: &Snapshot, p: &Policy, as_of: Day, sig: &SignalsResult) -> Op
     };
     let offer = s.offer.as_ref().unwrap_or(&empty_offer);
     let mut q = match kind {
-        Some(ExpansionType::Seats) => seats(s, offer, &cur),
+        Some(ExpansionType::Seats) => seats(s, p, as_of, offer, &cur),
         Some(ExpansionType::Upgrade) => upgrade(s, offer, &cur),
         Some(ExpansionType::Upsell) => upsell(s, offer, &cur),
         Some(ExpansionType::CrossSell) => cross_sell(s, offer, &cur),
@@ -267,11 +267,12 @@ fn scenario(name: &str, tenths: u64, pricing: Option<&Pricing>, cur: &str) -> Sc
     }
 }
 
-/// The latest organic team-growth signal that gives head-counts.
-fn team_growth(s: &Snapshot) -> Option<(u32, u32, Day)> {
+/// The latest organic, non-stale team-growth signal with head-counts, as of `as_of`.
+fn team_growth(s: &Snapshot, p: &Policy, as_of: Day) -> Option<(u32, u32, Day)> {
     s.signals
         .iter()
-        .filter(|g| g.kind == SignalKind::TeamGrowth && g.source != SignalSource::Sales)
+        .filter(|g| g.kind == SignalKind::TeamGrowth && g.source.is_organic())
+        .filter(|g| g.date <= as_of && g.date.days_until(as_of) <= i64::from(p.signal_stale_days))
         .filter_map(|g| Some((g.team_size?, g.users_with_access?, g.date)))
         .max_by_key(|&(_, _, d)| d)
 }
@@ -299,7 +300,7 @@ fn seat_price(s: &Snapshot, offer: &Offer, cur: &str, q: &mut Quote) -> Option<M
     }
 }
 
-fn seats(s: &Snapshot, offer: &Offer, cur: &str) -> Quote {
+fn seats(s: &Snapshot, p: &Policy, as_of: Day, offer: &Offer, cur: &str) -> Quote {
     let mut q = Quote {
         pricing: None,
         assumptions: vec![],
@@ -313,12 +314,19 @@ fn seats(s: &Snapshot, offer: &Offer, cur: &str) -> Quote {
         q.assumptions
             .push(format!("Volume: {n} seats in scope (offer.seats)"));
         Some(n)
-    } else if let Some((team, access, date)) = team_growth(s) {
-        let n = team - access;
-        q.assumptions.push(format!(
-            "Volume: {n} seats in scope = team of {team} - {access} with access (team_growth signal of {date})"
-        ));
-        Some(n).filter(|&n| n > 0)
+    } else if let Some((team, access, date)) = team_growth(s, p, as_of) {
+        let n = team.saturating_sub(access);
+        if n == 0 {
+            q.missing.push(format!(
+                "seats in scope: the team_growth signal of {date} shows no gap (team of {team}, {access} with access); give offer.seats"
+            ));
+            None
+        } else {
+            q.assumptions.push(format!(
+                "Volume: {n} seats in scope = team of {team} - {access} with access (team_growth signal of {date})"
+            ));
+            Some(n)
+        }
     } else if let Some((a, l)) = over {
         q.assumptions.push(format!(
             "Volume: {} seats in scope = {a} active users - {l} licensed seats (over-deployment true-up)",

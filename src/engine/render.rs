@@ -185,7 +185,7 @@ pub fn signals_section(out: &mut String, sig: &SignalsResult) {
     line(
         out,
         format!(
-            "Organic signals: {} of {} needed. Readiness: {}.",
+            "Organic signals: {} ({} needed). Readiness: {}.",
             sig.organic_count,
             sig.organic_required,
             if sig.ready {

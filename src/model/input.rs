@@ -82,9 +82,11 @@ pub fn from_value<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,
 ) -> Result<T, InputError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        InputError::one(field, tidy_serde_message(&e.inner().to_string()))
+        let msg = e.inner().to_string();
+        InputError::one(
+            field_path(&e.path().to_string(), &msg),
+            tidy_serde_message(&msg),
+        )
     })
 }
 
@@ -92,18 +94,42 @@ pub fn from_value<T: serde::de::DeserializeOwned>(
 pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, InputError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        InputError::one(field, tidy_serde_message(&e.inner().to_string()))
+        let msg = e.inner().to_string();
+        InputError::one(
+            field_path(&e.path().to_string(), &msg),
+            tidy_serde_message(&msg),
+        )
     })?;
     de.end()
         .map_err(|e| InputError::one("", tidy_serde_message(&e.to_string())))?;
     Ok(value)
 }
 
+/// The path of the failing field; a missing field is named by the message, not the path.
+fn field_path(path: &str, msg: &str) -> String {
+    let base = if path == "." {
+        String::new()
+    } else {
+        path.to_string()
+    };
+    if let Some(rest) = msg.strip_prefix("missing field `")
+        && let Some(name) = rest.split('`').next()
+    {
+        return if base.is_empty() {
+            name.to_string()
+        } else {
+            format!("{base}.{name}")
+        };
+    }
+    base
+}
+
 /// serde_json appends " at line 1 column 42" to messages from text; the field path already
 /// says where, and in a value there is no line to speak of.
 fn tidy_serde_message(msg: &str) -> String {
+    if msg.starts_with("missing field `") {
+        return "is required".into();
+    }
     let base = match msg.rfind(" at line ") {
         Some(i) if msg[i..].contains(" column ") && !msg.starts_with("EOF") => &msg[..i],
         _ => msg,

@@ -1,1 +1,21 @@
+//! One integration test binary (one link step on a 2-core machine), one module per area.
 
+// This whole crate is tests: a failed unwrap is a failed test, which is what we want.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod cases;
+mod cli;
+mod mcp;
+mod props;
+mod schemas;
+mod snapshots;
+
+/// The repository root, for data files.
+pub fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}

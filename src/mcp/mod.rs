@@ -1,0 +1,378 @@
+//! The MCP server: one server type carries the tools, prompts, completions and resources;
+//! each transport is a few lines around it. Handlers are hand-written rather than macro
+//! generated so that every tool's schema, annotations and error path come from one table
+//! (`tools::DEFS`) that `schemas/` is generated from too.
+
+pub mod prompts;
+pub mod resources;
+pub mod tools;
+
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    Reference, Resource, ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig,
+    Tool, ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
+
+use crate::accounts::resolve;
+use crate::model::InputError;
+use crate::service::Planner;
+
+use self::resources::{
+    ACCOUNT_TEMPLATE, PLAYBOOK_URI, POLICY_URI, SCHEMA_URI, account_json, account_name,
+    account_uri, playbook_markdown, policy_json,
+};
+use self::tools::CallError;
+
+/// The expansion-planner MCP server.
+#[derive(Clone)]
+pub struct ExpansionServer {
+    planner: Planner,
+    tools: Arc<Vec<Tool>>,
+}
+
+const INSTRUCTIONS: &str = "Expansion planning for customer-success managers, computed by deterministic code. Always start with check_health (or draft_plan, which runs every step in order): expansion only happens with healthy customers, and when the gate fails every step tool answers outcome `blocked`; then present the unhealthy path and stop. Use every figure exactly as returned. Accounts known to the server can be named with `account`; otherwise pass a `snapshot` (schema: expansion://schema/account). The rules enforced are at expansion://playbook, the thresholds at expansion://policy.";
+
+/// The tool list as advertised: title, description, schemas and read-only annotations.
+pub fn tool_list() -> Vec<Tool> {
+    tools::DEFS
+        .iter()
+        .map(|d| {
+            let description = if d.name == "check_framing" {
+                d.description.to_string()
+            } else {
+                format!("{} {}", d.description, tools::READS)
+            };
+            Tool::new(d.name, description, (d.input)())
+                .with_title(d.title)
+                .with_raw_output_schema((d.output)())
+                .with_annotations(
+                    ToolAnnotations::with_title(d.title)
+                        .read_only(true)
+                        .destructive(false)
+                        .idempotent(true)
+                        .open_world(false),
+                )
+        })
+        .collect()
+}
+
+fn tool_error(msg: impl Into<String>) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(msg.into())])
+}
+
+fn invalid_params(e: &InputError) -> McpError {
+    McpError::invalid_params(e.to_string(), None)
+}
+
+impl ExpansionServer {
+    pub fn new(planner: Planner) -> ExpansionServer {
+        ExpansionServer {
+            planner,
+            tools: Arc::new(tool_list()),
+        }
+    }
+
+    /// Runs a tool call to completion; never fails at the protocol level except for an
+    /// unknown tool name.
+    pub fn call(
+        &self,
+        name: &str,
+        arguments: Option<serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<CallToolResult, McpError> {
+        let args = serde_json::Value::Object(arguments.unwrap_or_default());
+        let started = std::time::Instant::now();
+        let result = tools::call(&self.planner, name, args);
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(CallError::Input(_)) => "input_error",
+            Err(CallError::Internal(_)) => "internal_error",
+            Err(CallError::UnknownTool(_)) => "unknown_tool",
+        };
+        tracing::info!(
+            tool = name,
+            outcome,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "tool call"
+        );
+        match result {
+            Ok(answer) => {
+                let mut r = CallToolResult::structured(answer.structured);
+                r.content = vec![ContentBlock::text(answer.markdown)];
+                Ok(r)
+            }
+            Err(CallError::Input(e)) => Ok(tool_error(format!("invalid arguments: {e}"))),
+            Err(CallError::Internal(msg)) => Ok(tool_error(msg)),
+            Err(CallError::UnknownTool(n)) => Err(McpError::invalid_params(
+                format!(
+                    "unknown tool `{n}`; tools: {}",
+                    tools::DEFS
+                        .iter()
+                        .map(|d| d.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None,
+            )),
+        }
+    }
+
+    fn completions(&self, r: &Reference, arg: &str, prefix: &str) -> Vec<String> {
+        let wants_customer = match r {
+            Reference::Prompt(p) => {
+                (p.name == prompts::EXPANSION_PLAN || p.name == prompts::HEALTH_CHECK)
+                    && arg == "customer"
+            }
+            Reference::Resource(res) => res.uri == ACCOUNT_TEMPLATE && arg == "name",
+            _ => false,
+        };
+        if !wants_customer {
+            return Vec::new();
+        }
+        let Ok(accounts) = self.planner.accounts.all() else {
+            return Vec::new();
+        };
+        let include_segments = matches!(r, Reference::Prompt(_));
+        let p = prefix.trim().to_lowercase();
+        let mut out: Vec<String> = Vec::new();
+        let mut push = |v: &str| {
+            if !out.iter().any(|o| o == v) {
+                out.push(v.to_string());
+            }
+        };
+        // Prefix matches first, then names that contain the text elsewhere.
+        let mut names: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
+        if include_segments {
+            names.extend(accounts.iter().filter_map(|a| a.segment.as_deref()));
+        }
+        names.sort_unstable();
+        for n in names.iter().filter(|n| n.to_lowercase().starts_with(&p)) {
+            push(n);
+        }
+        for n in names.iter().filter(|n| n.to_lowercase().contains(&p)) {
+            push(n);
+        }
+        out
+    }
+}
+
+impl ServerHandler for ExpansionServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_prompts()
+                .enable_resources()
+                .enable_completions()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new("expansion-planner", env!("CARGO_PKG_VERSION"))
+                .with_title("Expansion Planner"),
+        )
+        .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.tools.as_ref().clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.tools.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        self.call(&request.name, request.arguments).map(Into::into)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::with_all_items(prompts::list()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        let args = request.arguments.unwrap_or_default();
+        let planner = &self.planner;
+        let name = request.name.clone();
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            prompts::get(planner, &name, &args)
+        }))
+        .map_err(|_| {
+            McpError::internal_error(format!("internal error building prompt `{name}`"), None)
+        })?;
+        match built {
+            Ok(Some(p)) => Ok(p.into()),
+            Ok(None) => Err(McpError::invalid_params(
+                format!(
+                    "unknown prompt `{}`; prompts: {}, {}",
+                    name,
+                    prompts::EXPANSION_PLAN,
+                    prompts::HEALTH_CHECK
+                ),
+                None,
+            )),
+            Err(e) => Err(invalid_params(&e)),
+        }
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        let all = self.completions(
+            &request.r#ref,
+            &request.argument.name,
+            &request.argument.value,
+        );
+        let total = all.len();
+        let values: Vec<String> = all.into_iter().take(CompletionInfo::MAX_VALUES).collect();
+        let info = if values.len() < total {
+            CompletionInfo::with_pagination(
+                values,
+                Some(u32::try_from(total).unwrap_or(u32::MAX)),
+                true,
+            )
+        } else {
+            CompletionInfo::with_all_values(values)
+        }
+        .map_err(|e| McpError::internal_error(e, None))?;
+        Ok(CompleteResult::new(info))
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        let mut items = vec![
+            Resource::new(POLICY_URI, "policy")
+                .with_title("Active policy (thresholds)")
+                .with_description("Every threshold the server applies, as JSON")
+                .with_mime_type("application/json"),
+            Resource::new(PLAYBOOK_URI, "playbook")
+                .with_title("Rules the server enforces")
+                .with_description(
+                    "The expansion playbook's steps, rules and thresholds as enforced",
+                )
+                .with_mime_type("text/markdown"),
+            Resource::new(SCHEMA_URI, "account-schema")
+                .with_title("Account snapshot JSON Schema")
+                .with_description("What `snapshot` accepts in every tool")
+                .with_mime_type("application/schema+json"),
+        ];
+        let accounts = self
+            .planner
+            .accounts
+            .all()
+            .map_err(|e| invalid_params(&e))?;
+        for a in accounts {
+            items.push(
+                Resource::new(account_uri(&a.name), a.name.clone())
+                    .with_title(format!("Account: {}", a.name))
+                    .with_description(format!(
+                        "Snapshot of {}{}",
+                        a.name,
+                        a.segment
+                            .as_ref()
+                            .map(|s| format!(" ({s})"))
+                            .unwrap_or_default()
+                    ))
+                    .with_mime_type("application/json"),
+            );
+        }
+        Ok(ListResourcesResult::with_all_items(items))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(ListResourceTemplatesResult::with_all_items(vec![
+            ResourceTemplate::new(ACCOUNT_TEMPLATE, "account")
+                .with_title("Account snapshot")
+                .with_description("A known account's snapshot, by name")
+                .with_mime_type("application/json"),
+        ]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let uri = request.uri.as_str();
+        let (text, mime) = match uri {
+            POLICY_URI => (policy_json(&self.planner.policy), "application/json"),
+            PLAYBOOK_URI => (playbook_markdown(&self.planner.policy), "text/markdown"),
+            SCHEMA_URI => (
+                serde_json::to_string_pretty(crate::schemas::account().as_ref())
+                    .unwrap_or_default(),
+                "application/schema+json",
+            ),
+            _ => {
+                let Some(name) = account_name(uri) else {
+                    return Err(McpError::resource_not_found(
+                        format!("resource not found: {uri}"),
+                        Some(serde_json::json!({ "uri": uri })),
+                    ));
+                };
+                let accounts = self
+                    .planner
+                    .accounts
+                    .all()
+                    .map_err(|e| invalid_params(&e))?;
+                match resolve(&accounts, &name, "uri") {
+                    Ok(s) => (account_json(&s), "application/json"),
+                    Err(e) => {
+                        return Err(McpError::resource_not_found(
+                            e.to_string(),
+                            Some(serde_json::json!({ "uri": uri })),
+                        ));
+                    }
+                }
+            }
+        };
+        Ok(
+            ReadResourceResult::new(vec![ResourceContents::text(text, uri).with_mime_type(mime)])
+                .into(),
+        )
+    }
+}
+
+/// Serves MCP over stdin/stdout until the client closes stdin.
+pub async fn serve_stdio(planner: Planner) -> anyhow::Result<()> {
+    let server = ExpansionServer::new(planner);
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| anyhow::anyhow!("MCP handshake failed: {e}"))?;
+    let reason = running
+        .waiting()
+        .await
+        .map_err(|e| anyhow::anyhow!("MCP server stopped: {e}"))?;
+    tracing::info!(?reason, "stdio session ended");
+    Ok(())
+}

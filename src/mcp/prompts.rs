@@ -1,0 +1,239 @@
+//! Prompts, which clients show as slash commands: `/expansion-plan <customer>` and
+//! `/health-check <customer>`. For a known account the prompt carries the computed result
+//! and tells the assistant how to present it; for a segment, the segment's table; for an
+//! unknown customer, which snapshot fields to gather and in which order to call the tools.
+
+use rmcp::model::{GetPromptResult, Prompt, PromptArgument, PromptMessage, Role};
+
+use crate::accounts::resolve;
+use crate::engine;
+use crate::model::results::{Outcome, PlanResult};
+use crate::model::values::{fmt_pct, fmt_score};
+use crate::model::{Day, InputError, Snapshot};
+use crate::service::Planner;
+
+pub const EXPANSION_PLAN: &str = "expansion-plan";
+pub const HEALTH_CHECK: &str = "health-check";
+
+pub fn list() -> Vec<Prompt> {
+    let args = || {
+        Some(vec![
+            PromptArgument::new("customer")
+                .with_title("Customer or segment")
+                .with_description("A customer name (or id), or a segment such as Mid-Market")
+                .with_required(true),
+            PromptArgument::new("as_of")
+                .with_title("As of")
+                .with_description("The day to compute from, YYYY-MM-DD (default: today)")
+                .with_required(false),
+        ])
+    };
+    vec![
+        Prompt::new(
+            EXPANSION_PLAN,
+            Some("Plan expansion revenue for a healthy customer: health gate, signals, opportunity, framing, timing, approach, risks and success criteria, every figure computed by the server"),
+            args(),
+        )
+        .with_title("Expansion plan"),
+        Prompt::new(
+            HEALTH_CHECK,
+            Some("Run the mandatory health prerequisite check for a customer and, when it fails, the recovery plan"),
+            args(),
+        )
+        .with_title("Health check"),
+    ]
+}
+
+/// Builds a prompt. Errors name the argument that was wrong.
+pub fn get(
+    planner: &Planner,
+    name: &str,
+    args: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Option<GetPromptResult>, InputError> {
+    if name != EXPANSION_PLAN && name != HEALTH_CHECK {
+        return Ok(None);
+    }
+    for k in args.keys() {
+        if k != "customer" && k != "as_of" {
+            return Err(InputError::one(
+                k.clone(),
+                "is not an argument of this prompt (customer, as_of)",
+            ));
+        }
+    }
+    let customer = match args.get("customer") {
+        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+        Some(serde_json::Value::String(_)) | None => {
+            return Err(InputError::one(
+                "customer",
+                "is required: a customer name or a segment",
+            ));
+        }
+        Some(_) => return Err(InputError::one("customer", "must be a string")),
+    };
+    let as_of = match args.get("as_of") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => None,
+        Some(serde_json::Value::String(s)) => Some(
+            Day::parse(s.trim())
+                .map_err(|e| InputError::one("as_of", format!("is invalid: {e}")))?,
+        ),
+        Some(_) => return Err(InputError::one("as_of", "must be a string YYYY-MM-DD")),
+    };
+    let accounts = planner.accounts.all()?;
+    let text = match resolve(&accounts, &customer, "customer") {
+        Ok(s) => {
+            let day = as_of.or(s.as_of).unwrap_or_else(planner.today);
+            if name == HEALTH_CHECK {
+                health_prompt(planner, &s, day)
+            } else {
+                plan_prompt(&engine::draft_plan(&s, &planner.policy, day))
+            }
+        }
+        Err(not_found) => {
+            let seg: Vec<&Snapshot> = accounts
+                .iter()
+                .filter(|a| {
+                    a.segment
+                        .as_deref()
+                        .is_some_and(|g| g.eq_ignore_ascii_case(&customer))
+                })
+                .collect();
+            if seg.is_empty() {
+                unknown_prompt(name, &customer, &not_found.to_string())
+            } else {
+                segment_prompt(planner, &customer, &seg, as_of)
+            }
+        }
+    };
+    let description = format!(
+        "{} for {customer}",
+        if name == HEALTH_CHECK {
+            "Health check"
+        } else {
+            "Expansion plan"
+        }
+    );
+    Ok(Some(
+        GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
+            .with_description(description),
+    ))
+}
+
+const EXACT: &str = "Every figure below was computed by the expansion-planner server from the account data: use the figures exactly as given, do not recompute, re-round or add figures of your own, and keep the headings.";
+
+fn missing_line(missing: &[String]) -> String {
+    if missing.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n\nThese inputs are unknown and each one fails the gate; ask the CSM for them, then call the tool again with a snapshot that includes them: {}.",
+            missing.join(", ")
+        )
+    }
+}
+
+fn plan_prompt(plan: &PlanResult) -> String {
+    let how = match plan.outcome {
+        Outcome::Blocked => {
+            "The health gate FAILED (outcome: blocked). Present the Health Check and the Unhealthy-Path Response only. Do not propose, size, frame or time any expansion. Offer to turn the AE / sales communication into an email, and suggest /health-assessment to diagnose the root cause."
+        }
+        Outcome::NotReady => {
+            "The account is healthy but NOT READY (outcome: not_ready): signals or readiness fall short. Present the health check, the signals and what to watch for; do not pitch an expansion."
+        }
+        Outcome::Ready => {
+            "The account is READY (outcome: ready). Present the whole plan. If you draft any customer-facing message from it, check it with the check_framing tool before showing it."
+        }
+    };
+    format!(
+        "Present this expansion plan for {} (as of {}) to the customer-success manager.\n\n{EXACT}\n\n{how}{}\n\n---\n\n{}",
+        plan.account,
+        plan.as_of,
+        missing_line(&plan.health.missing),
+        plan.markdown
+    )
+}
+
+fn health_prompt(planner: &Planner, s: &Snapshot, day: Day) -> String {
+    let h = engine::health::check_health(s, &planner.policy, day);
+    let mut md = format!("# Health Check: {}\n\n_As of {day}._\n\n", s.name);
+    engine::render::health_section(&mut md, &h);
+    engine::render::unhealthy_section(&mut md, s, &h);
+    let how = if h.clear_to_expand {
+        "The account is clear to expand. Present the health check; the CSM can continue with /expansion-plan."
+    } else {
+        "The account is NOT clear to expand. Present the health check and the Unhealthy-Path Response, and stop: no expansion discussion."
+    };
+    format!(
+        "Present this health check for {} (as of {day}).\n\n{EXACT}\n\n{how}{}\n\n---\n\n{md}",
+        s.name,
+        missing_line(&h.missing)
+    )
+}
+
+fn segment_prompt(
+    planner: &Planner,
+    segment: &str,
+    accounts: &[&Snapshot],
+    as_of: Option<Day>,
+) -> String {
+    let mut rows = String::from(
+        "| Account | Outcome | Seat utilisation | Health score | Expansion type | Forecast expansion ARR |\n|---|---|---|---|---|---|\n",
+    );
+    let mut plans: Vec<PlanResult> = accounts
+        .iter()
+        .map(|s| {
+            engine::draft_plan(
+                s,
+                &planner.policy,
+                as_of.or(s.as_of).unwrap_or_else(planner.today),
+            )
+        })
+        .collect();
+    plans.sort_by(|a, b| a.account.cmp(&b.account));
+    for p in &plans {
+        let opp = p.opportunity.as_ref();
+        rows.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            p.account,
+            p.outcome.as_str(),
+            p.health
+                .utilisation_pct
+                .map(fmt_pct)
+                .unwrap_or_else(|| "unknown".into()),
+            p.health
+                .score
+                .map(fmt_score)
+                .unwrap_or_else(|| "unknown".into()),
+            opp.and_then(|o| o.expansion_type)
+                .map(|t| t.label())
+                .unwrap_or("-"),
+            opp.and_then(|o| o
+                .estimated_expansion_arr
+                .map(|m| format!("{} {m}", o.currency)))
+                .unwrap_or_else(|| "-".into()),
+        ));
+    }
+    format!(
+        "`{segment}` is a segment with {} known accounts. {EXACT}\n\nPresent the table, then offer to draft the full plan (tool draft_plan with `account`) for the ready accounts, highest forecast first. Blocked accounts get no expansion discussion: offer check_health for their recovery plans.\n\n{rows}",
+        plans.len()
+    )
+}
+
+fn unknown_prompt(name: &str, customer: &str, not_found: &str) -> String {
+    let steps = if name == HEALTH_CHECK {
+        "Then call check_health with {\"snapshot\": {...}} and present its result. If clear_to_expand is false, present the unhealthy_path and stop."
+    } else {
+        "Then call the tools in order: check_health (STOP if clear_to_expand is false: present the unhealthy_path only), find_signals, quantify_opportunity, frame_enablement, plan_timing, design_approach, assess_risks, define_success_criteria; or call draft_plan once for all of them. Present the returned markdown; every figure in it is computed by the server."
+    };
+    format!(
+        "The server has no account called `{customer}` ({not_found}). Gather a snapshot from the customer-success manager, in this order (missing means unknown, never zero; an unknown gate input fails the gate):\n\
+1. `name`, `segment`, `csm`, `account_executive`, `currency`.\n\
+2. `contract`: `arr`, `licensed_seats`, `price_per_seat` (if not ARR / seats), `plan`, `renewal_date`, `renewal_contentious`, `planning_month` (1-12).\n\
+3. `usage`: `active_users` (last 30 days), `history` [{{date, active_users}}] for the last 60 days, `limits` [{{metric, used, limit}}], `features` [{{name, core, active_users}}].\n\
+4. `health`: `score` or `components` {{adoption, engagement, relationship, value, commercial}}, `churn_signals` [{{kind, since, active}}], `goals` [{{goal, status}}], `relationship` {{responsive, engaged, sponsor, executive_sponsor_confirmed, champion}}, `relationship_score`, `value_score`.\n\
+5. `signals` [{{kind, date, evidence, source, quote}}] with dates and evidence, and `events` [{{kind, date, open}}].\n\
+6. `offer` {{type, prices}} if an expansion is already on the table.\n\
+The full schema is the resource expansion://schema/account. {steps}"
+    )
+}
