@@ -81,9 +81,12 @@ pub fn resolve(accounts: &[Snapshot], query: &str, field: &str) -> Result<Snapsh
     Err(InputError::one(
         field,
         if close.is_empty() {
-            format!("no account named `{query}` (no accounts are known)")
+            format!("`{query}` matches no account (no accounts are known)")
         } else {
-            format!("no account named `{query}`; closest: {}", close.join(", "))
+            format!(
+                "`{query}` matches no account; closest: {}",
+                close.join(", ")
+            )
         },
     ))
 }

@@ -52,12 +52,7 @@ impl Planner {
 
     /// Resolves the target account and the day to compute from.
     pub fn load(&self, args: &StepArgs) -> Result<(Snapshot, Day), InputError> {
-        let explicit = match &args.as_of {
-            Some(s) => Some(
-                Day::parse(s).map_err(|e| InputError::one("as_of", format!("is invalid: {e}")))?,
-            ),
-            None => None,
-        };
+        let explicit = parse_as_of(args.as_of.as_deref())?;
         let snapshot = match (&args.account, &args.snapshot) {
             (Some(_), Some(_)) => {
                 return Err(InputError::one(
@@ -82,4 +77,23 @@ impl Planner {
         let as_of = explicit.or(snapshot.as_of).unwrap_or_else(self.today);
         Ok((snapshot, as_of))
     }
+
+    /// A snapshot read from a file: errors name the field within the snapshot itself.
+    pub fn load_snapshot(
+        &self,
+        value: serde_json::Value,
+        as_of: Option<&str>,
+    ) -> Result<(Snapshot, Day), InputError> {
+        let explicit = parse_as_of(as_of)?;
+        let snapshot = Snapshot::from_json(value)?;
+        let as_of = explicit.or(snapshot.as_of).unwrap_or_else(self.today);
+        Ok((snapshot, as_of))
+    }
+}
+
+/// The `as_of` argument, when given, as a day.
+fn parse_as_of(as_of: Option<&str>) -> Result<Option<Day>, InputError> {
+    as_of
+        .map(|s| Day::parse(s).map_err(|e| InputError::one("as_of", format!("is invalid: {e}"))))
+        .transpose()
 }

@@ -60,12 +60,7 @@ pub fn run(a: PlanArgs) -> Result<(), CliError> {
             let many = items.len() > 1;
             let mut plans = Vec::with_capacity(items.len());
             for (i, item) in items.into_iter().enumerate() {
-                let args = StepArgs {
-                    account: None,
-                    snapshot: Some(item),
-                    as_of: as_of.clone(),
-                };
-                let (s, day) = planner.load(&args).map_err(|e| {
+                let (s, day) = planner.load_snapshot(item, as_of.as_deref()).map_err(|e| {
                     if many {
                         e.prefixed(&format!("[{i}]"))
                     } else {

@@ -673,9 +673,20 @@ fn upstream(p: &Policy, u: &Utilisation) -> Option<String> {
         return None;
     }
     let peak_pct = ratio_pct(u64::from(peak), u64::from(l)).unwrap_or(0.0);
+    // Only claim "never" when there is history to back it.
+    let seen = if u.has_history {
+        format!(
+            "usage has never exceeded {peak} active users in the history on record ({} at peak)",
+            fmt_pct(peak_pct)
+        )
+    } else {
+        format!(
+            "only {peak} are active today ({}); no usage history is on record to show it was ever higher",
+            fmt_pct(peak_pct)
+        )
+    };
     Some(format!(
-        "Sold {l} seats, but usage has never exceeded {peak} active users ({} at peak). This looks like an oversell or a sales/CS handoff scoping gap: flag it to the AE and the CS lead so the next deal is scoped to real adoption.",
-        fmt_pct(peak_pct)
+        "Sold {l} seats, but {seen}. This looks like an oversell or a sales/CS handoff scoping gap: flag it to the AE and the CS lead so the next deal is scoped to real adoption."
     ))
 }
 

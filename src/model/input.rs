@@ -134,7 +134,30 @@ fn tidy_serde_message(msg: &str) -> String {
         Some(i) if msg[i..].contains(" column ") && !msg.starts_with("EOF") => &msg[..i],
         _ => msg,
     };
-    format!("is invalid: {base}")
+    format!("is invalid: {}", plain_types(base))
+}
+
+/// serde names Rust types ("expected u32"); say what a JSON author should send instead.
+fn plain_types(msg: &str) -> String {
+    const NAMES: [(&str, &str); 8] = [
+        ("expected u32", "expected a whole number >= 0"),
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u64", "expected a whole number >= 0"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a borrowed string", "expected a string"),
+        ("expected a sequence", "expected an array"),
+        ("expected a boolean", "expected true or false"),
+    ];
+    let mut out = msg.to_string();
+    if let Some(i) = out.find("expected struct ") {
+        out.truncate(i);
+        out.push_str("expected an object");
+    }
+    for (from, to) in NAMES {
+        out = out.replace(from, to);
+    }
+    out
 }
 
 impl Snapshot {
