@@ -181,7 +181,7 @@ pub fn quantify(s: &Snapshot, p: &Policy, as_of: Day, sig: &SignalsResult) -> Op
             }
         ),
         nrr_after_pct: nrr,
-        timeline: timeline(s, p, as_of),
+        timeline: timeline(s, as_of),
     }
 }
 
@@ -554,8 +554,7 @@ fn contract(s: &Snapshot, offer: &Offer, cur: &str) -> Quote {
 }
 
 /// When to propose: ahead of the customer's budget cycle, else ahead of renewal.
-pub fn timeline(s: &Snapshot, p: &Policy, as_of: Day) -> Timeline {
-    let _ = p;
+pub fn timeline(s: &Snapshot, as_of: Day) -> Timeline {
     if let Some(m) = s.contract.planning_month {
         let m = i8::try_from(m).unwrap_or(1);
         if as_of.month() == m {

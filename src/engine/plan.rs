@@ -134,10 +134,10 @@ pub fn watch_for(sig: &SignalsResult) -> Vec<String> {
 
 pub fn draft_plan(s: &Snapshot, p: &Policy, as_of: Day) -> PlanResult {
     let ev = evaluate(s, p, as_of);
-    plan_from(s, p, ev)
+    plan_from(s, ev)
 }
 
-pub fn plan_from(s: &Snapshot, p: &Policy, ev: Evaluation) -> PlanResult {
+pub fn plan_from(s: &Snapshot, ev: Evaluation) -> PlanResult {
     let mut plan = PlanResult {
         outcome: ev.outcome,
         account: s.name.clone(),
@@ -165,6 +165,6 @@ pub fn plan_from(s: &Snapshot, p: &Policy, ev: Evaluation) -> PlanResult {
             plan.success_criteria = Some(x.success);
         }
     }
-    plan.markdown = render::plan_markdown(s, p, &plan);
+    plan.markdown = render::plan_markdown(s, &plan);
     plan
 }

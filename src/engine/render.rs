@@ -11,7 +11,6 @@ use crate::model::snapshot::Snapshot;
 use crate::model::values::{fmt_pct, fmt_score};
 
 use super::fmt_amount;
-use super::policy::Policy;
 
 /// A table cell: no pipes or line breaks can escape it.
 fn cell(s: &str) -> String {
@@ -110,7 +109,7 @@ pub fn health_section(out: &mut String, h: &HealthResult) {
     line(out, "");
 }
 
-pub fn unhealthy_section(out: &mut String, s: &Snapshot, h: &HealthResult) {
+pub fn unhealthy_section(out: &mut String, h: &HealthResult) {
     let Some(u) = &h.unhealthy_path else { return };
     line(out, "## Unhealthy-Path Response");
     line(out, "- **Recovery targets:**");
@@ -148,7 +147,6 @@ pub fn unhealthy_section(out: &mut String, s: &Snapshot, h: &HealthResult) {
         ),
     );
     line(out, format!("- {}", u.diagnose));
-    let _ = s;
     line(out, "");
 }
 
@@ -439,8 +437,7 @@ pub fn success_section(out: &mut String, sc: &SuccessResult) {
     line(out, "");
 }
 
-pub fn plan_markdown(s: &Snapshot, p: &Policy, plan: &PlanResult) -> String {
-    let _ = p;
+pub fn plan_markdown(s: &Snapshot, plan: &PlanResult) -> String {
     let mut out = String::new();
     line(&mut out, format!("# Expansion Plan: {}", s.name));
     line(&mut out, "");
@@ -453,7 +450,7 @@ pub fn plan_markdown(s: &Snapshot, p: &Policy, plan: &PlanResult) -> String {
     line(&mut out, "");
     health_section(&mut out, &plan.health);
     match plan.outcome {
-        Outcome::Blocked => unhealthy_section(&mut out, s, &plan.health),
+        Outcome::Blocked => unhealthy_section(&mut out, &plan.health),
         Outcome::NotReady => {
             if let Some(sig) = &plan.signals {
                 signals_section(&mut out, sig);

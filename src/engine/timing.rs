@@ -132,7 +132,7 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
         .iter()
         .any(|e| e.kind == EventKind::AnnualPlanning && e.date >= as_of)
     {
-        let t = timeline(s, p, as_of);
+        let t = timeline(s, as_of);
         if let Some(by) = t.propose_by {
             candidates.push(Candidate {
                 item: TimingItem {

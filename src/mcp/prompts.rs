@@ -158,7 +158,7 @@ fn health_prompt(planner: &Planner, s: &Snapshot, day: Day) -> String {
     let h = engine::health::check_health(s, &planner.policy, day);
     let mut md = format!("# Health Check: {}\n\n_As of {day}._\n\n", s.name);
     engine::render::health_section(&mut md, &h);
-    engine::render::unhealthy_section(&mut md, s, &h);
+    engine::render::unhealthy_section(&mut md, &h);
     let how = if h.clear_to_expand {
         "The account is clear to expand. Present the health check; the CSM can continue with /expansion-plan."
     } else {

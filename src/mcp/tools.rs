@@ -97,7 +97,7 @@ fn blocked_markdown(h: &HealthResult, s: &Snapshot) -> String {
         s.name, h.as_of
     );
     render::health_section(&mut out, h);
-    render::unhealthy_section(&mut out, s, h);
+    render::unhealthy_section(&mut out, h);
     out.push_str("No expansion content: the health gate failed. Recover first, then reassess.\n");
     out
 }
@@ -137,7 +137,7 @@ fn check_health(p: &Planner, args: serde_json::Value) -> Result<Answer, InputErr
     let h = engine::health::check_health(&s, &p.policy, as_of);
     let mut markdown = format!("# Health Check: {}\n\n_As of {as_of}._\n\n", s.name);
     render::health_section(&mut markdown, &h);
-    render::unhealthy_section(&mut markdown, &s, &h);
+    render::unhealthy_section(&mut markdown, &h);
     Ok(Answer {
         structured: to_json(&h)?,
         markdown,
