@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{any, get};
+use axum::serve::ListenerExt;
 use rmcp::ServerHandler;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -293,6 +294,13 @@ impl HttpServer {
             }
         });
         let app = router.into_make_service_with_connect_info::<SocketAddr>();
+        // Replies go out in several small writes (headers, SSE events, the last chunk);
+        // with Nagle on, each exchange can stall for a delayed ACK (tens of ms).
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!("cannot set TCP_NODELAY: {e}");
+            }
+        });
         let server =
             axum::serve(listener, app).with_graceful_shutdown(draining.clone().cancelled_owned());
         let result = tokio::select! {
