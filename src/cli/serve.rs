@@ -117,7 +117,10 @@ fn http_config(a: &HttpArgs, addr: &str) -> Result<(SocketAddr, HttpOptions), Cl
                 InputError::one(TOKEN_ENV, "is set but empty; unset it or give a token").into(),
             );
         }
-        pairs.push((ENV_TOKEN_NAME.to_string(), token.to_string()));
+        let env = (ENV_TOKEN_NAME.to_string(), token.to_string());
+        // Checked on its own first, so a bad token here is not blamed on the file.
+        Tokens::new(vec![env.clone()]).map_err(|e| InputError::one(TOKEN_ENV, e))?;
+        pairs.push(env);
     }
     let tokens = Tokens::new(pairs).map_err(|e| InputError::one("--auth-token-file", e))?;
     if tokens.is_empty() && !addr.ip().is_loopback() {

@@ -1000,6 +1000,26 @@ fn refuses_to_serve_beyond_loopback_without_a_token() {
         err.contains("line 1: token `alice` is shorter than 16"),
         "{err}"
     );
+    for (value, needle) in [
+        ("", "EXPANSION_PLANNER_TOKEN is set but empty"),
+        (
+            "tiny-tkn",
+            "EXPANSION_PLANNER_TOKEN token `env` is shorter than 16",
+        ),
+    ] {
+        let out = bin()
+            .args(["serve", "--http", "127.0.0.1:0"])
+            .env("EXPANSION_PLANNER_TOKEN", value)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{err}");
+        assert!(
+            !err.contains("tiny-tkn"),
+            "the token reached the message: {err}"
+        );
+    }
     let out = bin().args(["serve", "--stateless"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "--stateless needs --http");
 }
