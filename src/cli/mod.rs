@@ -27,7 +27,7 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Write the JSON Schemas of every tool, the snapshot and the policy.
     Schemas(schemas::SchemasArgs),
-    /// Serve MCP over stdio.
+    /// Serve MCP over stdio, or over streamable HTTP with --http.
     Serve(serve::ServeArgs),
 }
 

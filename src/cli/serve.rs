@@ -1,27 +1,146 @@
-//! `serve`: the MCP server over stdio.
+//! `serve`: the MCP server over stdio, or over streamable HTTP with `--http`.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
+use clap::builder::RangedU64ValueParser;
 
 use super::{CliError, Common, load_policy};
 use crate::accounts::Demo;
+use crate::mcp::http::{
+    DEFAULT_ADDR, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS, ENV_TOKEN_NAME, HttpOptions, Tokens,
+};
+use crate::model::InputError;
 use crate::service::Planner;
+
+/// The environment variable holding one bearer token (named `env` in the logs).
+pub const TOKEN_ENV: &str = "EXPANSION_PLANNER_TOKEN";
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub common: Common,
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// Options of the HTTP transport; each needs `--http`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Streamable HTTP")]
+pub struct HttpArgs {
+    /// Serve MCP over streamable HTTP at http://ADDR/mcp (and GET /healthz) instead of stdio;
+    /// ADDR defaults to 127.0.0.1:8765.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        num_args = 0..=1,
+        default_missing_value = DEFAULT_ADDR,
+    )]
+    pub http: Option<String>,
+    /// Keep no sessions on the server: replicas behind a load balancer need no sticky sessions.
+    #[arg(long, requires = "http")]
+    pub stateless: bool,
+    /// Bearer tokens, one `name:token` per line (or one bare token, named `default`).
+    /// Also read: the token in EXPANSION_PLANNER_TOKEN (named `env`). Required off loopback.
+    #[arg(long, value_name = "FILE", requires = "http")]
+    pub auth_token_file: Option<PathBuf>,
+    /// Another accepted Host header value (`name` or `name:port`); repeatable. Loopback names
+    /// and the IP bound are always accepted.
+    #[arg(long, value_name = "HOST", requires = "http")]
+    pub allowed_host: Vec<String>,
+    /// Another accepted browser Origin (`https://app.example.com`, `http://host:*`);
+    /// repeatable. Loopback origins are always accepted; any other Origin gets 403.
+    #[arg(long, value_name = "ORIGIN", requires = "http")]
+    pub allowed_origin: Vec<String>,
+    /// Largest request body accepted (413 above).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1024..=64 * 1024 * 1024),
+          requires = "http")]
+    pub max_body_bytes: usize,
+    /// Deadline of one request, from its first byte to its reply; also how long shutdown
+    /// waits for calls in flight.
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600), requires = "http")]
+    pub request_timeout_secs: u64,
+    /// Most sessions open at once (503 for new ones beyond it); idle sessions expire after 5 minutes.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_SESSIONS,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000),
+          requires = "http")]
+    pub max_sessions: usize,
 }
 
 pub fn run(a: ServeArgs) -> Result<(), CliError> {
     let policy = load_policy(a.common.policy.as_ref())?;
+    // Validate everything the user typed before starting anything.
+    let http = match &a.http.http {
+        Some(addr) => Some(http_config(&a.http, addr)?),
+        None => None,
+    };
     let planner = Planner::new(policy, Arc::new(Demo));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
-    rt.block_on(crate::mcp::serve_stdio(planner))?;
+    match http {
+        Some((addr, opts)) => rt.block_on(crate::mcp::http::serve(planner, addr, opts))?,
+        None => rt.block_on(crate::mcp::serve_stdio(planner))?,
+    }
     Ok(())
+}
+
+fn http_config(a: &HttpArgs, addr: &str) -> Result<(SocketAddr, HttpOptions), CliError> {
+    let addr: SocketAddr = addr.parse().map_err(|_| {
+        InputError::one(
+            "--http",
+            format!("`{addr}` is not an IP:PORT address such as {DEFAULT_ADDR} or 0.0.0.0:8765"),
+        )
+    })?;
+    let mut pairs = Vec::new();
+    if let Some(path) = &a.auth_token_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the token file {}: {e}", path.display()))?;
+        pairs = Tokens::parse_file(&text).map_err(|e| {
+            InputError::one("--auth-token-file", format!("{}: {e}", path.display()))
+        })?;
+    }
+    if let Some(value) = std::env::var_os(TOKEN_ENV) {
+        let token = value
+            .into_string()
+            .map_err(|_| InputError::one(TOKEN_ENV, "is not valid UTF-8"))?;
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(
+                InputError::one(TOKEN_ENV, "is set but empty; unset it or give a token").into(),
+            );
+        }
+        let env = (ENV_TOKEN_NAME.to_string(), token.to_string());
+        // Checked on its own first, so a bad token here is not blamed on the file.
+        Tokens::new(vec![env.clone()]).map_err(|e| InputError::one(TOKEN_ENV, e))?;
+        pairs.push(env);
+    }
+    let tokens = Tokens::new(pairs).map_err(|e| InputError::one("--auth-token-file", e))?;
+    if tokens.is_empty() && !addr.ip().is_loopback() {
+        return Err(InputError::one(
+            "--http",
+            format!(
+                "{addr} is not a loopback address: serving beyond this machine needs a bearer \
+                 token; give --auth-token-file FILE or set {TOKEN_ENV}"
+            ),
+        )
+        .into());
+    }
+    let opts = HttpOptions {
+        stateless: a.stateless,
+        tokens,
+        allowed_hosts: a.allowed_host.clone(),
+        allowed_origins: a.allowed_origin.clone(),
+        max_body_bytes: a.max_body_bytes,
+        request_timeout: Duration::from_secs(a.request_timeout_secs),
+        max_sessions: a.max_sessions,
+    };
+    Ok((addr, opts))
 }

@@ -3,6 +3,7 @@
 //! generated so that every tool's schema, annotations and error path come from one table
 //! (`tools::DEFS`) that `schemas/` is generated from too.
 
+pub mod http;
 pub mod prompts;
 pub mod resources;
 pub mod tools;

@@ -10,6 +10,7 @@
 
 mod cases;
 mod cli;
+mod http;
 mod mcp;
 mod props;
 mod schemas;
