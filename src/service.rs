@@ -2,13 +2,16 @@
 //! validated snapshot and a day, using the configured accounts and the clock. The engine
 //! itself never sees the clock: `today` is read here, once per request.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{AccountSource, resolve};
-use crate::engine::Policy;
+use crate::accounts::{AccountSource, SourceError};
+use crate::engine::{Policy, segment};
+use crate::model::portfolio::{AccountFilter, SegmentPlan, SegmentRow};
+use crate::model::results::PlanResult;
 use crate::model::{Day, InputError, Snapshot};
 
 /// Arguments shared by every step tool: exactly one of `account` or `snapshot`, and an
@@ -32,6 +35,15 @@ pub fn today() -> Day {
     Day(jiff::Zoned::now().date())
 }
 
+/// A resolved request: the snapshot, the day, and the store key when it came from the store.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub snapshot: Snapshot,
+    pub as_of: Day,
+    /// `Some` for a stored account (plans drafted for it are saved), `None` for a snapshot.
+    pub key: Option<i64>,
+}
+
 /// Policy and accounts, shared by every request.
 #[derive(Clone)]
 pub struct Planner {
@@ -39,6 +51,17 @@ pub struct Planner {
     pub accounts: Arc<dyn AccountSource>,
     /// The clock, injectable so tests and replays are deterministic.
     pub today: fn() -> Day,
+    /// Directories `import_accounts` may read from; empty disables the tool.
+    pub import_dirs: Arc<Vec<PathBuf>>,
+}
+
+/// Snapshots handed to a planning thread at a time.
+const CHUNK: usize = 512;
+
+/// Parses an optional `as_of` argument.
+pub fn parse_as_of(v: Option<&str>, field: &str) -> Result<Option<Day>, InputError> {
+    v.map(|s| Day::parse(s.trim()).map_err(|e| InputError::one(field, format!("is invalid: {e}"))))
+        .transpose()
 }
 
 impl Planner {
@@ -47,39 +70,139 @@ impl Planner {
             policy: Arc::new(policy),
             accounts,
             today,
+            import_dirs: Arc::new(Vec::new()),
         }
     }
 
+    /// The same planner, allowed to import from these directories.
+    pub fn with_import_dirs(mut self, dirs: Vec<PathBuf>) -> Planner {
+        self.import_dirs = Arc::new(dirs);
+        self
+    }
+
     /// Resolves the target account and the day to compute from.
-    pub fn load(&self, args: &StepArgs) -> Result<(Snapshot, Day), InputError> {
-        let explicit = match &args.as_of {
-            Some(s) => Some(
-                Day::parse(s).map_err(|e| InputError::one("as_of", format!("is invalid: {e}")))?,
-            ),
-            None => None,
-        };
-        let snapshot = match (&args.account, &args.snapshot) {
+    pub fn load(&self, args: &StepArgs) -> Result<(Snapshot, Day), SourceError> {
+        let l = self.resolve(args)?;
+        Ok((l.snapshot, l.as_of))
+    }
+
+    /// Resolves the target account (from the store or the given snapshot) and the day.
+    pub fn resolve(&self, args: &StepArgs) -> Result<Loaded, SourceError> {
+        let explicit = parse_as_of(args.as_of.as_deref(), "as_of")?;
+        let (snapshot, key) = match (&args.account, &args.snapshot) {
             (Some(_), Some(_)) => {
                 return Err(InputError::one(
                     "account",
                     "and snapshot were both given: give exactly one",
-                ));
+                )
+                .into());
             }
             (None, None) => {
                 return Err(InputError::one(
                     "account",
                     "is missing: give `account` (a known account's name or id) or `snapshot` (a whole account snapshot)",
-                ));
+                )
+                .into());
             }
             (Some(name), None) => {
-                let all = self.accounts.all()?;
-                resolve(&all, name, "account")?
+                let f = self.accounts.find(name, "account")?;
+                (f.snapshot, Some(f.key))
             }
-            (None, Some(v)) => {
-                Snapshot::from_json(v.clone()).map_err(|e| e.prefixed("snapshot"))?
-            }
+            (None, Some(v)) => (
+                Snapshot::from_json(v.clone()).map_err(|e| e.prefixed("snapshot"))?,
+                None,
+            ),
         };
         let as_of = explicit.or(snapshot.as_of).unwrap_or_else(self.today);
-        Ok((snapshot, as_of))
+        Ok(Loaded {
+            snapshot,
+            as_of,
+            key,
+        })
+    }
+
+    /// Drafts the plan and, for a stored account, saves it to the plan history.
+    pub fn draft(&self, l: &Loaded) -> Result<PlanResult, SourceError> {
+        let plan = crate::engine::draft_plan(&l.snapshot, &self.policy, l.as_of);
+        if let Some(key) = l.key {
+            self.accounts
+                .save_plan(key, &segment::plan_record(&l.snapshot, &plan))?;
+        }
+        Ok(plan)
+    }
+
+    /// One row per account matching the filter. The store reads on this thread while the
+    /// available cores assess chunks of accounts, so reading and planning overlap.
+    pub fn segment_rows(
+        &self,
+        filter: &AccountFilter,
+        as_of: Option<Day>,
+    ) -> Result<Vec<SegmentRow>, SourceError> {
+        let today = (self.today)();
+        let policy: &Policy = &self.policy;
+        let day = move |s: &Snapshot| as_of.or(s.as_of).unwrap_or(today);
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8);
+        if workers == 1 {
+            let mut rows = Vec::new();
+            self.accounts.scan(filter, &mut |f| {
+                rows.push(segment::assess(&f.snapshot, policy, day(&f.snapshot)));
+                Ok(())
+            })?;
+            return Ok(rows);
+        }
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Snapshot>>(workers * 2);
+            let rx = Arc::new(Mutex::new(rx));
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    let rx = Arc::clone(&rx);
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        loop {
+                            let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                            let Ok(chunk) = next else { break };
+                            for s in &chunk {
+                                out.push(segment::assess(s, policy, day(s)));
+                            }
+                        }
+                        out
+                    })
+                })
+                .collect();
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let stopped = || SourceError::Unavailable("a planning thread stopped".into());
+            let scanned = self.accounts.scan(filter, &mut |f| {
+                chunk.push(f.snapshot);
+                if chunk.len() >= CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    tx.send(full).map_err(|_| stopped())?;
+                }
+                Ok(())
+            });
+            if !chunk.is_empty() {
+                let _ = tx.send(chunk);
+            }
+            drop(tx);
+            let mut rows = Vec::new();
+            for h in handles {
+                rows.extend(h.join().map_err(|_| stopped())?);
+            }
+            scanned.map(|()| rows)
+        })
+    }
+
+    /// The segment plan: rows from the store, summarised by the engine.
+    pub fn plan_segment(
+        &self,
+        filter: &AccountFilter,
+        as_of: Option<Day>,
+    ) -> Result<SegmentPlan, SourceError> {
+        let rows = self.segment_rows(filter, as_of)?;
+        let reassess_day = as_of.unwrap_or_else(self.today);
+        let due = self.accounts.due(filter, reassess_day)?;
+        Ok(segment::summarise(filter, as_of, reassess_day, rows, due))
     }
 }

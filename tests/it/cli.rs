@@ -2,8 +2,22 @@
 
 use std::process::Command;
 
+/// The binary with its data directory in a scratch folder, so that no test touches the
+/// user's real default database.
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_expansion-planner"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_expansion-planner"));
+    c.env("XDG_DATA_HOME", scratch("xdg"))
+        .env_remove("EXPANSION_PLANNER_DB");
+    c
+}
+
+/// A scratch directory for this test process.
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir()
+        .join(format!("ep-it-{}", std::process::id()))
+        .join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    d
 }
 
 #[test]
@@ -91,7 +105,7 @@ fn as_of_changes_the_dates_not_the_determinism() {
 fn serve_over_stdio_answers_and_exits_on_eof() {
     use std::io::Write;
     let mut child = bin()
-        .arg("serve")
+        .args(["serve", "--demo"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
