@@ -567,9 +567,30 @@ fn csv_file(
                             || names.iter().all(|n| f.iter().any(|(m, _, _)| m == n)))
                 })
                 .collect();
-            match fits.as_slice() {
-                [k] => Some(*k),
-                [] => {
+            // When no kind has all its required columns, the kind that knows every column
+            // and misses the fewest required ones is meant, if there is exactly one: then
+            // the missing columns are reported by name below.
+            let missing = |k: &LongKind| {
+                k.fields()
+                    .iter()
+                    .filter(|(n, _, req)| *req && !names.contains(n))
+                    .count()
+            };
+            let knows_all = |k: &LongKind| {
+                names
+                    .iter()
+                    .all(|n| k.fields().iter().any(|(m, _, _)| m == n))
+            };
+            let closest: Vec<LongKind> = if fits.is_empty() {
+                let known: Vec<LongKind> = LongKind::ALL.into_iter().filter(knows_all).collect();
+                let least = known.iter().map(missing).min().unwrap_or(0);
+                known.into_iter().filter(|k| missing(k) == least).collect()
+            } else {
+                Vec::new()
+            };
+            match (fits.as_slice(), closest.as_slice()) {
+                ([k], _) | ([], [k]) => Some(*k),
+                ([], _) => {
                     run.err(
                         1,
                         "",
@@ -594,7 +615,7 @@ fn csv_file(
                     );
                     return Ok(());
                 }
-                many => {
+                (many, _) => {
                     run.err(
                         1,
                         "",
