@@ -137,3 +137,126 @@ fn serve_over_stdio_answers_and_exits_on_eof() {
         true
     );
 }
+
+#[test]
+fn import_scan_and_plan_use_the_default_database() {
+    let xdg = scratch("xdg-default");
+    let db = xdg.join("expansion-planner/accounts.db");
+    let _ = std::fs::remove_dir_all(xdg.join("expansion-planner"));
+    let run = |args: &[&str]| {
+        bin()
+            .env("XDG_DATA_HOME", &xdg)
+            .current_dir(crate::root())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["import", "tests/data/import/portfolio.jsonl"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created 12"));
+    assert!(
+        db.exists(),
+        "the default database is under the data directory"
+    );
+
+    let out = run(&["scan", "--segment", "enterprise"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.starts_with("# Segment Plan: segment enterprise"), "{md}");
+    assert!(md.contains("| Northwind | ready |"), "{md}");
+
+    let out = run(&["scan", "--csm", "Priya Raman", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["total_accounts"], 3);
+    assert_eq!(v["segment"]["csm"], "Priya Raman");
+
+    let out = run(&["plan", "--account", "acc-002", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"], "blocked");
+    // That plan was saved: 90 days later its reassessment is due.
+    let out = run(&["scan", "--as-of", "2027-02-13", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["reassessments_due"][0]["name"], "Bluefin Logistics");
+
+    // --db (and EXPANSION_PLANNER_DB) point elsewhere: that store is empty.
+    let other = scratch("xdg-other").join("other.db");
+    let _ = std::fs::remove_file(&other);
+    let out = bin()
+        .env("EXPANSION_PLANNER_DB", &other)
+        .args(["plan", "--account", "Northwind"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no accounts are known"));
+    assert!(other.exists());
+}
+
+#[test]
+fn a_bad_import_exits_2_with_every_bad_row_and_writes_nothing() {
+    let db = scratch("bad-import").join("bad.db");
+    let _ = std::fs::remove_file(&db);
+    let out = bin()
+        .current_dir(crate::root())
+        .arg("import")
+        .arg("--db")
+        .arg(&db)
+        .arg("tests/data/import/bad/wrong_types.csv")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let report = String::from_utf8_lossy(&out.stdout);
+    for row in [
+        "| 3 | contract.arr |",
+        "| 4 | contract.licensed_seats |",
+        "| 5 | health.score |",
+    ] {
+        assert!(report.contains(row), "{row}\n{report}");
+    }
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was imported"));
+    let out = bin()
+        .args(["scan", "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["total_accounts"], 0);
+}
+
+#[test]
+fn unknown_segment_and_foreign_database_are_clear_errors() {
+    let out = bin()
+        .args(["scan", "--demo", "--segment", "Mid Market"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("segments: Enterprise, Mid-Market, SMB"),
+        "{err}"
+    );
+
+    let notes = scratch("foreign").join("notes.txt");
+    std::fs::write(&notes, "not a database, and it must survive\n".repeat(20)).unwrap();
+    let before = std::fs::read(&notes).unwrap();
+    let out = bin().args(["scan", "--db"]).arg(&notes).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("is not an expansion-planner database"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&notes).unwrap(), before);
+}
