@@ -37,7 +37,7 @@ pub struct ExpansionServer {
     tools: Arc<Vec<Tool>>,
 }
 
-const INSTRUCTIONS: &str = "Expansion planning for customer-success managers, computed by deterministic code. Always start with check_health (or draft_plan, which runs every step in order): expansion only happens with healthy customers, and when the gate fails every step tool answers outcome `blocked`; then present the unhealthy path and stop. Use every figure exactly as returned. Accounts known to the server can be named with `account`; otherwise pass a `snapshot` (schema: expansion://schema/account). The rules enforced are at expansion://playbook, the thresholds at expansion://policy.";
+const INSTRUCTIONS: &str = "Expansion planning for customer-success managers, computed by deterministic code. Always start with check_health (or draft_plan, which runs every step in order): expansion only happens with healthy customers, and when the gate fails every step tool answers outcome `blocked`; then present the unhealthy path and stop. Use every figure exactly as returned. Accounts known to the server can be named with `account`; otherwise pass a `snapshot` (schema: expansion://schema/account). The rules enforced are at expansion://playbook, the thresholds at expansion://policy. For a segment or a CSM's book use plan_segment; list_accounts and get_account find stored accounts; plan_history shows how an account moved between saved plans and due_reassessments which blocked accounts are due for another look; import_accounts loads CRM and CS-platform exports.";
 
 /// Account resources listed per page.
 const RESOURCE_PAGE: usize = 100;
