@@ -40,6 +40,18 @@ pub trait AccountSource: Send + Sync {
         filter: &AccountFilter,
         each: &mut dyn FnMut(Found) -> Result<(), SourceError>,
     ) -> Result<(), SourceError>;
+    /// Like `scan`, but the accounts may be read in up to `parts` key ranges on as many
+    /// threads, each calling `each` with its part number (below `parts`) and in key order
+    /// within the part. The default reads sequentially as part 0.
+    fn scan_parallel(
+        &self,
+        filter: &AccountFilter,
+        parts: usize,
+        each: &(dyn Fn(usize, Found) -> Result<(), SourceError> + Sync),
+    ) -> Result<(), SourceError> {
+        let _ = parts;
+        self.scan(filter, &mut |f| each(0, f))
+    }
     /// How many accounts match the filter.
     fn count(&self, filter: &AccountFilter) -> Result<u64, SourceError>;
     /// Names starting with, then containing, `text`; at most `limit`.

@@ -55,9 +55,6 @@ pub struct Planner {
     pub import_dirs: Arc<Vec<PathBuf>>,
 }
 
-/// Snapshots handed to a planning thread at a time.
-const CHUNK: usize = 512;
-
 /// Parses an optional `as_of` argument.
 pub fn parse_as_of(v: Option<&str>, field: &str) -> Result<Option<Day>, InputError> {
     v.map(|s| Day::parse(s.trim()).map_err(|e| InputError::one(field, format!("is invalid: {e}"))))
@@ -131,8 +128,9 @@ impl Planner {
         Ok(plan)
     }
 
-    /// One row per account matching the filter. The store reads on this thread while the
-    /// available cores assess chunks of accounts, so reading and planning overlap.
+    /// One row per account matching the filter. A file-backed store is read in one key
+    /// range per core, each range read and assessed on its own thread; rows come back in
+    /// no particular order (the summary sorts them).
     pub fn segment_rows(
         &self,
         filter: &AccountFilter,
@@ -140,58 +138,23 @@ impl Planner {
     ) -> Result<Vec<SegmentRow>, SourceError> {
         let today = (self.today)();
         let policy: &Policy = &self.policy;
-        let day = move |s: &Snapshot| as_of.or(s.as_of).unwrap_or(today);
-        let workers = std::thread::available_parallelism()
+        let parts = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
             .clamp(1, 8);
-        if workers == 1 {
-            let mut rows = Vec::new();
-            self.accounts.scan(filter, &mut |f| {
-                rows.push(segment::assess(&f.snapshot, policy, day(&f.snapshot)));
-                Ok(())
-            })?;
-            return Ok(rows);
-        }
-        std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Snapshot>>(workers * 2);
-            let rx = Arc::new(Mutex::new(rx));
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    let rx = Arc::clone(&rx);
-                    scope.spawn(move || {
-                        let mut out = Vec::new();
-                        loop {
-                            let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                            let Ok(chunk) = next else { break };
-                            for s in &chunk {
-                                out.push(segment::assess(s, policy, day(s)));
-                            }
-                        }
-                        out
-                    })
-                })
-                .collect();
-            let mut chunk = Vec::with_capacity(CHUNK);
-            let stopped = || SourceError::Unavailable("a planning thread stopped".into());
-            let scanned = self.accounts.scan(filter, &mut |f| {
-                chunk.push(f.snapshot);
-                if chunk.len() >= CHUNK {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
-                    tx.send(full).map_err(|_| stopped())?;
-                }
-                Ok(())
-            });
-            if !chunk.is_empty() {
-                let _ = tx.send(chunk);
+        let out: Vec<Mutex<Vec<SegmentRow>>> = (0..parts).map(|_| Mutex::new(Vec::new())).collect();
+        self.accounts.scan_parallel(filter, parts, &|part, f| {
+            let day = as_of.or(f.snapshot.as_of).unwrap_or(today);
+            let row = segment::assess(&f.snapshot, policy, day);
+            if let Some(slot) = out.get(part) {
+                slot.lock().unwrap_or_else(|e| e.into_inner()).push(row);
             }
-            drop(tx);
-            let mut rows = Vec::new();
-            for h in handles {
-                rows.extend(h.join().map_err(|_| stopped())?);
-            }
-            scanned.map(|()| rows)
-        })
+            Ok(())
+        })?;
+        Ok(out
+            .into_iter()
+            .flat_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .collect())
     }
 
     /// The segment plan: rows from the store, summarised by the engine.

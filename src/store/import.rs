@@ -217,8 +217,15 @@ impl<'c> Run<'c> {
     }
 
     fn json_record(&mut self, text: &str, line: u64) -> Result<(), StoreError> {
+        self.parsed_record(parse_record(text), line)
+    }
+
+    fn parsed_record(
+        &mut self,
+        parsed: Result<Snapshot, crate::model::InputError>,
+        line: u64,
+    ) -> Result<(), StoreError> {
         self.report.rows += 1;
-        let parsed = from_str::<Snapshot>(text).and_then(|s| s.validate().map(|()| s));
         match parsed {
             Ok(s) => self.whole(s, line),
             Err(e) => {
@@ -227,6 +234,14 @@ impl<'c> Run<'c> {
             }
         }
     }
+}
+
+/// One snapshot record, parsed and validated. The plain parser runs first; only a record
+/// that fails is parsed again with path tracking, for an error that names the field.
+fn parse_record(text: &str) -> Result<Snapshot, crate::model::InputError> {
+    serde_json::from_str::<Snapshot>(text)
+        .or_else(|_| from_str::<Snapshot>(text))
+        .and_then(|s| s.validate().map(|()| s))
 }
 
 fn identity(s: &Snapshot) -> String {
@@ -457,26 +472,50 @@ fn array_elements(text: &str) -> Vec<(usize, usize, u64)> {
     }
 }
 
-fn jsonl(run: &mut Run<'_>, mut reader: impl BufRead) -> Result<(), StoreError> {
-    let mut line = String::new();
-    let mut n = 0_u64;
-    loop {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
-            Err(e) => {
-                run.err(n + 1, "", format!("cannot be read: {e}"));
-                return Ok(());
+/// Records parsed ahead of the writer.
+const PARSE_AHEAD: usize = 1024;
+
+/// JSON Lines: one thread reads and parses while this one writes, so parsing is off the
+/// critical path of a large import. Records arrive in file order.
+fn jsonl(run: &mut Run<'_>, mut reader: impl BufRead + Send) -> Result<(), StoreError> {
+    type Parsed = (u64, Result<Snapshot, crate::model::InputError>);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(PARSE_AHEAD);
+        let producer = scope.spawn(move || -> Result<(), (u64, String)> {
+            let mut line = String::new();
+            let mut n = 0_u64;
+            loop {
+                line.clear();
+                match reader.read_line(&mut line) {
+                    Ok(0) => return Ok(()),
+                    Ok(_) => {}
+                    Err(e) => return Err((n + 1, format!("cannot be read: {e}"))),
+                }
+                n += 1;
+                let t = line.trim();
+                if t.is_empty() {
+                    continue;
+                }
+                if tx.send((n, parse_record(t))).is_err() {
+                    // The writer stopped (a database failure): nothing more to do.
+                    return Ok(());
+                }
+            }
+        });
+        let mut written = Ok(());
+        for (line, parsed) in rx {
+            written = run.parsed_record(parsed, line);
+            if written.is_err() {
+                break;
             }
         }
-        n += 1;
-        let t = line.trim();
-        if t.is_empty() {
-            continue;
+        match producer.join() {
+            Ok(Ok(())) => {}
+            Ok(Err((line, msg))) => run.err(line, "", msg),
+            Err(_) => run.err(0, "", "the reading thread failed"),
         }
-        run.json_record(t, n)?;
-    }
+        written
+    })
 }
 
 /// One CSV column and where it goes.

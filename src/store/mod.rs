@@ -78,6 +78,8 @@ fn is_corruption(e: &rusqlite::Error) -> bool {
 pub struct Store {
     conn: Mutex<Connection>,
     location: String,
+    /// The file, for the extra read connections of a parallel scan; `None` in memory.
+    path: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Store {
@@ -120,7 +122,9 @@ impl Store {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let conn = Connection::open_with_flags(path, flags).map_err(|e| open_err(e.to_string()))?;
-        Store::init(conn, shown, true)
+        let mut store = Store::init(conn, shown, true)?;
+        store.path = Some(path.to_path_buf());
+        Ok(store)
     }
 
     /// A fresh database in memory: nothing is written anywhere.
@@ -195,8 +199,6 @@ impl Store {
             }
             conn.pragma_update(None, "synchronous", "NORMAL")
                 .map_err(classify)?;
-            conn.pragma_update(None, "mmap_size", 268_435_456_i64)
-                .map_err(classify)?;
         }
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(classify)?;
@@ -209,6 +211,7 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             location,
+            path: None,
         })
     }
 
@@ -414,6 +417,97 @@ impl Store {
             ..Selection::default()
         };
         rows::scan(&conn, &sel, each).map_err(|e| self.classify(e))
+    }
+
+    /// Key boundaries splitting the selected accounts into `parts` ranges of equal size.
+    fn partition(
+        &self,
+        filter: &AccountFilter,
+        parts: usize,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let conn = self.conn();
+        let mut sql = String::from("SELECT key FROM accounts");
+        let mut conds = Vec::new();
+        if filter.segment.is_some() {
+            conds.push("segment = ?1 COLLATE NOCASE");
+        }
+        if filter.csm.is_some() {
+            conds.push(if filter.segment.is_some() {
+                "csm = ?2 COLLATE NOCASE"
+            } else {
+                "csm = ?1 COLLATE NOCASE"
+            });
+        }
+        if !conds.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conds.join(" AND "));
+        }
+        sql.push_str(" ORDER BY key");
+        let args: Vec<&str> = [filter.segment.as_deref(), filter.csm.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .collect();
+        let mut st = conn.prepare(&sql)?;
+        let keys: Vec<i64> = st
+            .query_map(rusqlite::params_from_iter(args), |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let per = keys.len().div_ceil(parts.max(1)).max(1);
+        Ok(keys
+            .chunks(per)
+            .filter_map(|c| Some((*c.first()?, *c.last()?)))
+            .collect())
+    }
+
+    /// Reads the selected accounts on up to `parts` threads, each with its own read-only
+    /// connection and key range (WAL lets readers run side by side). In memory, or for one
+    /// part, it is a plain scan.
+    pub fn scan_parallel(
+        &self,
+        filter: &AccountFilter,
+        parts: usize,
+        each: &(dyn Fn(usize, i64, Snapshot) -> Result<(), StoreError> + Sync),
+    ) -> Result<(), StoreError> {
+        let Some(path) = self.path.as_ref().filter(|_| parts > 1) else {
+            return self.scan(filter, &mut |k, s| each(0, k, s));
+        };
+        let ranges = self.partition(filter, parts)?;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges
+                .iter()
+                .enumerate()
+                .map(|(part, &range)| {
+                    scope.spawn(move || -> Result<(), StoreError> {
+                        let conn = Connection::open_with_flags(
+                            path,
+                            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                        )?;
+                        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                        conn.pragma_update(None, "cache_size", -32_768_i64)?;
+                        // Pages are read straight from the file mapping, without a copy
+                        // through the kernel per page.
+                        conn.pragma_update(None, "mmap_size", 1_073_741_824_i64)?;
+                        let sel = Selection {
+                            segment: filter.segment.clone(),
+                            csm: filter.csm.clone(),
+                            key_range: Some(range),
+                            ..Selection::default()
+                        };
+                        rows::scan(&conn, &sel, &mut |k, s| each(part, k, s))
+                    })
+                })
+                .collect();
+            let mut result = Ok(());
+            for h in handles {
+                let r = h
+                    .join()
+                    .unwrap_or_else(|_| Err(StoreError::Data("a reading thread stopped".into())));
+                if result.is_ok() {
+                    result = r;
+                }
+            }
+            result.map_err(|e| self.classify(e))
+        })
     }
 
     /// Saves a plan, replacing one saved for the same account and `as_of`.
@@ -635,6 +729,30 @@ impl AccountSource for Store {
             },
         );
         match (r, failure) {
+            (_, Some(e)) => Err(e),
+            (Err(e), None) => Err(e.into()),
+            (Ok(()), None) => Ok(()),
+        }
+    }
+
+    fn scan_parallel(
+        &self,
+        filter: &AccountFilter,
+        parts: usize,
+        each: &(dyn Fn(usize, Found) -> Result<(), SourceError> + Sync),
+    ) -> Result<(), SourceError> {
+        // The first failure of the caller's closure is kept as it is (it may be an input
+        // error); the store only needs to know that it should stop.
+        let failure: Mutex<Option<SourceError>> = Mutex::new(None);
+        let r = Store::scan_parallel(self, filter, parts, &|part, key, snapshot| {
+            each(part, Found { key, snapshot }).map_err(|e| {
+                let msg = e.to_string();
+                let mut f = failure.lock().unwrap_or_else(|p| p.into_inner());
+                f.get_or_insert(e);
+                StoreError::Data(msg)
+            })
+        });
+        match (r, failure.into_inner().unwrap_or_else(|p| p.into_inner())) {
             (_, Some(e)) => Err(e),
             (Err(e), None) => Err(e.into()),
             (Ok(()), None) => Ok(()),

@@ -2,6 +2,8 @@
 //! scans each table once in account order and merges the children into their accounts, so
 //! loading N accounts costs one pass per table, not N queries.
 
+use std::sync::LazyLock;
+
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, Row, Rows, ToSql, params};
 use serde::de::{DeserializeOwned, IntoDeserializer};
@@ -19,24 +21,35 @@ pub fn norm(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
-/// `YYYY-MM-DD` without going through a formatter (dates are written by the million).
-pub fn day_text(d: Day) -> String {
+/// `YYYY-MM-DD` written into a stack buffer and handed to `f`: dates are written by the
+/// million, and this keeps a formatter and an allocation out of each.
+pub fn with_day_text<R>(d: Day, f: impl FnOnce(&str) -> R) -> R {
     let (y, m, dd) = (d.0.year(), d.0.month(), d.0.day());
     if (0..=9999).contains(&y) {
-        let mut s = String::with_capacity(10);
-        for (v, width) in [(y as u32, 4), (m as u32, 2), (dd as u32, 2)] {
-            if !s.is_empty() {
-                s.push('-');
+        let mut buf = [b'-'; 10];
+        let mut put = |at: usize, v: u32, width: usize| {
+            for i in 0..width {
+                let digit = (v / 10_u32.pow((width - 1 - i) as u32)) % 10;
+                if let Some(b) = buf.get_mut(at + i) {
+                    *b = b'0' + digit as u8;
+                }
             }
-            for i in (0..width).rev() {
-                let digit = (v / 10_u32.pow(i)) % 10;
-                s.push(char::from(b'0' + digit as u8));
-            }
+        };
+        put(0, y as u32, 4);
+        put(5, m as u32, 2);
+        put(8, dd as u32, 2);
+        match std::str::from_utf8(&buf) {
+            Ok(s) => f(s),
+            Err(_) => f(&d.to_string()),
         }
-        s
     } else {
-        d.to_string()
+        f(&d.to_string())
     }
+}
+
+/// `YYYY-MM-DD` as an owned string.
+pub fn day_text(d: Day) -> String {
+    with_day_text(d, str::to_string)
 }
 
 fn digit(b: u8) -> Option<i32> {
@@ -162,32 +175,44 @@ pub fn write_account(conn: &Connection, key: Option<i64>, s: &Snapshot) -> Resul
         &h.value_score,
     ];
     let name_norm = norm(&s.name);
-    let sql = format!(
-        "INSERT INTO accounts ({ACCOUNT_COLUMNS}, name_norm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)"
-    );
     let mut all: Vec<&dyn ToSql> = values.to_vec();
     all.push(&name_norm);
     match key {
         // An existing account is updated in place: a REPLACE would delete the row and cascade
         // to its children and saved plans.
         Some(k) => {
-            let sql_update = format!(
-                "UPDATE accounts SET ({}, name_norm) = ({}) WHERE key = ?1",
-                ACCOUNT_COLUMNS.trim_start_matches("key, "),
-                (2..=32)
-                    .map(|i| format!("?{i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            conn.prepare_cached(&sql_update)?.execute(all.as_slice())?;
+            conn.prepare_cached(&UPDATE_ACCOUNT)?
+                .execute(all.as_slice())?;
             Ok(k)
         }
         None => {
-            conn.prepare_cached(&sql)?.execute(all.as_slice())?;
+            conn.prepare_cached(&INSERT_ACCOUNT)?
+                .execute(all.as_slice())?;
             Ok(conn.last_insert_rowid())
         }
     }
 }
+
+static INSERT_ACCOUNT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO accounts ({ACCOUNT_COLUMNS}, name_norm) VALUES ({})",
+        (1..=32)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+});
+
+static UPDATE_ACCOUNT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE accounts SET ({}, name_norm) = ({}) WHERE key = ?1",
+        ACCOUNT_COLUMNS.trim_start_matches("key, "),
+        (2..=32)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+});
 
 /// Replaces the account's offer.
 pub fn write_offer(
@@ -348,6 +373,34 @@ pub fn insert_event(conn: &Connection, key: i64, pos: usize, e: &Event) -> Resul
     Ok(())
 }
 
+/// History rows per multi-row INSERT: one statement instead of one per reading is most of
+/// what makes a 90-day history cheap to write.
+const HISTORY_CHUNK: usize = 128;
+
+/// Inserts readings the account does not have yet (its history was cleared, or it is new).
+pub fn insert_history_rows(
+    conn: &Connection,
+    key: i64,
+    points: &[UsagePoint],
+) -> Result<(), StoreError> {
+    for chunk in points.chunks(HISTORY_CHUNK) {
+        let mut sql = String::with_capacity(64 + chunk.len() * 8);
+        sql.push_str("INSERT INTO usage_history (account, date, active_users) VALUES ");
+        for i in 0..chunk.len() {
+            sql.push_str(if i == 0 { "(?,?,?)" } else { ",(?,?,?)" });
+        }
+        let mut st = conn.prepare_cached(&sql)?;
+        for (i, p) in chunk.iter().enumerate() {
+            let at = i * 3 + 1;
+            st.raw_bind_parameter(at, key)?;
+            with_day_text(p.date, |d| st.raw_bind_parameter(at + 1, d))?;
+            st.raw_bind_parameter(at + 2, p.active_users)?;
+        }
+        st.raw_execute()?;
+    }
+    Ok(())
+}
+
 /// Replaces every list of the account with the snapshot's.
 pub fn write_lists(
     conn: &Connection,
@@ -360,9 +413,7 @@ pub fn write_lists(
             clear_list(conn, key, k)?;
         }
     }
-    for p in &s.usage.history {
-        insert_history(conn, key, p)?;
-    }
+    insert_history_rows(conn, key, &s.usage.history)?;
     for (i, l) in s.usage.limits.iter().enumerate() {
         insert_limit(conn, key, i, l)?;
     }
@@ -480,14 +531,21 @@ fn offer_from_row(row: &Row<'_>) -> Result<(i64, Offer), StoreError> {
     ))
 }
 
+/// The hottest row reader (90 readings an account): matches the raw values directly.
 fn history_from_row(row: &Row<'_>) -> Result<(i64, UsagePoint), StoreError> {
-    let date = parse_day(str_ref(row, 1)?.unwrap_or_default())?;
-    let users: i64 = row.get(2)?;
+    let bad =
+        |what: &str| StoreError::Data(format!("stored usage_history.{what} has the wrong type"));
+    let (ValueRef::Integer(key), ValueRef::Text(date), ValueRef::Integer(users)) =
+        (row.get_ref(0)?, row.get_ref(1)?, row.get_ref(2)?)
+    else {
+        return Err(bad("row"));
+    };
+    let date = std::str::from_utf8(date).map_err(|_| bad("date"))?;
     Ok((
-        row.get(0)?,
+        key,
         UsagePoint {
-            date,
-            active_users: u32_of(Some(users), "active_users")?.unwrap_or(0),
+            date: parse_day(date)?,
+            active_users: u32::try_from(users).map_err(|_| bad("active_users"))?,
         },
     ))
 }
@@ -619,6 +677,8 @@ pub struct Selection {
     pub segment: Option<String>,
     pub csm: Option<String>,
     pub key: Option<i64>,
+    /// Keys in `from..=to`, for a scan split across threads.
+    pub key_range: Option<(i64, i64)>,
     /// Only the account row and its offer, no lists.
     pub without_lists: bool,
 }
@@ -641,6 +701,11 @@ impl Selection {
         if let Some(k) = self.key {
             conds.push("key = :key");
             params.push((":key", Box::new(k)));
+        }
+        if let Some((from, to)) = self.key_range {
+            conds.push("key BETWEEN :from AND :to");
+            params.push((":from", Box::new(from)));
+            params.push((":to", Box::new(to)));
         }
         let sql = if conds.is_empty() {
             String::new()
@@ -756,4 +821,20 @@ pub fn load(
         },
     )?;
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_dates_round_trip() {
+        for d in ["2026-11-15", "0001-01-01", "2028-02-29", "9999-12-31"] {
+            let day = Day::parse(d).unwrap();
+            assert_eq!(day_text(day), d);
+            assert_eq!(parse_day(d).unwrap(), day);
+        }
+        assert!(parse_day("2027-02-30").is_err());
+        assert!(parse_day("20270101").is_err());
+    }
 }

@@ -729,3 +729,40 @@ fn expansion_plan_prompt_with_a_segment_uses_plan_segment() {
     assert!(text.contains(&plan.markdown), "{text}");
     assert!(text.contains("# Segment Plan: segment Mid-Market"));
 }
+
+#[test]
+fn a_file_store_scanned_in_parallel_plans_like_the_in_memory_one() {
+    let path = crate::cli::scratch("parallel").join("p.db");
+    for s in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{s}", path.display()));
+    }
+    let file = Store::open(&path).unwrap();
+    import(&file, "portfolio.jsonl", None);
+    let (on_disk, in_memory) = (planner(file), planner(Store::demo().unwrap()));
+    for args in [
+        json!({}),
+        json!({"segment": "SMB"}),
+        json!({"csm": "dana whitfield", "as_of": "2026-12-01"}),
+    ] {
+        let a = call(&on_disk, "plan_segment", args.clone());
+        let b = call(&in_memory, "plan_segment", args.clone());
+        assert_eq!(a, b, "{args}");
+    }
+    // Split into as many parts as there are accounts and more: still every account, once.
+    let store = Store::open(&path).unwrap();
+    for parts in [2, 5, 12, 40] {
+        let seen = std::sync::Mutex::new(Vec::new());
+        store
+            .scan_parallel(&AccountFilter::default(), parts, &|part, key, s| {
+                assert!(part < parts);
+                seen.lock().unwrap().push((key, s.name));
+                Ok(())
+            })
+            .unwrap();
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        assert_eq!(seen.len(), 12, "{parts} parts");
+        seen.dedup();
+        assert_eq!(seen.len(), 12, "{parts} parts");
+    }
+}
