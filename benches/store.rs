@@ -2,7 +2,8 @@
 //! `scripts/bench-store` can measure each phase's wall time and peak RSS separately.
 //!
 //! ```text
-//! bench_store gen N FILE.jsonl      write N synthetic accounts, 90 days of history each
+//! bench_store gen N FILE.jsonl      write N synthetic accounts, 90 days of daily history
+//!                                   each (BENCH_HISTORY=weekly: 13 weekly readings)
 //! bench_store parse FILE.jsonl      baseline: serde_json parse of every snapshot, no checks
 //! bench_store import FILE.jsonl DB  import into a fresh database (timed)
 //! bench_store scan DB               plan_segment over every stored account (timed)
@@ -42,7 +43,10 @@ impl Rng {
 }
 
 const SEGMENTS: [&str; 3] = ["Enterprise", "Mid-Market", "SMB"];
-const GOAL_STATUS: [&str; 4] = ["achieved", "on_track", "on_track", "at_risk"];
+const GOAL_STATUS: [&str; 10] = [
+    "achieved", "achieved", "on_track", "on_track", "on_track", "on_track", "on_track", "on_track",
+    "on_track", "at_risk",
+];
 
 fn account(i: u64, rng: &mut Rng, as_of: Day) -> serde_json::Value {
     let segment = SEGMENTS.get((i % 3) as usize).copied().unwrap_or("SMB");
@@ -52,10 +56,21 @@ fn account(i: u64, rng: &mut Rng, as_of: Day) -> serde_json::Value {
         _ => 5 + rng.below(35),
     };
     let price = 300 + rng.below(500);
-    // Utilisation between 20 % and 110 %, drifting over the 90 days.
-    let end_pct = 20 + rng.below(91);
+    // Utilisation between 45 % and 115 %, drifting over the 90 days.
+    let end_pct = 45 + rng.below(71);
     let start_pct = (end_pct as i64 + rng.below(41) as i64 - 20).clamp(5, 120) as u64;
+    // BENCH_HISTORY=weekly writes 13 weekly readings over the same 90 days.
+    let step = if std::env::var("BENCH_HISTORY").as_deref() == Ok("weekly") {
+        7
+    } else {
+        1
+    };
     let history: Vec<serde_json::Value> = (0..90)
+        .rev()
+        .step_by(step)
+        .collect::<Vec<i64>>()
+        .into_iter()
+        .rev()
         .map(|d| {
             let pct = start_pct as i64 + (end_pct as i64 - start_pct as i64) * d / 89;
             let noise = rng.below(5) as i64 - 2;
@@ -70,7 +85,7 @@ fn account(i: u64, rng: &mut Rng, as_of: Day) -> serde_json::Value {
         .last()
         .and_then(|h| h["active_users"].as_u64())
         .unwrap_or(0);
-    let score = 45 + rng.below(50);
+    let score = 62 + rng.below(37);
     let mut signals = Vec::new();
     if rng.below(3) > 0 {
         let team = active + 5 + rng.below(30);
@@ -88,7 +103,7 @@ fn account(i: u64, rng: &mut Rng, as_of: Day) -> serde_json::Value {
         }));
     }
     let mut churn = Vec::new();
-    if rng.below(10) == 0 {
+    if rng.below(20) == 0 {
         churn.push(
             serde_json::json!({"kind": "champion_left", "since": as_of.plus_days(-20).to_string()}),
         );
@@ -116,12 +131,12 @@ fn account(i: u64, rng: &mut Rng, as_of: Day) -> serde_json::Value {
         },
         "health": {
             "score": score,
-            "relationship_score": 50 + rng.below(50),
-            "value_score": 50 + rng.below(50),
+            "relationship_score": 60 + rng.below(40),
+            "value_score": 60 + rng.below(40),
             "churn_signals": churn,
-            "goals": [{"goal": "Consolidate reporting", "status": GOAL_STATUS.get(rng.below(4) as usize).copied().unwrap_or("on_track")}],
+            "goals": [{"goal": "Consolidate reporting", "status": GOAL_STATUS.get(rng.below(10) as usize).copied().unwrap_or("on_track")}],
             "relationship": {
-                "responsive": rng.below(8) > 0, "engaged": rng.below(8) > 0,
+                "responsive": rng.below(20) > 0, "engaged": rng.below(20) > 0,
                 "sponsor": "VP Operations", "executive_sponsor_confirmed": rng.below(3) > 0,
             },
         },
