@@ -20,6 +20,11 @@ pub fn latest() -> i64 {
 /// Dates are `YYYY-MM-DD` text, money is integer cents, booleans are 0/1, and list items
 /// keep their input order in `pos`. Child tables are clustered on (account, ...) so that a
 /// portfolio scan reads each table once, in account order.
+///
+/// One exception: `usage_history.date` is the integer YYYYMMDD (20261115). That table has a
+/// row per reading, 9 million for 100,000 accounts with 90 days each; the integer is 3
+/// bytes against 10, compares as a number, and needs no text parsing when read back, which
+/// is a measurable share of import and segment-scan time. It still reads as a date.
 const V1: &str = r#"
 CREATE TABLE accounts (
     key                         INTEGER PRIMARY KEY,
@@ -62,7 +67,8 @@ CREATE INDEX accounts_csm ON accounts (csm COLLATE NOCASE);
 
 CREATE TABLE usage_history (
     account      INTEGER NOT NULL REFERENCES accounts (key) ON DELETE CASCADE,
-    date         TEXT NOT NULL,
+    date         INTEGER NOT NULL, -- YYYYMMDD
+
     active_users INTEGER NOT NULL,
     PRIMARY KEY (account, date)
 ) WITHOUT ROWID;

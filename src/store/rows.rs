@@ -52,6 +52,22 @@ pub fn day_text(d: Day) -> String {
     with_day_text(d, str::to_string)
 }
 
+/// A day as the integer YYYYMMDD, the form of `usage_history.date`.
+pub fn day_number(d: Day) -> i64 {
+    i64::from(d.0.year()) * 10_000 + i64::from(d.0.month()) * 100 + i64::from(d.0.day())
+}
+
+/// The day of a stored YYYYMMDD integer.
+pub fn day_from_number(n: i64) -> Result<Day, StoreError> {
+    let (y, m, d) = (n / 10_000, n / 100 % 100, n % 100);
+    match (i16::try_from(y), i8::try_from(m), i8::try_from(d)) {
+        (Ok(y), Ok(m), Ok(d)) => jiff::civil::Date::new(y, m, d)
+            .map(Day)
+            .map_err(|e| StoreError::Data(format!("stored date {n}: {e}"))),
+        _ => Err(StoreError::Data(format!("stored date {n} is not YYYYMMDD"))),
+    }
+}
+
 fn digit(b: u8) -> Option<i32> {
     b.is_ascii_digit().then(|| i32::from(b - b'0'))
 }
@@ -296,7 +312,7 @@ pub fn insert_history(conn: &Connection, key: i64, p: &UsagePoint) -> Result<(),
     conn.prepare_cached(
         "INSERT OR REPLACE INTO usage_history (account, date, active_users) VALUES (?1, ?2, ?3)",
     )?
-    .execute(params![key, day_text(p.date), p.active_users])?;
+    .execute(params![key, day_number(p.date), p.active_users])?;
     Ok(())
 }
 
@@ -393,7 +409,7 @@ pub fn insert_history_rows(
         for (i, p) in chunk.iter().enumerate() {
             let at = i * 3 + 1;
             st.raw_bind_parameter(at, key)?;
-            with_day_text(p.date, |d| st.raw_bind_parameter(at + 1, d))?;
+            st.raw_bind_parameter(at + 1, day_number(p.date))?;
             st.raw_bind_parameter(at + 2, p.active_users)?;
         }
         st.raw_execute()?;
@@ -535,16 +551,15 @@ fn offer_from_row(row: &Row<'_>) -> Result<(i64, Offer), StoreError> {
 fn history_from_row(row: &Row<'_>) -> Result<(i64, UsagePoint), StoreError> {
     let bad =
         |what: &str| StoreError::Data(format!("stored usage_history.{what} has the wrong type"));
-    let (ValueRef::Integer(key), ValueRef::Text(date), ValueRef::Integer(users)) =
+    let (ValueRef::Integer(key), ValueRef::Integer(date), ValueRef::Integer(users)) =
         (row.get_ref(0)?, row.get_ref(1)?, row.get_ref(2)?)
     else {
         return Err(bad("row"));
     };
-    let date = std::str::from_utf8(date).map_err(|_| bad("date"))?;
     Ok((
         key,
         UsagePoint {
-            date: parse_day(date)?,
+            date: day_from_number(date)?,
             active_users: u32::try_from(users).map_err(|_| bad("active_users"))?,
         },
     ))
@@ -834,6 +849,12 @@ mod tests {
             assert_eq!(day_text(day), d);
             assert_eq!(parse_day(d).unwrap(), day);
         }
+        for d in ["2026-11-15", "0001-01-01", "2028-02-29", "9999-12-31"] {
+            let day = Day::parse(d).unwrap();
+            assert_eq!(day_from_number(day_number(day)).unwrap(), day);
+        }
+        assert_eq!(day_number(Day::parse("2026-11-15").unwrap()), 20_261_115);
+        assert!(day_from_number(20_270_230).is_err());
         assert!(parse_day("2027-02-30").is_err());
         assert!(parse_day("20270101").is_err());
     }
