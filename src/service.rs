@@ -157,6 +157,34 @@ impl Planner {
             .collect())
     }
 
+    /// A segment that names no stored account is almost always a typo: the error says
+    /// which segments exist. `field` names the argument (`segment`, `--segment`).
+    pub fn check_segment(&self, filter: &AccountFilter, field: &str) -> Result<(), SourceError> {
+        let Some(seg) = &filter.segment else {
+            return Ok(());
+        };
+        let only_segment = AccountFilter {
+            segment: Some(seg.clone()),
+            csm: None,
+        };
+        if self.accounts.count(&only_segment)? > 0 {
+            return Ok(());
+        }
+        let known = self.accounts.segments()?;
+        Err(InputError::one(
+            field,
+            format!(
+                "`{seg}` matches no stored account; segments: {}",
+                if known.is_empty() {
+                    "none (the store is empty: import accounts first)".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        )
+        .into())
+    }
+
     /// The segment plan: rows from the store, summarised by the engine.
     pub fn plan_segment(
         &self,

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::{CliError, Common, Format, StoreArgs, load_policy};
-use crate::model::InputError;
 use crate::model::portfolio::AccountFilter;
 use crate::service::{Planner, parse_as_of};
 
@@ -34,27 +33,8 @@ pub fn run(a: ScanArgs) -> Result<(), CliError> {
         segment: a.segment.clone(),
         csm: a.csm.clone(),
     };
-    if let Some(seg) = &a.segment
-        && store.count(&AccountFilter {
-            segment: Some(seg.clone()),
-            csm: None,
-        })? == 0
-    {
-        let known = store.segments()?;
-        return Err(InputError::one(
-            "--segment",
-            format!(
-                "`{seg}` matches no stored account; segments: {}",
-                if known.is_empty() {
-                    "none (the store is empty: import accounts first)".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ),
-        )
-        .into());
-    }
     let planner = Planner::new(policy, store);
+    planner.check_segment(&filter, "--segment")?;
     let plan = planner.plan_segment(&filter, as_of)?;
     match a.format {
         Format::Markdown => println!("{}", plan.markdown),

@@ -33,31 +33,6 @@ fn filter(segment: Option<String>, csm: Option<String>) -> AccountFilter {
     }
 }
 
-/// A segment that names no account is almost always a typo: say which segments exist.
-fn check_segment(p: &Planner, f: &AccountFilter) -> Result<(), CallError> {
-    if let Some(seg) = &f.segment
-        && p.accounts.count(&AccountFilter {
-            segment: Some(seg.clone()),
-            csm: None,
-        })? == 0
-    {
-        let known = p.accounts.segments()?;
-        return Err(InputError::one(
-            "segment",
-            format!(
-                "`{seg}` matches no stored account; segments: {}",
-                if known.is_empty() {
-                    "none (the store is empty: import accounts first)".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ),
-        )
-        .into());
-    }
-    Ok(())
-}
-
 /// `list_accounts` arguments.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -93,7 +68,7 @@ fn list_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
     }
     let offset = a.offset.unwrap_or(0);
     let f = filter(a.segment, a.csm);
-    check_segment(p, &f)?;
+    p.check_segment(&f, "segment")?;
     let mut rows = p.segment_rows(&f, as_of)?;
     if let Some(o) = a.outcome {
         rows.retain(|r| r.outcome == o);
@@ -228,7 +203,7 @@ fn plan_segment(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErro
     let a: SegmentArgs = from_value(args)?;
     let as_of = parse_as_of(a.as_of.as_deref(), "as_of")?;
     let f = filter(a.segment, a.csm);
-    check_segment(p, &f)?;
+    p.check_segment(&f, "segment")?;
     let plan = p.plan_segment(&f, as_of)?;
     Ok(Answer {
         structured: to_json(&plan)?,
