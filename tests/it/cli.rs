@@ -260,3 +260,91 @@ fn unknown_segment_and_foreign_database_are_clear_errors() {
     );
     assert_eq!(std::fs::read(&notes).unwrap(), before);
 }
+
+#[test]
+fn serve_imports_from_its_import_dir_and_plans_from_the_database() {
+    use std::io::Write;
+    let db = scratch("serve-db").join("served.db");
+    let _ = std::fs::remove_file(&db);
+    let mut child = bin()
+        .arg("serve")
+        .arg("--db")
+        .arg(&db)
+        .arg("--import-dir")
+        .arg(crate::root().join("tests/data/import"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    // Requests on one connection run concurrently: wait for each answer before the next.
+    let mut ask = |id: u64, line: String| -> serde_json::Value {
+        use std::io::BufRead;
+        writeln!(stdin, "{line}").unwrap();
+        if id == 0 {
+            // A notification: no answer comes.
+            return serde_json::Value::Null;
+        }
+        loop {
+            let mut l = String::new();
+            assert!(stdout.read_line(&mut l).unwrap() > 0, "server closed");
+            let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+            if v["id"].as_u64() == Some(id) {
+                return v["result"].clone();
+            }
+        }
+    };
+    let call = |id: u32, tool: &str, args: &str| {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{args}}}}}"#
+        )
+    };
+    ask(1, r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#.to_string());
+    ask(
+        0,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#.to_string(),
+    );
+    let mut by_id = std::collections::BTreeMap::new();
+    for (id, tool, args) in [
+        (
+            2,
+            "import_accounts",
+            r#"{"file":"../accounts/exactly_60pct_passes.json"}"#,
+        ),
+        (3, "import_accounts", r#"{"file":"portfolio.jsonl"}"#),
+        (4, "draft_plan", r#"{"account":"northwind"}"#),
+        (5, "plan_segment", r#"{"segment":"SMB"}"#),
+    ] {
+        by_id.insert(u64::from(id), ask(u64::from(id), call(id, tool, args)));
+    }
+    // Closing stdin ends the session (`ask` only borrowed it and is not used again).
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(by_id[&2]["isError"], true);
+    assert!(
+        by_id[&2]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("outside the allowed import directories")
+    );
+    assert_eq!(by_id[&3]["structuredContent"]["created"], 12);
+    assert_eq!(by_id[&4]["structuredContent"]["outcome"], "ready");
+    assert_eq!(
+        by_id[&5]["structuredContent"]["total_accounts"], 3,
+        "{}",
+        by_id[&5]
+    );
+    // The accounts and the saved plan are in the file.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let plans: i64 = c
+        .query_row("SELECT count(*) FROM plans", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(plans, 1);
+}
