@@ -1,20 +1,140 @@
-//! Resolving `{"account": "<name or id>"}` to a snapshot: exact id, then case-insensitive
-//! name, then a unique prefix; anything else is an error that lists the closest matches.
+//! Where known accounts come from, and resolving `{"account": "<name or id>"}` to one:
+//! exact id, then case-insensitive name, then a unique prefix; anything else is an error
+//! that lists the closest matches.
+//!
+//! The source answers one question at a time (`find`, `complete`, `scan` with a filter) so
+//! that naming one account never loads the whole portfolio.
 
-use crate::model::{InputError, Snapshot};
+use std::path::Path;
+use std::sync::LazyLock;
 
-/// Where known accounts come from (the demo portfolio until a store is configured).
-pub trait AccountSource: Send + Sync {
-    fn all(&self) -> Result<Vec<Snapshot>, InputError>;
+use crate::model::portfolio::{AccountFilter, DueReassessment, ImportReport, PlanRecord};
+use crate::model::{Day, InputError, Snapshot};
+use crate::store::{Store, StoreError};
+
+/// A stored account: its key in the store and its snapshot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Found {
+    pub key: i64,
+    pub snapshot: Snapshot,
 }
 
-/// The embedded demo portfolio.
+/// Why an account question could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The question was wrong: an unknown or ambiguous name, an empty query.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The store failed (I/O, corruption): not the caller's fault.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// The accounts a server or command works with: the SQLite store, on disk or in memory.
+pub trait AccountSource: Send + Sync {
+    /// One account by id, name or unique name prefix; `field` names the argument in errors.
+    fn find(&self, query: &str, field: &str) -> Result<Found, SourceError>;
+    /// Every account matching the filter, whole, one at a time.
+    fn scan(
+        &self,
+        filter: &AccountFilter,
+        each: &mut dyn FnMut(Found) -> Result<(), SourceError>,
+    ) -> Result<(), SourceError>;
+    /// Like `scan`, but the accounts may be read in up to `parts` key ranges on as many
+    /// threads, each calling `each` with its part number (below `parts`) and in key order
+    /// within the part. The default reads sequentially as part 0.
+    fn scan_parallel(
+        &self,
+        filter: &AccountFilter,
+        parts: usize,
+        each: &(dyn Fn(usize, Found) -> Result<(), SourceError> + Sync),
+    ) -> Result<(), SourceError> {
+        let _ = parts;
+        self.scan(filter, &mut |f| each(0, f))
+    }
+    /// How many accounts match the filter.
+    fn count(&self, filter: &AccountFilter) -> Result<u64, SourceError>;
+    /// Names starting with, then containing, `text`; at most `limit`.
+    fn complete(&self, text: &str, limit: usize) -> Result<Vec<String>, SourceError>;
+    /// Every distinct segment.
+    fn segments(&self) -> Result<Vec<String>, SourceError>;
+    /// A page of (name, segment), by name.
+    fn names_page(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, Option<String>)>, SourceError>;
+    /// Saves a drafted plan, keyed by account and `as_of`.
+    fn save_plan(&self, key: i64, record: &PlanRecord) -> Result<(), SourceError>;
+    /// Every saved plan of an account, oldest first.
+    fn plans(&self, key: i64) -> Result<Vec<PlanRecord>, SourceError>;
+    /// Accounts whose latest saved plan's reassessment date is on or before `as_of`.
+    fn due(&self, filter: &AccountFilter, as_of: Day) -> Result<Vec<DueReassessment>, SourceError>;
+    /// Imports one file, all or nothing.
+    fn import(
+        &self,
+        file: &Path,
+        map: Option<&Path>,
+        dry_run: bool,
+    ) -> Result<ImportReport, SourceError>;
+}
+
+/// The embedded demo portfolio in one shared in-memory store. Kept for callers that want
+/// "the demo" without holding a store; `Store::demo()` gives a private one.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Demo;
 
+static DEMO: LazyLock<Result<Store, String>> =
+    LazyLock::new(|| Store::demo().map_err(|e: StoreError| e.to_string()));
+
+fn demo() -> Result<&'static Store, SourceError> {
+    DEMO.as_ref()
+        .map_err(|e| SourceError::Unavailable(e.clone()))
+}
+
 impl AccountSource for Demo {
-    fn all(&self) -> Result<Vec<Snapshot>, InputError> {
-        crate::demo::portfolio().map(<[Snapshot]>::to_vec)
+    fn find(&self, query: &str, field: &str) -> Result<Found, SourceError> {
+        AccountSource::find(demo()?, query, field)
+    }
+    fn scan(
+        &self,
+        filter: &AccountFilter,
+        each: &mut dyn FnMut(Found) -> Result<(), SourceError>,
+    ) -> Result<(), SourceError> {
+        AccountSource::scan(demo()?, filter, each)
+    }
+    fn count(&self, filter: &AccountFilter) -> Result<u64, SourceError> {
+        AccountSource::count(demo()?, filter)
+    }
+    fn complete(&self, text: &str, limit: usize) -> Result<Vec<String>, SourceError> {
+        AccountSource::complete(demo()?, text, limit)
+    }
+    fn segments(&self) -> Result<Vec<String>, SourceError> {
+        AccountSource::segments(demo()?)
+    }
+    fn names_page(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, Option<String>)>, SourceError> {
+        AccountSource::names_page(demo()?, offset, limit)
+    }
+    fn save_plan(&self, key: i64, record: &PlanRecord) -> Result<(), SourceError> {
+        AccountSource::save_plan(demo()?, key, record)
+    }
+    fn plans(&self, key: i64) -> Result<Vec<PlanRecord>, SourceError> {
+        AccountSource::plans(demo()?, key)
+    }
+    fn due(&self, filter: &AccountFilter, as_of: Day) -> Result<Vec<DueReassessment>, SourceError> {
+        AccountSource::due(demo()?, filter, as_of)
+    }
+    fn import(
+        &self,
+        file: &Path,
+        map: Option<&Path>,
+        dry_run: bool,
+    ) -> Result<ImportReport, SourceError> {
+        AccountSource::import(demo()?, file, map, dry_run)
     }
 }
 
@@ -22,7 +142,50 @@ fn norm(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
-/// Finds one account by id or name; `field` names the argument in error messages.
+/// `query` names several accounts exactly; `ids` tells them apart.
+pub fn ambiguous_name(field: &str, query: &str, ids: &[String]) -> InputError {
+    InputError::one(
+        field,
+        format!(
+            "`{query}` is ambiguous: {} accounts have that name; use an id: {}",
+            ids.len(),
+            ids.join(", ")
+        ),
+    )
+}
+
+/// `query` is the start of several names.
+pub fn ambiguous_prefix(field: &str, query: &str, names: &[String]) -> InputError {
+    InputError::one(
+        field,
+        format!("`{query}` is ambiguous; it matches {}", names.join(", ")),
+    )
+}
+
+/// No account matches; the three closest names by Jaro-Winkler similarity are suggested.
+pub fn not_found(field: &str, query: &str, names: &[String]) -> InputError {
+    let q = norm(query);
+    let mut scored: Vec<(f64, &String)> = names
+        .iter()
+        .map(|n| (strsim::jaro_winkler(&q, &norm(n)), n))
+        .collect();
+    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then_with(|| x.1.cmp(y.1)));
+    let close: Vec<String> = scored.iter().take(3).map(|(_, n)| (*n).clone()).collect();
+    InputError::one(
+        field,
+        if close.is_empty() {
+            format!("`{query}` matches no account (no accounts are known)")
+        } else {
+            format!(
+                "`{query}` matches no account; closest: {}",
+                close.join(", ")
+            )
+        },
+    )
+}
+
+/// Finds one account in a slice by id or name; `field` names the argument in error messages.
+/// The store does the same in SQL; this serves callers holding snapshots in memory.
 pub fn resolve(accounts: &[Snapshot], query: &str, field: &str) -> Result<Snapshot, InputError> {
     let q = norm(query);
     if q.is_empty() {
@@ -39,18 +202,11 @@ pub fn resolve(accounts: &[Snapshot], query: &str, field: &str) -> Result<Snapsh
         return Ok((*one).clone());
     }
     if exact.len() > 1 {
-        return Err(InputError::one(
-            field,
-            format!(
-                "`{query}` is ambiguous: {} accounts have that name; use an id: {}",
-                exact.len(),
-                exact
-                    .iter()
-                    .map(|a| a.id.clone().unwrap_or_else(|| a.name.clone()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ));
+        let ids: Vec<String> = exact
+            .iter()
+            .map(|a| a.id.clone().unwrap_or_else(|| a.name.clone()))
+            .collect();
+        return Err(ambiguous_name(field, query, &ids));
     }
     let prefix: Vec<_> = accounts
         .iter()
@@ -60,33 +216,9 @@ pub fn resolve(accounts: &[Snapshot], query: &str, field: &str) -> Result<Snapsh
         return Ok((*one).clone());
     }
     if prefix.len() > 1 {
-        return Err(InputError::one(
-            field,
-            format!(
-                "`{query}` is ambiguous; it matches {}",
-                prefix
-                    .iter()
-                    .map(|a| a.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ));
+        let names: Vec<String> = prefix.iter().map(|a| a.name.clone()).collect();
+        return Err(ambiguous_prefix(field, query, &names));
     }
-    let mut scored: Vec<(f64, &Snapshot)> = accounts
-        .iter()
-        .map(|a| (strsim::jaro_winkler(&q, &norm(&a.name)), a))
-        .collect();
-    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then_with(|| x.1.name.cmp(&y.1.name)));
-    let close: Vec<String> = scored.iter().take(3).map(|(_, a)| a.name.clone()).collect();
-    Err(InputError::one(
-        field,
-        if close.is_empty() {
-            format!("`{query}` matches no account (no accounts are known)")
-        } else {
-            format!(
-                "`{query}` matches no account; closest: {}",
-                close.join(", ")
-            )
-        },
-    ))
+    let names: Vec<String> = accounts.iter().map(|a| a.name.clone()).collect();
+    Err(not_found(field, query, &names))
 }

@@ -9,3 +9,4 @@ pub mod mcp;
 pub mod model;
 pub mod schemas;
 pub mod service;
+pub mod store;

@@ -2,13 +2,16 @@
 //! validated snapshot and a day, using the configured accounts and the clock. The engine
 //! itself never sees the clock: `today` is read here, once per request.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{AccountSource, resolve};
-use crate::engine::Policy;
+use crate::accounts::{AccountSource, SourceError};
+use crate::engine::{Policy, segment};
+use crate::model::portfolio::{AccountFilter, SegmentPlan, SegmentRow};
+use crate::model::results::PlanResult;
 use crate::model::{Day, InputError, Snapshot};
 
 /// Arguments shared by every step tool: exactly one of `account` or `snapshot`, and an
@@ -32,6 +35,15 @@ pub fn today() -> Day {
     Day(jiff::Zoned::now().date())
 }
 
+/// A resolved request: the snapshot, the day, and the store key when it came from the store.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub snapshot: Snapshot,
+    pub as_of: Day,
+    /// `Some` for a stored account (plans drafted for it are saved), `None` for a snapshot.
+    pub key: Option<i64>,
+}
+
 /// Policy and accounts, shared by every request.
 #[derive(Clone)]
 pub struct Planner {
@@ -39,61 +51,161 @@ pub struct Planner {
     pub accounts: Arc<dyn AccountSource>,
     /// The clock, injectable so tests and replays are deterministic.
     pub today: fn() -> Day,
+    /// Directories `import_accounts` may read from; empty disables the tool.
+    pub import_dirs: Arc<Vec<PathBuf>>,
+}
+
+/// Parses an optional `as_of` argument.
+pub fn parse_as_of(v: Option<&str>, field: &str) -> Result<Option<Day>, InputError> {
+    v.map(|s| Day::parse(s.trim()).map_err(|e| InputError::one(field, format!("is invalid: {e}"))))
+        .transpose()
 }
 
 impl Planner {
-    pub fn new(policy: Policy, accounts: Arc<dyn AccountSource>) -> Planner {
-        Planner {
-            policy: Arc::new(policy),
-            accounts,
-            today,
-        }
-    }
-
-    /// Resolves the target account and the day to compute from.
-    pub fn load(&self, args: &StepArgs) -> Result<(Snapshot, Day), InputError> {
-        let explicit = parse_as_of(args.as_of.as_deref())?;
-        let snapshot = match (&args.account, &args.snapshot) {
-            (Some(_), Some(_)) => {
-                return Err(InputError::one(
-                    "account",
-                    "and snapshot were both given: give exactly one",
-                ));
-            }
-            (None, None) => {
-                return Err(InputError::one(
-                    "account",
-                    "is missing: give `account` (a known account's name or id) or `snapshot` (a whole account snapshot)",
-                ));
-            }
-            (Some(name), None) => {
-                let all = self.accounts.all()?;
-                resolve(&all, name, "account")?
-            }
-            (None, Some(v)) => {
-                Snapshot::from_json(v.clone()).map_err(|e| e.prefixed("snapshot"))?
-            }
-        };
-        let as_of = explicit.or(snapshot.as_of).unwrap_or_else(self.today);
-        Ok((snapshot, as_of))
-    }
-
     /// A snapshot read from a file: errors name the field within the snapshot itself.
     pub fn load_snapshot(
         &self,
         value: serde_json::Value,
         as_of: Option<&str>,
     ) -> Result<(Snapshot, Day), InputError> {
-        let explicit = parse_as_of(as_of)?;
+        let explicit = parse_as_of(as_of, "as_of")?;
         let snapshot = Snapshot::from_json(value)?;
         let as_of = explicit.or(snapshot.as_of).unwrap_or_else(self.today);
         Ok((snapshot, as_of))
     }
-}
 
-/// The `as_of` argument, when given, as a day.
-fn parse_as_of(as_of: Option<&str>) -> Result<Option<Day>, InputError> {
-    as_of
-        .map(|s| Day::parse(s).map_err(|e| InputError::one("as_of", format!("is invalid: {e}"))))
-        .transpose()
+    pub fn new(policy: Policy, accounts: Arc<dyn AccountSource>) -> Planner {
+        Planner {
+            policy: Arc::new(policy),
+            accounts,
+            today,
+            import_dirs: Arc::new(Vec::new()),
+        }
+    }
+
+    /// The same planner, allowed to import from these directories.
+    pub fn with_import_dirs(mut self, dirs: Vec<PathBuf>) -> Planner {
+        self.import_dirs = Arc::new(dirs);
+        self
+    }
+
+    /// Resolves the target account and the day to compute from.
+    pub fn load(&self, args: &StepArgs) -> Result<(Snapshot, Day), SourceError> {
+        let l = self.resolve(args)?;
+        Ok((l.snapshot, l.as_of))
+    }
+
+    /// Resolves the target account (from the store or the given snapshot) and the day.
+    pub fn resolve(&self, args: &StepArgs) -> Result<Loaded, SourceError> {
+        let explicit = parse_as_of(args.as_of.as_deref(), "as_of")?;
+        let (snapshot, key) = match (&args.account, &args.snapshot) {
+            (Some(_), Some(_)) => {
+                return Err(InputError::one(
+                    "account",
+                    "and snapshot were both given: give exactly one",
+                )
+                .into());
+            }
+            (None, None) => {
+                return Err(InputError::one(
+                    "account",
+                    "is missing: give `account` (a known account's name or id) or `snapshot` (a whole account snapshot)",
+                )
+                .into());
+            }
+            (Some(name), None) => {
+                let f = self.accounts.find(name, "account")?;
+                (f.snapshot, Some(f.key))
+            }
+            (None, Some(v)) => (
+                Snapshot::from_json(v.clone()).map_err(|e| e.prefixed("snapshot"))?,
+                None,
+            ),
+        };
+        let as_of = explicit.or(snapshot.as_of).unwrap_or_else(self.today);
+        Ok(Loaded {
+            snapshot,
+            as_of,
+            key,
+        })
+    }
+
+    /// Drafts the plan and, for a stored account, saves it to the plan history.
+    pub fn draft(&self, l: &Loaded) -> Result<PlanResult, SourceError> {
+        let plan = crate::engine::draft_plan(&l.snapshot, &self.policy, l.as_of);
+        if let Some(key) = l.key {
+            self.accounts
+                .save_plan(key, &segment::plan_record(&l.snapshot, &plan))?;
+        }
+        Ok(plan)
+    }
+
+    /// One row per account matching the filter. A file-backed store is read in one key
+    /// range per core, each range read and assessed on its own thread; rows come back in
+    /// no particular order (the summary sorts them).
+    pub fn segment_rows(
+        &self,
+        filter: &AccountFilter,
+        as_of: Option<Day>,
+    ) -> Result<Vec<SegmentRow>, SourceError> {
+        let today = (self.today)();
+        let policy: &Policy = &self.policy;
+        let parts = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 8);
+        let out: Vec<Mutex<Vec<SegmentRow>>> = (0..parts).map(|_| Mutex::new(Vec::new())).collect();
+        self.accounts.scan_parallel(filter, parts, &|part, f| {
+            let day = as_of.or(f.snapshot.as_of).unwrap_or(today);
+            let row = segment::assess(&f.snapshot, policy, day);
+            if let Some(slot) = out.get(part) {
+                slot.lock().unwrap_or_else(|e| e.into_inner()).push(row);
+            }
+            Ok(())
+        })?;
+        Ok(out
+            .into_iter()
+            .flat_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .collect())
+    }
+
+    /// A segment that names no stored account is almost always a typo: the error says
+    /// which segments exist. `field` names the argument (`segment`, `--segment`).
+    pub fn check_segment(&self, filter: &AccountFilter, field: &str) -> Result<(), SourceError> {
+        let Some(seg) = &filter.segment else {
+            return Ok(());
+        };
+        let only_segment = AccountFilter {
+            segment: Some(seg.clone()),
+            csm: None,
+        };
+        if self.accounts.count(&only_segment)? > 0 {
+            return Ok(());
+        }
+        let known = self.accounts.segments()?;
+        Err(InputError::one(
+            field,
+            format!(
+                "`{seg}` matches no stored account; segments: {}",
+                if known.is_empty() {
+                    "none (the store is empty: import accounts first)".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        )
+        .into())
+    }
+
+    /// The segment plan: rows from the store, summarised by the engine.
+    pub fn plan_segment(
+        &self,
+        filter: &AccountFilter,
+        as_of: Option<Day>,
+    ) -> Result<SegmentPlan, SourceError> {
+        let rows = self.segment_rows(filter, as_of)?;
+        let reassess_day = as_of.unwrap_or_else(self.today);
+        let due = self.accounts.due(filter, reassess_day)?;
+        Ok(segment::summarise(filter, as_of, reassess_day, rows, due))
+    }
 }

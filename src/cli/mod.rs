@@ -2,7 +2,9 @@
 //! subcommand. Exit codes: 0 success (a blocked plan is a successful answer), 1 an
 //! operational failure (I/O, server), 2 invalid input or usage.
 
+pub mod import;
 pub mod plan;
+pub mod scan;
 pub mod schemas;
 pub mod serve;
 
@@ -10,8 +12,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::accounts::SourceError;
 use crate::engine::Policy;
 use crate::model::InputError;
+use crate::store::{Store, StoreError};
 
 /// Deterministic expansion plans from a customer-success playbook, served over MCP.
 #[derive(Debug, Parser)]
@@ -23,8 +27,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Draft the expansion plan for a snapshot file, a demo account, or the whole demo portfolio.
+    /// Draft the expansion plan for a snapshot file, a stored account, or the whole demo portfolio.
     Plan(plan::PlanArgs),
+    /// Plan a whole segment, a CSM's book or every stored account.
+    Scan(scan::ScanArgs),
+    /// Import CRM / CS-platform exports (JSON, JSONL, CSV) into the account store.
+    Import(import::ImportArgs),
     /// Write the JSON Schemas of every tool, the snapshot and the policy.
     Schemas(schemas::SchemasArgs),
     /// Serve MCP over stdio, or over streamable HTTP with --http.
@@ -40,6 +48,38 @@ pub struct Common {
     /// A TOML file overriding policy thresholds.
     #[arg(long, value_name = "FILE", env = "EXPANSION_PLANNER_POLICY")]
     pub policy: Option<PathBuf>,
+}
+
+/// Which account store a command uses.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StoreArgs {
+    /// The account database (SQLite), created on first use; default
+    /// `<data dir>/expansion-planner/accounts.db`.
+    #[arg(long, value_name = "PATH", env = "EXPANSION_PLANNER_DB")]
+    pub db: Option<PathBuf>,
+    /// Use the embedded demo portfolio in an in-memory database (nothing is written); wins
+    /// over --db.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+impl StoreArgs {
+    /// Opens the demo store, the --db file, or the default database.
+    pub fn open(&self) -> Result<Store, CliError> {
+        if self.demo {
+            return Ok(Store::demo()?);
+        }
+        let path = match &self.db {
+            Some(p) => p.clone(),
+            None => Store::default_path().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no data directory is known for this user: pass --db PATH or set EXPANSION_PLANNER_DB"
+                )
+            })?,
+        };
+        tracing::info!(db = %path.display(), "opening the account store");
+        Ok(Store::open(&path)?)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -58,12 +98,42 @@ pub enum CliError {
     Other(#[from] anyhow::Error),
 }
 
+impl From<SourceError> for CliError {
+    fn from(e: SourceError) -> CliError {
+        match e {
+            SourceError::Input(i) => CliError::Input(i),
+            SourceError::Unavailable(msg) => CliError::Other(anyhow::anyhow!(msg)),
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> CliError {
+        match e {
+            StoreError::Input(i) => CliError::Input(i),
+            other => CliError::Other(other.into()),
+        }
+    }
+}
+
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Input(_) => 2,
             CliError::Other(_) => 1,
         }
+    }
+}
+
+/// Writes a command's output to stdout. A closed pipe (`| head`) ends the output quietly:
+/// the reader has what it wanted, and `println!` would panic there.
+pub fn emit(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("cannot write to stdout: {e}").into()),
     }
 }
 
@@ -82,6 +152,8 @@ pub fn load_policy(path: Option<&PathBuf>) -> Result<Policy, CliError> {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Plan(a) => plan::run(a),
+        Command::Scan(a) => scan::run(a),
+        Command::Import(a) => import::run(a),
         Command::Schemas(a) => schemas::run(a),
         Command::Serve(a) => serve::run(a),
     }

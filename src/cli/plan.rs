@@ -1,4 +1,5 @@
-//! `plan`: print the plan for a snapshot file, one demo account, or the whole demo portfolio.
+//! `plan`: print the plan for a snapshot file, one stored account (saved to its plan
+//! history), or the whole demo portfolio.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -6,8 +7,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{CliError, Common, Format, load_policy};
-use crate::accounts::Demo;
+use super::{CliError, Common, Format, StoreArgs, load_policy};
 use crate::engine::draft_plan;
 use crate::model::input::from_str;
 use crate::model::results::PlanResult;
@@ -19,12 +19,13 @@ pub struct PlanArgs {
     /// A snapshot JSON file (one object or an array of them); `-` reads stdin.
     #[arg(value_name = "FILE", conflicts_with = "account")]
     pub file: Option<PathBuf>,
-    /// A known account's name or id (with --demo: a demo account).
+    /// A stored account's name or id (from --db, the default database, or --demo); the plan
+    /// is saved to its history.
     #[arg(long, value_name = "NAME")]
     pub account: Option<String>,
-    /// Use the embedded demo portfolio; without --account, plans every demo account.
-    #[arg(long)]
-    pub demo: bool,
+    /// --demo without --account plans every demo account.
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Markdown)]
     pub format: Format,
@@ -47,8 +48,14 @@ fn read_file(path: &PathBuf) -> Result<String, CliError> {
 
 pub fn run(a: PlanArgs) -> Result<(), CliError> {
     let policy = load_policy(a.common.policy.as_ref())?;
-    let planner = Planner::new(policy, Arc::new(Demo));
     let as_of = a.common.as_of.clone();
+    // Only --account needs the store; a snapshot file is planned as it is.
+    let store: Arc<dyn crate::accounts::AccountSource> = if a.account.is_some() || a.store.demo {
+        Arc::new(a.store.open()?)
+    } else {
+        Arc::new(crate::accounts::Demo)
+    };
+    let planner = Planner::new(policy, store);
     let plans: Vec<PlanResult> = match (&a.file, &a.account) {
         (Some(path), _) => {
             let text = read_file(path)?;
@@ -72,14 +79,14 @@ pub fn run(a: PlanArgs) -> Result<(), CliError> {
             plans
         }
         (None, Some(name)) => {
-            let (s, day) = planner.load(&StepArgs {
+            let loaded = planner.resolve(&StepArgs {
                 account: Some(name.clone()),
                 snapshot: None,
                 as_of,
             })?;
-            vec![draft_plan(&s, &planner.policy, day)]
+            vec![planner.draft(&loaded)?]
         }
-        (None, None) if a.demo => {
+        (None, None) if a.store.demo => {
             let all: Vec<Snapshot> = crate::demo::portfolio()?.to_vec();
             let mut plans = Vec::with_capacity(all.len());
             for s in all {
@@ -96,7 +103,7 @@ pub fn run(a: PlanArgs) -> Result<(), CliError> {
         (None, None) => {
             return Err(InputError::one(
                 "FILE",
-                "is missing: give a snapshot file, --account NAME with --demo, or --demo for the whole demo portfolio",
+                "is missing: give a snapshot file, --account NAME (a stored account), or --demo for the whole demo portfolio",
             )
             .into());
         }
@@ -118,6 +125,6 @@ pub fn run(a: PlanArgs) -> Result<(), CliError> {
                 .map_err(|e| anyhow::anyhow!("cannot serialise the plan: {e}"))?
         }
     };
-    println!("{out}");
+    super::emit(&out)?;
     Ok(())
 }

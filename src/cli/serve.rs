@@ -8,8 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use clap::builder::RangedU64ValueParser;
 
-use super::{CliError, Common, load_policy};
-use crate::accounts::Demo;
+use super::{CliError, Common, StoreArgs, load_policy};
 use crate::mcp::http::{
     DEFAULT_ADDR, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS, ENV_TOKEN_NAME, HttpOptions, Tokens,
 };
@@ -21,6 +20,12 @@ pub const TOKEN_ENV: &str = "EXPANSION_PLANNER_TOKEN";
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// A directory the import_accounts tool may read exports from (repeatable); without
+    /// one, the tool refuses every path.
+    #[arg(long, value_name = "DIR")]
+    pub import_dir: Vec<PathBuf>,
     #[command(flatten)]
     pub common: Common,
     #[command(flatten)]
@@ -72,6 +77,24 @@ pub struct HttpArgs {
     pub max_sessions: usize,
 }
 
+/// The allowed import directories, resolved once so that a later `..` or symlink cannot
+/// widen them.
+pub fn import_dirs(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    dirs.iter()
+        .map(|d| {
+            let real = d
+                .canonicalize()
+                .map_err(|e| anyhow::anyhow!("--import-dir {}: {e}", d.display()))?;
+            if !real.is_dir() {
+                return Err(
+                    anyhow::anyhow!("--import-dir {} is not a directory", d.display()).into(),
+                );
+            }
+            Ok(real)
+        })
+        .collect()
+}
+
 pub fn run(a: ServeArgs) -> Result<(), CliError> {
     let policy = load_policy(a.common.policy.as_ref())?;
     // Validate everything the user typed before starting anything.
@@ -79,7 +102,9 @@ pub fn run(a: ServeArgs) -> Result<(), CliError> {
         Some(addr) => Some(http_config(&a.http, addr)?),
         None => None,
     };
-    let planner = Planner::new(policy, Arc::new(Demo));
+    let dirs = import_dirs(&a.import_dir)?;
+    let store = a.store.open()?;
+    let planner = Planner::new(policy, Arc::new(store)).with_import_dirs(dirs);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

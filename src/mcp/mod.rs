@@ -6,6 +6,7 @@
 pub mod http;
 pub mod prompts;
 pub mod resources;
+pub mod store_tools;
 pub mod tools;
 
 use std::sync::Arc;
@@ -21,7 +22,6 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 
-use crate::accounts::resolve;
 use crate::model::InputError;
 use crate::service::Planner;
 
@@ -38,24 +38,27 @@ pub struct ExpansionServer {
     tools: Arc<Vec<Tool>>,
 }
 
-const INSTRUCTIONS: &str = "Expansion planning for customer-success managers, computed by deterministic code. Always start with check_health (or draft_plan, which runs every step in order): expansion only happens with healthy customers, and when the gate fails every step tool answers outcome `blocked`; then present the unhealthy path and stop. Use every figure exactly as returned. Accounts known to the server can be named with `account`; otherwise pass a `snapshot` (schema: expansion://schema/account). The rules enforced are at expansion://playbook, the thresholds at expansion://policy.";
+const INSTRUCTIONS: &str = "Expansion planning for customer-success managers, computed by deterministic code. Always start with check_health (or draft_plan, which runs every step in order): expansion only happens with healthy customers, and when the gate fails every step tool answers outcome `blocked`; then present the unhealthy path and stop. Use every figure exactly as returned. Accounts known to the server can be named with `account`; otherwise pass a `snapshot` (schema: expansion://schema/account). The rules enforced are at expansion://playbook, the thresholds at expansion://policy. For a segment or a CSM's book use plan_segment; list_accounts and get_account find stored accounts; plan_history shows how an account moved between saved plans and due_reassessments which blocked accounts are due for another look; import_accounts loads CRM and CS-platform exports.";
+
+/// Account resources listed per page.
+const RESOURCE_PAGE: usize = 100;
 
 /// The tool list as advertised: title, description, schemas and read-only annotations.
 pub fn tool_list() -> Vec<Tool> {
     tools::DEFS
         .iter()
         .map(|d| {
-            let description = if d.name == "check_framing" {
-                d.description.to_string()
-            } else {
+            let description = if d.reads_account {
                 format!("{} {}", d.description, tools::READS)
+            } else {
+                d.description.to_string()
             };
             Tool::new(d.name, description, (d.input)())
                 .with_title(d.title)
                 .with_raw_output_schema((d.output)())
                 .with_annotations(
                     ToolAnnotations::with_title(d.title)
-                        .read_only(true)
+                        .read_only(d.read_only)
                         .destructive(false)
                         .idempotent(true)
                         .open_world(false),
@@ -136,27 +139,35 @@ impl ExpansionServer {
         if !wants_customer {
             return Vec::new();
         }
-        let Ok(accounts) = self.planner.accounts.all() else {
+        let include_segments = matches!(r, Reference::Prompt(_));
+        let limit = CompletionInfo::MAX_VALUES + 1;
+        let Ok(names) = self.planner.accounts.complete(prefix, limit) else {
             return Vec::new();
         };
-        let include_segments = matches!(r, Reference::Prompt(_));
         let p = prefix.trim().to_lowercase();
+        let segments: Vec<String> = if include_segments {
+            self.planner.accounts.segments().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let mut out: Vec<String> = Vec::new();
         let mut push = |v: &str| {
             if !out.iter().any(|o| o == v) {
                 out.push(v.to_string());
             }
         };
-        // Prefix matches first, then names that contain the text elsewhere.
-        let mut names: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
-        if include_segments {
-            names.extend(accounts.iter().filter_map(|a| a.segment.as_deref()));
-        }
-        names.sort_unstable();
+        // Prefix matches first (names, then segments), then names that contain the text.
         for n in names.iter().filter(|n| n.to_lowercase().starts_with(&p)) {
             push(n);
         }
-        for n in names.iter().filter(|n| n.to_lowercase().contains(&p)) {
+        for sg in segments.iter().filter(|n| n.to_lowercase().starts_with(&p)) {
+            push(sg);
+        }
+        for n in names
+            .iter()
+            .chain(segments.iter())
+            .filter(|n| n.to_lowercase().contains(&p))
+        {
             push(n);
         }
         out
@@ -233,7 +244,8 @@ impl ServerHandler for ExpansionServer {
                 ),
                 None,
             )),
-            Err(e) => Err(invalid_params(&e)),
+            Err(crate::accounts::SourceError::Input(e)) => Err(invalid_params(&e)),
+            Err(e) => Err(McpError::internal_error(e.to_string(), None)),
         }
     }
 
@@ -264,46 +276,58 @@ impl ServerHandler for ExpansionServer {
 
     async fn list_resources(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        let mut items = vec![
-            Resource::new(POLICY_URI, "policy")
-                .with_title("Active policy (thresholds)")
-                .with_description("Every threshold the server applies, as JSON")
-                .with_mime_type("application/json"),
-            Resource::new(PLAYBOOK_URI, "playbook")
-                .with_title("Rules the server enforces")
-                .with_description(
-                    "The expansion playbook's steps, rules and thresholds as enforced",
-                )
-                .with_mime_type("text/markdown"),
-            Resource::new(SCHEMA_URI, "account-schema")
-                .with_title("Account snapshot JSON Schema")
-                .with_description("What `snapshot` accepts in every tool")
-                .with_mime_type("application/schema+json"),
-        ];
-        let accounts = self
+        // The store may hold many accounts: they are listed a page at a time, and the cursor
+        // is the offset of the next page.
+        let offset: usize = match request.and_then(|r| r.cursor) {
+            None => 0,
+            Some(c) => c
+                .parse()
+                .map_err(|_| McpError::invalid_params(format!("invalid cursor `{c}`"), None))?,
+        };
+        let mut items = Vec::new();
+        if offset == 0 {
+            items.extend([
+                Resource::new(POLICY_URI, "policy")
+                    .with_title("Active policy (thresholds)")
+                    .with_description("Every threshold the server applies, as JSON")
+                    .with_mime_type("application/json"),
+                Resource::new(PLAYBOOK_URI, "playbook")
+                    .with_title("Rules the server enforces")
+                    .with_description(
+                        "The expansion playbook's steps, rules and thresholds as enforced",
+                    )
+                    .with_mime_type("text/markdown"),
+                Resource::new(SCHEMA_URI, "account-schema")
+                    .with_title("Account snapshot JSON Schema")
+                    .with_description("What `snapshot` accepts in every tool")
+                    .with_mime_type("application/schema+json"),
+            ]);
+        }
+        let page = self
             .planner
             .accounts
-            .all()
-            .map_err(|e| invalid_params(&e))?;
-        for a in accounts {
+            .names_page(offset, RESOURCE_PAGE + 1)
+            .map_err(|e| McpError::internal_error(e.to_string(), None))?;
+        let more = page.len() > RESOURCE_PAGE;
+        for (name, segment) in page.into_iter().take(RESOURCE_PAGE) {
             items.push(
-                Resource::new(account_uri(&a.name), a.name.clone())
-                    .with_title(format!("Account: {}", a.name))
+                Resource::new(account_uri(&name), name.clone())
+                    .with_title(format!("Account: {name}"))
                     .with_description(format!(
-                        "Snapshot of {}{}",
-                        a.name,
-                        a.segment
-                            .as_ref()
-                            .map(|s| format!(" ({s})"))
-                            .unwrap_or_default()
+                        "Snapshot of {name}{}",
+                        segment.map(|s| format!(" ({s})")).unwrap_or_default()
                     ))
                     .with_mime_type("application/json"),
             );
         }
-        Ok(ListResourcesResult::with_all_items(items))
+        let mut result = ListResourcesResult::with_all_items(items);
+        if more {
+            result.next_cursor = Some((offset + RESOURCE_PAGE).to_string());
+        }
+        Ok(result)
     }
 
     async fn list_resource_templates(
@@ -340,13 +364,8 @@ impl ServerHandler for ExpansionServer {
                         Some(serde_json::json!({ "uri": uri })),
                     ));
                 };
-                let accounts = self
-                    .planner
-                    .accounts
-                    .all()
-                    .map_err(|e| invalid_params(&e))?;
-                match resolve(&accounts, &name, "uri") {
-                    Ok(s) => (account_json(&s), "application/json"),
+                match self.planner.accounts.find(&name, "uri") {
+                    Ok(f) => (account_json(&f.snapshot), "application/json"),
                     Err(e) => {
                         return Err(McpError::resource_not_found(
                             e.to_string(),

@@ -5,10 +5,10 @@
 
 use rmcp::model::{GetPromptResult, Prompt, PromptArgument, PromptMessage, Role};
 
-use crate::accounts::resolve;
+use crate::accounts::SourceError;
 use crate::engine;
+use crate::model::portfolio::AccountFilter;
 use crate::model::results::{Outcome, PlanResult};
-use crate::model::values::{fmt_pct, fmt_score};
 use crate::model::{Day, InputError, Snapshot};
 use crate::service::Planner;
 
@@ -49,7 +49,7 @@ pub fn get(
     planner: &Planner,
     name: &str,
     args: &serde_json::Map<String, serde_json::Value>,
-) -> Result<Option<GetPromptResult>, InputError> {
+) -> Result<Option<GetPromptResult>, SourceError> {
     if name != EXPANSION_PLAN && name != HEALTH_CHECK {
         return Ok(None);
     }
@@ -58,18 +58,18 @@ pub fn get(
             return Err(InputError::one(
                 k.clone(),
                 "is not an argument of this prompt (customer, as_of)",
-            ));
+            )
+            .into());
         }
     }
     let customer = match args.get("customer") {
         Some(serde_json::Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
         Some(serde_json::Value::String(_)) | None => {
-            return Err(InputError::one(
-                "customer",
-                "is required: a customer name or a segment",
-            ));
+            return Err(
+                InputError::one("customer", "is required: a customer name or a segment").into(),
+            );
         }
-        Some(_) => return Err(InputError::one("customer", "must be a string")),
+        Some(_) => return Err(InputError::one("customer", "must be a string").into()),
     };
     let as_of = match args.get("as_of") {
         None | Some(serde_json::Value::Null) => None,
@@ -78,11 +78,11 @@ pub fn get(
             Day::parse(s.trim())
                 .map_err(|e| InputError::one("as_of", format!("is invalid: {e}")))?,
         ),
-        Some(_) => return Err(InputError::one("as_of", "must be a string YYYY-MM-DD")),
+        Some(_) => return Err(InputError::one("as_of", "must be a string YYYY-MM-DD").into()),
     };
-    let accounts = planner.accounts.all()?;
-    let text = match resolve(&accounts, &customer, "customer") {
-        Ok(s) => {
+    let text = match planner.accounts.find(&customer, "customer") {
+        Ok(found) => {
+            let s = found.snapshot;
             let day = as_of.or(s.as_of).unwrap_or_else(planner.today);
             if name == HEALTH_CHECK {
                 health_prompt(planner, &s, day)
@@ -90,21 +90,14 @@ pub fn get(
                 plan_prompt(&engine::draft_plan(&s, &planner.policy, day))
             }
         }
-        Err(not_found) => {
-            let seg: Vec<&Snapshot> = accounts
-                .iter()
-                .filter(|a| {
-                    a.segment
-                        .as_deref()
-                        .is_some_and(|g| g.eq_ignore_ascii_case(&customer))
-                })
-                .collect();
-            if seg.is_empty() {
-                unknown_prompt(name, &customer, &not_found.to_string())
-            } else {
-                segment_prompt(planner, &customer, &seg, as_of)
+        Err(SourceError::Input(not_found)) => {
+            let segments = planner.accounts.segments()?;
+            match segments.iter().find(|g| g.eq_ignore_ascii_case(&customer)) {
+                Some(segment) => segment_prompt(planner, segment, as_of)?,
+                None => unknown_prompt(name, &customer, &not_found.to_string()),
             }
         }
+        Err(e) => return Err(e),
     };
     let description = format!(
         "{} for {customer}",
@@ -171,53 +164,21 @@ fn health_prompt(planner: &Planner, s: &Snapshot, day: Day) -> String {
     )
 }
 
+/// A segment gets the segment plan (`plan_segment`), not one plan per account.
 fn segment_prompt(
     planner: &Planner,
     segment: &str,
-    accounts: &[&Snapshot],
     as_of: Option<Day>,
-) -> String {
-    let mut rows = String::from(
-        "| Account | Outcome | Seat utilisation | Health score | Expansion type | Forecast expansion ARR |\n|---|---|---|---|---|---|\n",
-    );
-    let mut plans: Vec<PlanResult> = accounts
-        .iter()
-        .map(|s| {
-            engine::draft_plan(
-                s,
-                &planner.policy,
-                as_of.or(s.as_of).unwrap_or_else(planner.today),
-            )
-        })
-        .collect();
-    plans.sort_by(|a, b| a.account.cmp(&b.account));
-    for p in &plans {
-        let opp = p.opportunity.as_ref();
-        rows.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
-            p.account,
-            p.outcome.as_str(),
-            p.health
-                .utilisation_pct
-                .map(fmt_pct)
-                .unwrap_or_else(|| "unknown".into()),
-            p.health
-                .score
-                .map(fmt_score)
-                .unwrap_or_else(|| "unknown".into()),
-            opp.and_then(|o| o.expansion_type)
-                .map(|t| t.label())
-                .unwrap_or("-"),
-            opp.and_then(|o| o
-                .estimated_expansion_arr
-                .map(|m| format!("{} {m}", o.currency)))
-                .unwrap_or_else(|| "-".into()),
-        ));
-    }
-    format!(
-        "`{segment}` is a segment with {} known accounts. {EXACT}\n\nPresent the table, then offer to draft the full plan (tool draft_plan with `account`) for the ready accounts, highest forecast first. Blocked accounts get no expansion discussion: offer check_health for their recovery plans.\n\n{rows}",
-        plans.len()
-    )
+) -> Result<String, SourceError> {
+    let filter = AccountFilter {
+        segment: Some(segment.to_string()),
+        csm: None,
+    };
+    let plan = planner.plan_segment(&filter, as_of)?;
+    Ok(format!(
+        "`{segment}` is a segment with {} stored accounts; below is its segment plan, from the plan_segment tool. {EXACT}\n\nPresent the distribution, the ranked ready accounts, the right-size candidates, the reassessments due and the systemic pattern, then offer to draft the full plan (tool draft_plan with `account`) for the ready accounts, highest expected ARR first. Blocked accounts get no expansion discussion: offer check_health for their recovery plans.\n\n---\n\n{}",
+        plan.total_accounts, plan.markdown
+    ))
 }
 
 fn unknown_prompt(name: &str, customer: &str, not_found: &str) -> String {

@@ -11,6 +11,7 @@ use rmcp::model::JsonObject;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::SourceError;
 use crate::engine::render;
 use crate::engine::{self, Evaluation};
 use crate::model::input::from_value;
@@ -35,7 +36,12 @@ pub struct ToolDef {
     pub description: &'static str,
     pub input: fn() -> Arc<JsonObject>,
     pub output: fn() -> Arc<JsonObject>,
-    pub run: fn(&Planner, serde_json::Value) -> Result<Answer, InputError>,
+    pub run: fn(&Planner, serde_json::Value) -> Result<Answer, CallError>,
+    /// Takes `account` or `snapshot` and `as_of`: the description says so.
+    pub reads_account: bool,
+    /// Changes nothing (`readOnlyHint`). `draft_plan` saves plan history and
+    /// `import_accounts` writes accounts, so they are not.
+    pub read_only: bool,
 }
 
 /// `check_framing` arguments.
@@ -86,9 +92,9 @@ fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, InputError> {
         .map_err(|e| InputError::one("result", format!("could not be serialised: {e}")))
 }
 
-fn load(p: &Planner, args: serde_json::Value) -> Result<(Snapshot, Day), InputError> {
+fn load(p: &Planner, args: serde_json::Value) -> Result<(Snapshot, Day), CallError> {
     let a: StepArgs = from_value(args)?;
-    p.load(&a)
+    Ok(p.load(&a)?)
 }
 
 fn blocked_markdown(h: &HealthResult, s: &Snapshot) -> String {
@@ -108,7 +114,7 @@ fn step<T: Serialize>(
     args: serde_json::Value,
     pick: fn(&engine::plan::Expansion) -> T,
     section: fn(&mut String, &T),
-) -> Result<Answer, InputError> {
+) -> Result<Answer, CallError> {
     let (s, as_of) = load(p, args)?;
     let ev: Evaluation = engine::evaluate(&s, &p.policy, as_of);
     let g: Gated<T> = engine::gated(&s, &ev, pick);
@@ -132,7 +138,7 @@ fn step<T: Serialize>(
     })
 }
 
-fn check_health(p: &Planner, args: serde_json::Value) -> Result<Answer, InputError> {
+fn check_health(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let (s, as_of) = load(p, args)?;
     let h = engine::health::check_health(&s, &p.policy, as_of);
     let mut markdown = format!("# Health Check: {}\n\n_As of {as_of}._\n\n", s.name);
@@ -144,56 +150,57 @@ fn check_health(p: &Planner, args: serde_json::Value) -> Result<Answer, InputErr
     })
 }
 
-fn find_signals(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn find_signals(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.signals.clone(), render::signals_section)
 }
 
-fn quantify_opportunity(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn quantify_opportunity(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.opportunity.clone(), render::opportunity_section)
 }
 
-fn frame_enablement(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn frame_enablement(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.framing.clone(), render::framing_section)
 }
 
-fn plan_timing(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn plan_timing(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.timing.clone(), render::timing_section)
 }
 
-fn design_approach(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn design_approach(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.approach.clone(), render::execution_section)
 }
 
-fn assess_risks(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn assess_risks(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.risks.clone(), render::risks_section)
 }
 
-fn define_success_criteria(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn define_success_criteria(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.success.clone(), render::success_section)
 }
 
-fn draft_plan(p: &Planner, args: serde_json::Value) -> Result<Answer, InputError> {
-    let (s, as_of) = load(p, args)?;
-    let plan: PlanResult = engine::draft_plan(&s, &p.policy, as_of);
+fn draft_plan(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
+    let a: StepArgs = from_value(args)?;
+    let loaded = p.resolve(&a)?;
+    let plan: PlanResult = p.draft(&loaded)?;
     Ok(Answer {
         structured: to_json(&plan)?,
         markdown: plan.markdown.clone(),
     })
 }
 
-fn check_framing(p: &Planner, args: serde_json::Value) -> Result<Answer, InputError> {
+fn check_framing(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let a: FramingArgs = from_value(args)?;
     if a.draft.trim().is_empty() {
-        return Err(InputError::one(
-            "draft",
-            "must not be empty: pass the message to check",
-        ));
+        return Err(
+            InputError::one("draft", "must not be empty: pass the message to check").into(),
+        );
     }
     if a.draft.len() > 100_000 {
         return Err(InputError::one(
             "draft",
             format!("is too long ({} bytes; at most 100000)", a.draft.len()),
-        ));
+        )
+        .into());
     }
     let (framing, outcome, note): (Option<FramingResult>, Option<Outcome>, Option<String>) = if a
         .account
@@ -250,6 +257,8 @@ pub static DEFS: &[ToolDef] = &[
         input: input::<StepArgsSchema>,
         output: output::<HealthResult>,
         run: check_health,
+        reads_account: true,
+        read_only: true,
     },
     ToolDef {
         name: "find_signals",
@@ -258,6 +267,8 @@ pub static DEFS: &[ToolDef] = &[
         input: input::<StepArgsSchema>,
         output: output::<Gated<SignalsResult>>,
         run: find_signals,
+        reads_account: true,
+        read_only: true,
     },
     ToolDef {
         name: "quantify_opportunity",
@@ -266,6 +277,8 @@ pub static DEFS: &[ToolDef] = &[
         input: input::<StepArgsSchema>,
         output: output::<Gated<OpportunityResult>>,
         run: quantify_opportunity,
+        reads_account: true,
+        read_only: true,
     },
     ToolDef {
         name: "frame_enablement",
@@ -274,6 +287,8 @@ pub static DEFS: &[ToolDef] = &[
         input: input::<StepArgsSchema>,
         output: output::<Gated<FramingResult>>,
         run: frame_enablement,
+        reads_account: true,
+        read_only: true,
     },
     ToolDef {
         name: "check_framing",
@@ -282,6 +297,8 @@ pub static DEFS: &[ToolDef] = &[
         input: input::<FramingArgs>,
         output: output::<FramingCheckResult>,
         run: check_framing,
+        reads_account: false,
+        read_only: true,
     },
     ToolDef {
         name: "plan_timing",
@@ -290,6 +307,8 @@ pub static DEFS: &[ToolDef] = &[
         input: input::<StepArgsSchema>,
         output: output::<Gated<TimingResult>>,
         run: plan_timing,
+        reads_account: true,
+        read_only: true,
     },
     ToolDef {
         name: "design_approach",
@@ -298,6 +317,8 @@ pub static DEFS: &[ToolDef] = &[
         input: input::<StepArgsSchema>,
         output: output::<Gated<ApproachResult>>,
         run: design_approach,
+        reads_account: true,
+        read_only: true,
     },
     ToolDef {
         name: "assess_risks",
@@ -306,6 +327,8 @@ pub static DEFS: &[ToolDef] = &[
         input: input::<StepArgsSchema>,
         output: output::<Gated<RisksResult>>,
         run: assess_risks,
+        reads_account: true,
+        read_only: true,
     },
     ToolDef {
         name: "define_success_criteria",
@@ -314,6 +337,8 @@ pub static DEFS: &[ToolDef] = &[
         input: input::<StepArgsSchema>,
         output: output::<Gated<SuccessResult>>,
         run: define_success_criteria,
+        reads_account: true,
+        read_only: true,
     },
     ToolDef {
         name: "draft_plan",
@@ -322,7 +347,15 @@ pub static DEFS: &[ToolDef] = &[
         input: input::<StepArgsSchema>,
         output: output::<PlanResult>,
         run: draft_plan,
+        reads_account: true,
+        read_only: false,
     },
+    super::store_tools::LIST_ACCOUNTS,
+    super::store_tools::GET_ACCOUNT,
+    super::store_tools::PLAN_SEGMENT,
+    super::store_tools::PLAN_HISTORY,
+    super::store_tools::DUE_REASSESSMENTS,
+    super::store_tools::IMPORT_ACCOUNTS,
 ];
 
 /// Finds a tool by name.
@@ -336,7 +369,7 @@ pub fn call(planner: &Planner, name: &str, args: serde_json::Value) -> Result<An
     let run = def.run;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(planner, args))) {
         Ok(Ok(a)) => Ok(a),
-        Ok(Err(e)) => Err(CallError::Input(e)),
+        Ok(Err(e)) => Err(e),
         Err(payload) => {
             let msg = payload
                 .downcast_ref::<&str>()
@@ -357,4 +390,19 @@ pub enum CallError {
     UnknownTool(String),
     Input(InputError),
     Internal(String),
+}
+
+impl From<InputError> for CallError {
+    fn from(e: InputError) -> CallError {
+        CallError::Input(e)
+    }
+}
+
+impl From<SourceError> for CallError {
+    fn from(e: SourceError) -> CallError {
+        match e {
+            SourceError::Input(i) => CallError::Input(i),
+            SourceError::Unavailable(msg) => CallError::Internal(msg),
+        }
+    }
 }

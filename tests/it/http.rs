@@ -616,7 +616,7 @@ async fn stateless_mode_keeps_no_sessions() {
             .as_array()
             .unwrap()
             .len(),
-        10
+        expansion_planner::mcp::tools::DEFS.len()
     );
     // No session stream to open.
     let r = other
@@ -833,7 +833,8 @@ impl Process {
         let dir = scratch(name);
         let log = dir.join("stderr.log");
         let mut cmd = bin();
-        cmd.args(["serve", "--http", "127.0.0.1:0"])
+        // The demo portfolio in memory: nothing touches a database file.
+        cmd.args(["serve", "--demo", "--http", "127.0.0.1:0"])
             .args(args)
             .env_remove("EXPANSION_PLANNER_TOKEN")
             .env_remove("RUST_LOG")

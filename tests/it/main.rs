@@ -15,6 +15,7 @@ mod mcp;
 mod props;
 mod schemas;
 mod snapshots;
+mod store;
 
 /// The repository root, for data files.
 pub fn root() -> std::path::PathBuf {

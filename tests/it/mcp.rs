@@ -63,7 +63,7 @@ async fn call(client: &RunningService<RoleClient, ()>, tool: &str, args: Value) 
         .expect("tool call answered")
 }
 
-const TOOLS: [&str; 10] = [
+const TOOLS: [&str; 16] = [
     "check_health",
     "find_signals",
     "quantify_opportunity",
@@ -74,7 +74,16 @@ const TOOLS: [&str; 10] = [
     "assess_risks",
     "define_success_criteria",
     "draft_plan",
+    "list_accounts",
+    "get_account",
+    "plan_segment",
+    "plan_history",
+    "due_reassessments",
+    "import_accounts",
 ];
+
+/// The step tools: they take `account` or `snapshot`.
+const STEP_TOOLS: usize = 10;
 
 #[tokio::test]
 async fn handshake_names_the_server_and_its_capabilities() {
@@ -113,7 +122,10 @@ async fn tools_are_self_describing() {
         );
         assert!(t.output_schema.is_some(), "{} output schema", t.name);
         let a = t.annotations.as_ref().unwrap();
-        assert_eq!(a.read_only_hint, Some(true));
+        // draft_plan saves plan history and import_accounts writes accounts; both are
+        // idempotent and destroy nothing.
+        let writes = matches!(t.name.as_ref(), "draft_plan" | "import_accounts");
+        assert_eq!(a.read_only_hint, Some(!writes), "{}", t.name);
         assert_eq!(a.idempotent_hint, Some(true));
         assert_eq!(a.destructive_hint, Some(false));
         assert_eq!(a.open_world_hint, Some(false));
@@ -138,11 +150,49 @@ async fn every_result_matches_its_output_schema() {
         "demo portfolio has {} accounts",
         targets.len() - 1
     );
+    let store_args: Vec<(&str, Vec<Value>)> = vec![
+        (
+            "list_accounts",
+            vec![
+                json!({}),
+                json!({"segment": "mid-market", "outcome": "ready"}),
+            ],
+        ),
+        (
+            "get_account",
+            vec![
+                json!({"account": "Northwind"}),
+                json!({"account": "acc-002"}),
+            ],
+        ),
+        (
+            "plan_segment",
+            vec![
+                json!({}),
+                json!({"segment": "Enterprise"}),
+                json!({"csm": "Priya Raman", "as_of": "2026-11-15"}),
+            ],
+        ),
+        (
+            "plan_history",
+            vec![json!({"account": "Northwind", "include_markdown": true})],
+        ),
+        ("due_reassessments", vec![json!({"as_of": "2027-06-01"})]),
+    ];
     let mut checked = 0;
+    let mut expected = 0;
     for t in &tools {
         let schema = Value::Object((*t.output_schema.clone().unwrap()).clone());
         let validator = jsonschema::validator_for(&schema).unwrap();
-        for target in &targets {
+        let own: Vec<Value> = store_args
+            .iter()
+            .find(|(n, _)| *n == t.name)
+            .map(|(_, a)| a.clone())
+            .unwrap_or_default();
+        let is_step = TOOLS[..STEP_TOOLS].contains(&t.name.as_ref());
+        let list = if is_step { &targets } else { &own };
+        expected += list.len();
+        for target in list {
             let mut args = target.clone();
             if t.name == "check_framing" {
                 args["draft"] = json!("Would you like to upgrade to Pro? We also have Product X.");
@@ -159,14 +209,15 @@ async fn every_result_matches_its_output_schema() {
             checked += 1;
         }
     }
-    assert_eq!(checked, tools.len() * targets.len());
+    assert_eq!(checked, expected);
+    assert!(checked >= STEP_TOOLS * targets.len() + 8);
     client.cancel().await.unwrap();
 }
 
 #[tokio::test]
 async fn the_gate_cannot_be_skipped() {
     let client = connect().await;
-    for tool in TOOLS
+    for tool in TOOLS[..STEP_TOOLS]
         .iter()
         .filter(|t| !matches!(**t, "check_health" | "check_framing"))
     {

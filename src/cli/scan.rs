@@ -1,0 +1,47 @@
+//! `scan`: the segment plan for a segment, a CSM's book or every stored account.
+
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::{CliError, Common, Format, StoreArgs, load_policy};
+use crate::model::portfolio::AccountFilter;
+use crate::service::{Planner, parse_as_of};
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Only this segment (case-insensitive), e.g. Mid-Market.
+    #[arg(long, value_name = "SEGMENT")]
+    pub segment: Option<String>,
+    /// Only this CSM's book (case-insensitive).
+    #[arg(long, value_name = "NAME")]
+    pub csm: Option<String>,
+    /// Output format: markdown, or the plan_segment tool's structured content.
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+pub fn run(a: ScanArgs) -> Result<(), CliError> {
+    let policy = load_policy(a.common.policy.as_ref())?;
+    let as_of = parse_as_of(a.common.as_of.as_deref(), "--as-of")?;
+    let store = Arc::new(a.store.open()?);
+    let filter = AccountFilter {
+        segment: a.segment.clone(),
+        csm: a.csm.clone(),
+    };
+    let planner = Planner::new(policy, store);
+    planner.check_segment(&filter, "--segment")?;
+    let plan = planner.plan_segment(&filter, as_of)?;
+    match a.format {
+        Format::Markdown => super::emit(&plan.markdown)?,
+        Format::Json => super::emit(
+            &serde_json::to_string_pretty(&plan)
+                .map_err(|e| anyhow::anyhow!("cannot serialise the segment plan: {e}"))?,
+        )?,
+    }
+    Ok(())
+}

@@ -1,0 +1,1208 @@
+//! Importing exports into the store, all or nothing per file.
+//!
+//! Formats, told apart by extension and, for CSV, by the columns:
+//! - `.json`: one snapshot or an array of them; `.jsonl` / `.ndjson`: one snapshot a line.
+//!   A snapshot replaces the stored account whole (its lists included).
+//! - `.csv` / `.tsv` with one row per account, columns named by snapshot path
+//!   (`contract.arr`); a row updates exactly the columns the file has (an empty cell makes
+//!   the field unknown) and leaves the rest, lists included, as stored. So a CRM export
+//!   and a CS-platform export of the same accounts can be imported one after the other.
+//! - long-format CSVs with an `account` column (id or name of a stored account):
+//!   `date,active_users` (usage history: upserted by date), signals, events, goals,
+//!   churn signals, features and limits (each replaces that list for the accounts it names,
+//!   so importing the same export twice changes nothing).
+//!
+//! Accounts are matched by `id`, else by name (case-insensitive). The whole file is read in
+//! one transaction; any bad row rolls it back, and every bad row is reported with its line,
+//! column and reason. A dry run does the same and always rolls back.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+use serde_json::Value;
+
+use crate::model::input::{MAX_LIST_ITEMS, from_str, from_value};
+use crate::model::portfolio::{ImportReport, RowError};
+use crate::model::snapshot::{ChurnSignal, Event, FeatureUsage, Goal, Signal, UsageLimit};
+use crate::model::{Day, FieldError, Snapshot};
+
+use super::mapping::{self, ACCOUNT_PATHS, Formats, LongKind, Mapping, Ty};
+use super::rows::{self, ListKind, norm};
+use super::{Store, StoreError};
+
+/// Errors kept per file; past this the report says how many more there were.
+pub const MAX_REPORTED_ERRORS: usize = 10_000;
+
+/// Stored accounts by id and by normalised name, kept current as the file is applied.
+#[derive(Default)]
+struct Index {
+    by_id: HashMap<String, i64>,
+    by_name: HashMap<String, Vec<(i64, bool)>>,
+    next_pseudo: i64,
+}
+
+impl Index {
+    fn load(conn: &Connection) -> Result<Index, StoreError> {
+        let mut ix = Index::default();
+        let mut st = conn.prepare("SELECT key, id, name_norm FROM accounts")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let key: i64 = r.get(0)?;
+            let id: Option<String> = r.get(1)?;
+            let name: String = r.get(2)?;
+            ix.by_name
+                .entry(name)
+                .or_default()
+                .push((key, id.is_some()));
+            if let Some(id) = id {
+                ix.by_id.insert(id, key);
+            }
+        }
+        Ok(ix)
+    }
+
+    /// The account a record updates: by id, else by an unambiguous name.
+    fn existing(&self, id: Option<&str>, name: Option<&str>) -> Result<Option<i64>, String> {
+        if let Some(k) = id.and_then(|i| self.by_id.get(i)) {
+            return Ok(Some(*k));
+        }
+        let Some(name) = name else { return Ok(None) };
+        let all = self
+            .by_name
+            .get(&norm(name))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        // With an id, only an account that has none is adopted by name.
+        let candidates: Vec<i64> = all
+            .iter()
+            .filter(|(_, has_id)| id.is_none() || !has_id)
+            .map(|(k, _)| *k)
+            .collect();
+        match candidates.as_slice() {
+            [] => Ok(None),
+            [k] => Ok(Some(*k)),
+            many if id.is_none() => Err(format!(
+                "{} stored accounts are named `{name}`: add an id to say which",
+                many.len()
+            )),
+            _ => Ok(None),
+        }
+    }
+
+    /// An account named by a long-format row's `account` cell: id first, then name.
+    fn named(&self, cell: &str) -> Result<i64, String> {
+        if let Some(k) = self.by_id.get(cell) {
+            return Ok(*k);
+        }
+        match self.by_name.get(&norm(cell)).map(Vec::as_slice) {
+            Some([(k, _)]) => Ok(*k),
+            Some(many) if many.len() > 1 => Err(format!(
+                "{} stored accounts are named `{cell}`: use the account's id",
+                many.len()
+            )),
+            _ => Err(format!(
+                "no stored account has the id or name `{cell}`: import the accounts first"
+            )),
+        }
+    }
+
+    fn add(&mut self, key: i64, id: Option<&str>, name: &str) {
+        if let Some(id) = id {
+            self.by_id.insert(id.to_string(), key);
+        }
+        let e = self.by_name.entry(norm(name)).or_default();
+        if !e.iter().any(|(k, _)| *k == key) {
+            e.push((key, id.is_some()));
+        }
+    }
+
+    /// A stand-in key for an account that would be created when nothing is being written.
+    fn pseudo(&mut self) -> i64 {
+        self.next_pseudo -= 1;
+        self.next_pseudo
+    }
+}
+
+/// The state of one file's import.
+struct Run<'c> {
+    conn: &'c Connection,
+    index: Index,
+    report: ImportReport,
+    /// Accounts touched by this file, with the line that touched them first.
+    touched: HashMap<i64, u64>,
+    dropped_errors: u64,
+}
+
+impl<'c> Run<'c> {
+    fn writing(&self) -> bool {
+        self.report.errors.is_empty()
+    }
+
+    fn err(&mut self, line: u64, column: impl Into<String>, problem: impl Into<String>) {
+        if self.report.errors.len() < MAX_REPORTED_ERRORS {
+            self.report.errors.push(RowError {
+                line,
+                column: column.into(),
+                problem: problem.into(),
+            });
+        } else {
+            self.dropped_errors += 1;
+        }
+    }
+
+    fn field_errors(
+        &mut self,
+        line: u64,
+        errors: Vec<FieldError>,
+        column_of: &dyn Fn(&str) -> String,
+    ) {
+        for e in errors {
+            let col = column_of(&e.field);
+            self.err(line, col, e.problem);
+        }
+    }
+
+    /// Records that `key` is touched at `line`; false (and an error) when an earlier row of
+    /// this file already did.
+    fn touch(&mut self, key: i64, line: u64, what: &str) -> bool {
+        if let Some(first) = self.touched.get(&key) {
+            let first = *first;
+            self.err(
+                line,
+                "",
+                format!(
+                    "duplicates line {first}: both rows are the account {what}; one row per account"
+                ),
+            );
+            return false;
+        }
+        self.touched.insert(key, line);
+        true
+    }
+
+    /// Upserts a whole snapshot (JSON formats).
+    fn whole(&mut self, s: Snapshot, line: u64) -> Result<(), StoreError> {
+        let what = identity(&s);
+        let key = match self.index.existing(s.id.as_deref(), Some(&s.name)) {
+            Ok(k) => k,
+            Err(msg) => {
+                self.err(line, "name", msg);
+                return Ok(());
+            }
+        };
+        let k = match key {
+            Some(k) => k,
+            None if self.writing() => rows::write_account(self.conn, None, &s)?,
+            None => self.index.pseudo(),
+        };
+        if !self.touch(k, line, &what) {
+            return Ok(());
+        }
+        if self.writing() {
+            if key.is_some() {
+                rows::write_account(self.conn, Some(k), &s)?;
+            }
+            rows::write_offer(self.conn, k, s.offer.as_ref(), key.is_some())?;
+            rows::write_lists(self.conn, k, &s, key.is_some())?;
+        }
+        self.index.add(k, s.id.as_deref(), &s.name);
+        if key.is_some() {
+            self.report.updated += 1;
+        } else {
+            self.report.created += 1;
+        }
+        Ok(())
+    }
+
+    fn json_record(&mut self, text: &str, line: u64) -> Result<(), StoreError> {
+        self.parsed_record(parse_record(text), line)
+    }
+
+    fn parsed_record(
+        &mut self,
+        parsed: Result<Snapshot, crate::model::InputError>,
+        line: u64,
+    ) -> Result<(), StoreError> {
+        self.report.rows += 1;
+        match parsed {
+            Ok(s) => self.whole(s, line),
+            Err(e) => {
+                self.field_errors(line, e.errors, &|f| f.to_string());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One snapshot record, parsed and validated. The plain parser runs first; only a record
+/// that fails is parsed again with path tracking, for an error that names the field.
+fn parse_record(text: &str) -> Result<Snapshot, crate::model::InputError> {
+    serde_json::from_str::<Snapshot>(text)
+        .or_else(|_| from_str::<Snapshot>(text))
+        .and_then(|s| s.validate().map(|()| s))
+}
+
+fn identity(s: &Snapshot) -> String {
+    match &s.id {
+        Some(id) => format!("with id `{id}`"),
+        None => format!("named `{}`", s.name),
+    }
+}
+
+/// Imports one file. File-level problems (unreadable, unknown type, bad mapping, missing
+/// columns) are reported like row problems, at line 0 or 1; only a failing database is `Err`.
+pub fn import_file(
+    store: &Store,
+    file: &Path,
+    map: Option<&Path>,
+    dry_run: bool,
+) -> Result<ImportReport, StoreError> {
+    let mut report = ImportReport {
+        file: file.display().to_string(),
+        format: String::new(),
+        dry_run,
+        written: false,
+        rows: 0,
+        created: 0,
+        updated: 0,
+        errors: vec![],
+    };
+    let fail = |mut r: ImportReport, column: &str, problem: String| {
+        r.errors.push(RowError {
+            line: 0,
+            column: column.to_string(),
+            problem,
+        });
+        Ok(r)
+    };
+    let ext = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let mapping = match map {
+        None => None,
+        Some(m) => {
+            if !matches!(ext.as_str(), "csv" | "tsv") {
+                return fail(
+                    report,
+                    "",
+                    "a mapping file applies to CSV files only".into(),
+                );
+            }
+            match std::fs::read_to_string(m) {
+                Err(e) => {
+                    return fail(
+                        report,
+                        "",
+                        format!("cannot read the mapping file {}: {e}", m.display()),
+                    );
+                }
+                Ok(text) => match Mapping::from_toml(&text) {
+                    Ok(mp) => Some(mp),
+                    Err(e) => {
+                        return fail(report, "", format!("mapping file {}: {e}", m.display()));
+                    }
+                },
+            }
+        }
+    };
+    let reader = match std::fs::File::open(file) {
+        Ok(f) => BufReader::with_capacity(1 << 20, f),
+        Err(e) => return fail(report, "", format!("cannot read {}: {e}", file.display())),
+    };
+    report.format = match ext.as_str() {
+        "json" => "json".into(),
+        "jsonl" | "ndjson" => "jsonl".into(),
+        "csv" | "tsv" => "csv".into(),
+        other => {
+            return fail(
+                report,
+                "",
+                format!(
+                    "unknown file type `.{other}`: use .json (a snapshot or an array), .jsonl (one snapshot a line), or .csv / .tsv"
+                ),
+            );
+        }
+    };
+    let mut conn = store.conn();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let index = Index::load(&tx)?;
+    let mut run = Run {
+        conn: &tx,
+        index,
+        report,
+        touched: HashMap::new(),
+        dropped_errors: 0,
+    };
+    match ext.as_str() {
+        "json" => json(&mut run, reader)?,
+        "jsonl" | "ndjson" => jsonl(&mut run, reader)?,
+        _ => {
+            let mapping = mapping.unwrap_or_default();
+            let delimiter = match mapping.delimiter.as_deref() {
+                Some(d) => d.bytes().next().unwrap_or(b','),
+                None if ext == "tsv" => b'\t',
+                None => b',',
+            };
+            csv_file(&mut run, reader, &mapping, delimiter)?;
+        }
+    }
+    if run.dropped_errors > 0 {
+        let n = run.dropped_errors;
+        run.report.errors.push(RowError {
+            line: 0,
+            column: String::new(),
+            problem: format!("... and {n} more problems not listed"),
+        });
+    }
+    let mut report = run.report;
+    if report.errors.is_empty() && !dry_run {
+        tx.commit()?;
+        report.written = true;
+    } else {
+        tx.rollback()?;
+    }
+    Ok(report)
+}
+
+fn json(run: &mut Run<'_>, mut reader: impl BufRead) -> Result<(), StoreError> {
+    let mut text = String::new();
+    if let Err(e) = reader.read_to_string(&mut text) {
+        run.err(0, "", format!("cannot read the file: {e}"));
+        return Ok(());
+    }
+    // Syntax first, for an error with a line and column; then each element on its own.
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+        run.err(
+            u64::try_from(e.line()).unwrap_or(0),
+            "",
+            format!("is not valid JSON: {e}"),
+        );
+        return Ok(());
+    }
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        let line = 1 + count_newlines(&text[..text.len() - trimmed.len()]);
+        return run.json_record(trimmed, line);
+    }
+    if !trimmed.starts_with('[') {
+        run.err(1, "", "must be a snapshot object or an array of snapshots");
+        return Ok(());
+    }
+    for (start, end, line) in array_elements(&text) {
+        if let Some(el) = text.get(start..end) {
+            if !el.trim_start().starts_with('{') {
+                run.report.rows += 1;
+                run.err(line, "", "each array element must be a snapshot object");
+                continue;
+            }
+            run.json_record(el, line)?;
+        }
+    }
+    Ok(())
+}
+
+fn count_newlines(s: &str) -> u64 {
+    u64::try_from(s.bytes().filter(|b| *b == b'\n').count()).unwrap_or(0)
+}
+
+/// Byte ranges and start lines of the top-level elements of a JSON array already known to
+/// be valid JSON.
+fn array_elements(text: &str) -> Vec<(usize, usize, u64)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut line = 1_u64;
+    let mut i = 0;
+    // Up to and past the opening bracket.
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        if b == b'\n' {
+            line += 1;
+        }
+        if b == b'[' {
+            break;
+        }
+    }
+    loop {
+        while let Some(&b) = bytes.get(i) {
+            if !b.is_ascii_whitespace() {
+                break;
+            }
+            if b == b'\n' {
+                line += 1;
+            }
+            i += 1;
+        }
+        match bytes.get(i) {
+            None | Some(b']') => return out,
+            Some(_) => {}
+        }
+        let (start, start_line) = (i, line);
+        let (mut depth, mut in_str, mut esc) = (0_i32, false, false);
+        while let Some(&b) = bytes.get(i) {
+            if b == b'\n' {
+                line += 1;
+            }
+            if in_str {
+                if esc {
+                    esc = false;
+                } else if b == b'\\' {
+                    esc = true;
+                } else if b == b'"' {
+                    in_str = false;
+                }
+            } else {
+                match b {
+                    b'"' => in_str = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' if depth > 0 => depth -= 1,
+                    b',' | b']' if depth == 0 => break,
+                    _ => {}
+                }
+            }
+            i += 1;
+        }
+        out.push((start, i, start_line));
+        if bytes.get(i) == Some(&b',') {
+            i += 1;
+        }
+    }
+}
+
+/// Records parsed ahead of the writer.
+const PARSE_AHEAD: usize = 1024;
+
+/// JSON Lines: one thread reads and parses while this one writes, so parsing is off the
+/// critical path of a large import. Records arrive in file order.
+fn jsonl(run: &mut Run<'_>, mut reader: impl BufRead + Send) -> Result<(), StoreError> {
+    type Parsed = (u64, Result<Snapshot, crate::model::InputError>);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(PARSE_AHEAD);
+        let producer = scope.spawn(move || -> Result<(), (u64, String)> {
+            let mut line = String::new();
+            let mut n = 0_u64;
+            loop {
+                line.clear();
+                match reader.read_line(&mut line) {
+                    Ok(0) => return Ok(()),
+                    Ok(_) => {}
+                    Err(e) => return Err((n + 1, format!("cannot be read: {e}"))),
+                }
+                n += 1;
+                let t = line.trim();
+                if t.is_empty() {
+                    continue;
+                }
+                if tx.send((n, parse_record(t))).is_err() {
+                    // The writer stopped (a database failure): nothing more to do.
+                    return Ok(());
+                }
+            }
+        });
+        let mut written = Ok(());
+        for (line, parsed) in rx {
+            written = run.parsed_record(parsed, line);
+            if written.is_err() {
+                break;
+            }
+        }
+        match producer.join() {
+            Ok(Ok(())) => {}
+            Ok(Err((line, msg))) => run.err(line, "", msg),
+            Err(_) => run.err(0, "", "the reading thread failed"),
+        }
+        written
+    })
+}
+
+/// One CSV column and where it goes.
+struct Target {
+    index: usize,
+    source: String,
+    path: String,
+    ty: Ty,
+    date_format: Option<String>,
+}
+
+fn csv_file(
+    run: &mut Run<'_>,
+    reader: impl std::io::Read,
+    mapping: &Mapping,
+    delimiter: u8,
+) -> Result<(), StoreError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(reader);
+    let headers = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            run.err(1, "", format!("the header row cannot be read: {e}"));
+            return Ok(());
+        }
+    };
+    if headers.iter().all(str::is_empty) {
+        run.err(1, "", "the file is empty: a header row is needed");
+        return Ok(());
+    }
+    // Each header to its raw target: mapped path, the name itself, or ignored.
+    let mut raw: Vec<(usize, String, String, Option<String>)> = Vec::new();
+    let mut seen_sources = HashSet::new();
+    let ignore_unmapped = mapping.unmapped.as_deref() == Some("ignore");
+    let mut unmapped: Vec<(usize, String)> = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim().to_string();
+        if !seen_sources.insert(h.clone()) {
+            run.err(1, h.clone(), "appears twice in the header");
+            continue;
+        }
+        if let Some(spec) = mapping.columns.get(&h) {
+            raw.push((
+                i,
+                h.clone(),
+                spec.path().trim().to_string(),
+                spec.date_format().map(str::to_string),
+            ));
+        } else if mapping.ignore.contains(&h) {
+            continue;
+        } else {
+            unmapped.push((i, h));
+        }
+    }
+    for name in mapping.columns.keys() {
+        if !seen_sources.contains(name.trim()) {
+            run.err(
+                1,
+                name.clone(),
+                "is named in the mapping file, but the file has no such column",
+            );
+        }
+    }
+    let is_long = raw.iter().any(|(_, _, p, _)| p == "account")
+        || unmapped.iter().any(|(_, h)| h == "account");
+    let kind: Option<LongKind> = match mapping.kind.as_deref() {
+        Some("accounts") => None,
+        Some(k) => LongKind::from_name(k),
+        None if is_long => {
+            let mut names: Vec<&str> = raw
+                .iter()
+                .map(|(_, _, p, _)| p.as_str())
+                .chain(unmapped.iter().map(|(_, h)| h.as_str()))
+                .filter(|p| *p != "account")
+                .collect();
+            names.sort_unstable();
+            let fits: Vec<LongKind> = LongKind::ALL
+                .into_iter()
+                .filter(|k| {
+                    let f = k.fields();
+                    f.iter()
+                        .filter(|(_, _, req)| *req)
+                        .all(|(n, _, _)| names.contains(n))
+                        && (ignore_unmapped
+                            || names.iter().all(|n| f.iter().any(|(m, _, _)| m == n)))
+                })
+                .collect();
+            // When no kind has all its required columns, the kind that knows every column
+            // and misses the fewest required ones is meant, if there is exactly one: then
+            // the missing columns are reported by name below.
+            let missing = |k: &LongKind| {
+                k.fields()
+                    .iter()
+                    .filter(|(n, _, req)| *req && !names.contains(n))
+                    .count()
+            };
+            let knows_all = |k: &LongKind| {
+                names
+                    .iter()
+                    .all(|n| k.fields().iter().any(|(m, _, _)| m == n))
+            };
+            let closest: Vec<LongKind> = if fits.is_empty() {
+                let known: Vec<LongKind> = LongKind::ALL.into_iter().filter(knows_all).collect();
+                let least = known.iter().map(missing).min().unwrap_or(0);
+                known.into_iter().filter(|k| missing(k) == least).collect()
+            } else {
+                Vec::new()
+            };
+            match (fits.as_slice(), closest.as_slice()) {
+                ([k], _) | ([], [k]) => Some(*k),
+                ([], _) => {
+                    run.err(
+                        1,
+                        "",
+                        format!(
+                            "an `account` column makes this a long-format file, but its columns ({}) fit none of: {}",
+                            names.join(", "),
+                            LongKind::ALL
+                                .iter()
+                                .map(|k| format!(
+                                    "{} (account, {})",
+                                    k.name(),
+                                    k.fields()
+                                        .iter()
+                                        .filter(|f| f.2)
+                                        .map(|f| f.0)
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        ),
+                    );
+                    return Ok(());
+                }
+                (many, _) => {
+                    run.err(
+                        1,
+                        "",
+                        format!(
+                            "the columns fit several long formats ({}): set `kind` in a mapping file",
+                            many.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                    return Ok(());
+                }
+            }
+        }
+        None => None,
+    };
+    let allowed: Vec<(&str, Ty)> = match kind {
+        None => ACCOUNT_PATHS.to_vec(),
+        Some(k) => std::iter::once(("account", Ty::Text))
+            .chain(k.fields().iter().map(|(n, t, _)| (*n, *t)))
+            .collect(),
+    };
+    let ty_of = |p: &str| allowed.iter().find(|(n, _)| *n == p).map(|(_, t)| *t);
+    let mut targets: Vec<Target> = Vec::new();
+    for (i, source, path, fmt) in raw {
+        match ty_of(&path) {
+            Some(ty) => targets.push(Target {
+                index: i,
+                source,
+                path,
+                ty,
+                date_format: fmt,
+            }),
+            None => run.err(
+                1,
+                source,
+                format!(
+                    "is mapped to `{path}`, which is not a {}",
+                    what_allowed(kind)
+                ),
+            ),
+        }
+    }
+    for (i, h) in unmapped {
+        match ty_of(&h) {
+            Some(ty) => targets.push(Target {
+                index: i,
+                source: h.clone(),
+                path: h,
+                ty,
+                date_format: None,
+            }),
+            None if ignore_unmapped => {}
+            None => run.err(
+                1,
+                h,
+                format!(
+                    "is neither mapped in a mapping file nor a {} (map it with --map, or list it under `ignore`)",
+                    what_allowed(kind)
+                ),
+            ),
+        }
+    }
+    let mut by_path: HashMap<&str, &str> = HashMap::new();
+    for t in &targets {
+        if let Some(other) = by_path.insert(t.path.as_str(), t.source.as_str()) {
+            run.err(
+                1,
+                t.source.clone(),
+                format!("and column `{other}` both go to `{}`", t.path),
+            );
+        }
+    }
+    let required: Vec<&str> = match kind {
+        None => vec![],
+        Some(k) => std::iter::once("account")
+            .chain(k.fields().iter().filter(|f| f.2).map(|f| f.0))
+            .collect(),
+    };
+    for r in required {
+        if !targets.iter().any(|t| t.path == r) {
+            run.err(1, r, "is a required column and the file does not have it");
+        }
+    }
+    if kind.is_none() && !targets.iter().any(|t| t.path == "id" || t.path == "name") {
+        run.err(
+            1,
+            "name",
+            "is a required column (or `id`): without either, no row says which account it is",
+        );
+    }
+    run.report.format = format!("csv:{}", kind.map(LongKind::name).unwrap_or("accounts"));
+    if !run.report.errors.is_empty() {
+        // The columns are wrong: reading rows would only repeat it on every line.
+        return Ok(());
+    }
+    let formats = mapping.formats();
+    match kind {
+        None => account_rows(run, &mut rdr, &targets, &formats),
+        Some(LongKind::History) => history_rows(run, &mut rdr, &targets, &formats),
+        Some(k) => list_rows(run, &mut rdr, &targets, &formats, k),
+    }
+}
+
+fn what_allowed(kind: Option<LongKind>) -> String {
+    match kind {
+        None => "snapshot path such as contract.arr or usage.active_users".into(),
+        Some(k) => format!(
+            "column of the {} format (account, {})",
+            k.name(),
+            k.fields()
+                .iter()
+                .map(|f| f.0)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Reads the next record; a malformed one is reported and skipped.
+fn next_record<R: std::io::Read>(
+    run: &mut Run<'_>,
+    rdr: &mut csv::Reader<R>,
+    rec: &mut csv::StringRecord,
+) -> Option<u64> {
+    loop {
+        match rdr.read_record(rec) {
+            Ok(false) => return None,
+            Ok(true) => {
+                run.report.rows += 1;
+                return Some(rec.position().map(|p| p.line()).unwrap_or(0));
+            }
+            Err(e) => {
+                run.report.rows += 1;
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let msg = match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!("has {len} fields; the header has {expected_len}"),
+                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
+                    _ => e.to_string(),
+                };
+                run.err(line, "", msg);
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// Parses every mapped cell of a row; `None` when any cell was bad (reported).
+fn cells(
+    run: &mut Run<'_>,
+    rec: &csv::StringRecord,
+    line: u64,
+    targets: &[Target],
+    formats: &Formats,
+) -> Option<Vec<Option<Value>>> {
+    let mut out = Vec::with_capacity(targets.len());
+    let mut ok = true;
+    for t in targets {
+        let cell = rec.get(t.index).unwrap_or_default();
+        match mapping::cell_value(cell, t.ty, formats, t.date_format.as_deref()) {
+            Ok(v) => out.push(v),
+            Err(e) => {
+                ok = false;
+                run.err(line, t.source.clone(), e);
+                out.push(None);
+            }
+        }
+    }
+    ok.then_some(out)
+}
+
+/// The column a field path came from, or the path when no column did.
+fn column_for(targets: &[Target], field: &str) -> String {
+    targets
+        .iter()
+        .find(|t| t.path == field)
+        .or_else(|| {
+            targets
+                .iter()
+                .filter(|t| {
+                    field.starts_with(&format!("{}.", t.path))
+                        || field.starts_with(&format!("{}[", t.path))
+                })
+                .max_by_key(|t| t.path.len())
+        })
+        .map(|t| t.source.clone())
+        .unwrap_or_else(|| field.to_string())
+}
+
+fn text_of(v: &Option<Value>) -> Option<&str> {
+    match v {
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+fn account_rows<R: std::io::Read>(
+    run: &mut Run<'_>,
+    rdr: &mut csv::Reader<R>,
+    targets: &[Target],
+    formats: &Formats,
+) -> Result<(), StoreError> {
+    let mut rec = csv::StringRecord::new();
+    let col_of = |f: &str| column_for(targets, f);
+    while let Some(line) = next_record(run, rdr, &mut rec) {
+        let Some(values) = cells(run, &rec, line, targets, formats) else {
+            continue;
+        };
+        let get = |p: &str| {
+            targets
+                .iter()
+                .position(|t| t.path == p)
+                .and_then(|i| values.get(i))
+                .and_then(text_of)
+        };
+        let (id, name) = (get("id"), get("name"));
+        if id.is_none() && name.is_none() {
+            run.err(
+                line,
+                "",
+                "id and name are both empty: one is needed to know which account this is",
+            );
+            continue;
+        }
+        let key = match run.index.existing(id, name) {
+            Ok(k) => k,
+            Err(msg) => {
+                run.err(line, col_of("name"), msg);
+                continue;
+            }
+        };
+        // Start from what is stored and overlay the file's columns.
+        let mut obj = match key.filter(|k| *k > 0) {
+            Some(k) => match rows::load(run.conn, k, true)? {
+                Some(s) => match serde_json::to_value(&s) {
+                    Ok(Value::Object(o)) => o,
+                    _ => serde_json::Map::new(),
+                },
+                None => serde_json::Map::new(),
+            },
+            None => serde_json::Map::new(),
+        };
+        for (t, v) in targets.iter().zip(values) {
+            mapping::set_path(&mut obj, &t.path, v);
+        }
+        let s = match Snapshot::from_json(Value::Object(obj)) {
+            Ok(s) => s,
+            Err(e) => {
+                run.field_errors(line, e.errors, &col_of);
+                continue;
+            }
+        };
+        let what = identity(&s);
+        let k = match key {
+            Some(k) => k,
+            None if run.writing() => rows::write_account(run.conn, None, &s)?,
+            None => run.index.pseudo(),
+        };
+        if !run.touch(k, line, &what) {
+            continue;
+        }
+        if run.writing() {
+            if key.is_some() {
+                rows::write_account(run.conn, Some(k), &s)?;
+            }
+            rows::write_offer(run.conn, k, s.offer.as_ref(), key.is_some())?;
+        }
+        run.index.add(k, s.id.as_deref(), &s.name);
+        if key.is_some() {
+            run.report.updated += 1;
+        } else {
+            run.report.created += 1;
+        }
+    }
+    Ok(())
+}
+
+fn history_rows<R: std::io::Read>(
+    run: &mut Run<'_>,
+    rdr: &mut csv::Reader<R>,
+    targets: &[Target],
+    formats: &Formats,
+) -> Result<(), StoreError> {
+    let find = |p: &str| targets.iter().find(|t| t.path == p);
+    let (Some(acc_t), Some(date_t), Some(users_t)) =
+        (find("account"), find("date"), find("active_users"))
+    else {
+        return Ok(());
+    };
+    let date_fmt = date_t
+        .date_format
+        .clone()
+        .or_else(|| formats.date_format.clone());
+    let mut rec = csv::StringRecord::new();
+    let mut seen: HashMap<i64, HashSet<Day>> = HashMap::new();
+    let mut last: Option<(String, i64)> = None;
+    while let Some(line) = next_record(run, rdr, &mut rec) {
+        let cell = rec.get(acc_t.index).unwrap_or_default();
+        let key = match &last {
+            Some((c, k)) if c == cell => Ok(*k),
+            _ if cell.is_empty() => {
+                Err("is required: the id or name of a stored account".to_string())
+            }
+            _ => run.index.named(cell),
+        };
+        let key = match key {
+            Ok(k) => {
+                last = Some((cell.to_string(), k));
+                Some(k)
+            }
+            Err(e) => {
+                run.err(line, acc_t.source.clone(), e);
+                None
+            }
+        };
+        let date = match rec.get(date_t.index).unwrap_or_default() {
+            "" => Err("is required".to_string()),
+            d => mapping::date(d, date_fmt.as_deref()),
+        };
+        let date = match date {
+            Ok(d) => Some(d),
+            Err(e) => {
+                run.err(line, date_t.source.clone(), e);
+                None
+            }
+        };
+        let users = match rec.get(users_t.index).unwrap_or_default() {
+            "" => Err("is required".to_string()),
+            u => mapping::int(u, formats),
+        };
+        let users = match users {
+            Ok(u) => Some(u),
+            Err(e) => {
+                run.err(line, users_t.source.clone(), e);
+                None
+            }
+        };
+        let (Some(key), Some(date), Some(active_users)) = (key, date, users) else {
+            continue;
+        };
+        let first = !seen.contains_key(&key);
+        if !seen.entry(key).or_default().insert(date) {
+            run.err(
+                line,
+                date_t.source.clone(),
+                format!("repeats {date} for this account: one reading per date"),
+            );
+            continue;
+        }
+        if first {
+            run.report.updated += 1;
+        }
+        if run.writing() {
+            rows::insert_history(
+                run.conn,
+                key,
+                &crate::model::snapshot::UsagePoint { date, active_users },
+            )?;
+        }
+    }
+    if run.writing() {
+        let mut st = run
+            .conn
+            .prepare_cached("SELECT count(*) FROM usage_history WHERE account = ?1")?;
+        for key in seen.keys() {
+            let n: i64 = st.query_row([key], |r| r.get(0))?;
+            if usize::try_from(n).unwrap_or(usize::MAX) > MAX_LIST_ITEMS {
+                run.err(
+                    0,
+                    "",
+                    format!(
+                        "an account would have {n} usage.history readings; at most {MAX_LIST_ITEMS}"
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A list item read from a long-format row.
+enum Item {
+    Signal(Signal),
+    Event(Event),
+    Goal(Goal),
+    Churn(ChurnSignal),
+    Feature(FeatureUsage),
+    Limit(UsageLimit),
+}
+
+fn item_of(kind: LongKind, v: Value) -> Result<Item, crate::model::InputError> {
+    Ok(match kind {
+        LongKind::Signals => Item::Signal(from_value(v)?),
+        LongKind::Events => Item::Event(from_value(v)?),
+        LongKind::Goals => Item::Goal(from_value(v)?),
+        LongKind::ChurnSignals => Item::Churn(from_value(v)?),
+        LongKind::Features => Item::Feature(from_value(v)?),
+        LongKind::Limits | LongKind::History => Item::Limit(from_value(v)?),
+    })
+}
+
+/// The snapshot's own rules for one item (evidence not empty, team size >= access...).
+fn item_problems(item: &Item) -> Vec<FieldError> {
+    let mut s = Snapshot {
+        name: "import".into(),
+        ..Snapshot::default()
+    };
+    match item {
+        Item::Signal(x) => s.signals.push(x.clone()),
+        Item::Event(x) => s.events.push(x.clone()),
+        Item::Goal(x) => s.health.goals.push(x.clone()),
+        Item::Churn(x) => s.health.churn_signals.push(x.clone()),
+        Item::Feature(x) => s.usage.features.push(x.clone()),
+        Item::Limit(x) => s.usage.limits.push(x.clone()),
+    }
+    s.validate()
+        .err()
+        .map(|e| {
+            e.errors
+                .into_iter()
+                .map(|f| FieldError {
+                    field: f
+                        .field
+                        .split_once("].")
+                        .map(|(_, rest)| rest.to_string())
+                        .unwrap_or(f.field),
+                    problem: f.problem,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn list_rows<R: std::io::Read>(
+    run: &mut Run<'_>,
+    rdr: &mut csv::Reader<R>,
+    targets: &[Target],
+    formats: &Formats,
+    kind: LongKind,
+) -> Result<(), StoreError> {
+    let list = match kind {
+        LongKind::Signals => ListKind::Signals,
+        LongKind::Events => ListKind::Events,
+        LongKind::Goals => ListKind::Goals,
+        LongKind::ChurnSignals => ListKind::ChurnSignals,
+        LongKind::Features => ListKind::Features,
+        LongKind::Limits => ListKind::Limits,
+        LongKind::History => ListKind::History,
+    };
+    let mut rec = csv::StringRecord::new();
+    let mut order: Vec<i64> = Vec::new();
+    let mut items: HashMap<i64, Vec<Item>> = HashMap::new();
+    let col_of = |f: &str| column_for(targets, f);
+    while let Some(line) = next_record(run, rdr, &mut rec) {
+        let Some(values) = cells(run, &rec, line, targets, formats) else {
+            continue;
+        };
+        let mut obj = serde_json::Map::new();
+        let mut account = None;
+        for (t, v) in targets.iter().zip(values) {
+            if t.path == "account" {
+                account = v;
+            } else if let Some(v) = v {
+                obj.insert(t.path.clone(), v);
+            }
+        }
+        let key = match account.as_ref().and_then(|v| v.as_str()) {
+            None => {
+                run.err(
+                    line,
+                    col_of("account"),
+                    "is required: the id or name of a stored account",
+                );
+                continue;
+            }
+            Some(a) => match run.index.named(a) {
+                Ok(k) => k,
+                Err(e) => {
+                    run.err(line, col_of("account"), e);
+                    continue;
+                }
+            },
+        };
+        let item = match item_of(kind, Value::Object(obj)) {
+            Ok(i) => i,
+            Err(e) => {
+                run.field_errors(line, e.errors, &col_of);
+                continue;
+            }
+        };
+        let problems = item_problems(&item);
+        if !problems.is_empty() {
+            run.field_errors(line, problems, &col_of);
+            continue;
+        }
+        let e = items.entry(key).or_insert_with(|| {
+            order.push(key);
+            Vec::new()
+        });
+        if e.len() >= MAX_LIST_ITEMS {
+            run.err(
+                line,
+                "",
+                format!(
+                    "more than {MAX_LIST_ITEMS} {} rows for one account",
+                    kind.name()
+                ),
+            );
+            continue;
+        }
+        e.push(item);
+    }
+    run.report.updated = u64::try_from(order.len()).unwrap_or(u64::MAX);
+    if !run.writing() {
+        return Ok(());
+    }
+    for key in order {
+        rows::clear_list(run.conn, key, list)?;
+        for (pos, item) in items.remove(&key).unwrap_or_default().iter().enumerate() {
+            match item {
+                Item::Signal(x) => rows::insert_signal(run.conn, key, pos, x)?,
+                Item::Event(x) => rows::insert_event(run.conn, key, pos, x)?,
+                Item::Goal(x) => rows::insert_goal(run.conn, key, pos, x)?,
+                Item::Churn(x) => rows::insert_churn(run.conn, key, pos, x)?,
+                Item::Feature(x) => rows::insert_feature(run.conn, key, pos, x)?,
+                Item::Limit(x) => rows::insert_limit(run.conn, key, pos, x)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_elements_track_lines_and_strings() {
+        let text = "[\n {\"a\": \"x,]\\\"\"},\n\n {\"b\": [1, {\"c\": 2}]}\n]";
+        let els = array_elements(text);
+        assert_eq!(els.len(), 2);
+        assert_eq!(els[0].2, 2);
+        assert_eq!(els[1].2, 4);
+        assert_eq!(
+            &text[els[1].0..els[1].1].trim(),
+            &"{\"b\": [1, {\"c\": 2}]}"
+        );
+    }
+}

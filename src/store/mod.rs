@@ -1,0 +1,802 @@
+//! The account store: an embedded SQLite database (bundled, no system library) holding
+//! accounts, their usage history, signals, events and saved plans as tables.
+//!
+//! Opening is careful: a file that is not an SQLite database, or is an SQLite database of
+//! another application, or was written by a newer schema, is refused with an error that says
+//! so, and is never written to. Only after those checks is WAL switched on and the schema
+//! migrated.
+
+pub mod import;
+pub mod mapping;
+pub mod migrations;
+pub mod rows;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use crate::accounts::{self, AccountSource, Found, SourceError};
+use crate::model::portfolio::{AccountFilter, DueReassessment, ImportReport, PlanRecord};
+use crate::model::results::{Confidence, ExpansionType, Outcome, Status};
+use crate::model::{Day, InputError, Money, Snapshot};
+
+use self::rows::{Selection, day_text, norm, parse_day};
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error(
+        "{path} is not an expansion-planner database ({reason}); it was left untouched: pass another file with --db"
+    )]
+    Foreign { path: String, reason: String },
+    #[error(
+        "{path} is corrupt ({reason}); it was left untouched: restore it from a backup, or pass another file with --db"
+    )]
+    Corrupt { path: String, reason: String },
+    #[error(
+        "{path} was written by a newer expansion-planner (schema version {found}; this build knows up to {known}); it was left untouched"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("stored data is invalid: {0}")]
+    Data(String),
+    #[error("{0}")]
+    Input(#[from] InputError),
+    #[error("{0}")]
+    Io(String),
+}
+
+impl From<StoreError> for SourceError {
+    fn from(e: StoreError) -> SourceError {
+        match e {
+            StoreError::Input(i) => SourceError::Input(i),
+            other => SourceError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Whether an SQLite error means the file is damaged or not a database at all.
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
+/// The SQLite store. One connection behind a mutex: SQLite serialises writers anyway, and
+/// every request is short except a segment scan, which is one read.
+pub struct Store {
+    conn: Mutex<Connection>,
+    location: String,
+    /// The file, for the extra read connections of a parallel scan; `None` in memory.
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+impl Store {
+    /// The default database file: `<data dir>/expansion-planner/accounts.db`
+    /// (`~/.local/share/expansion-planner/accounts.db` on Linux).
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "expansion-planner")
+            .map(|d| d.data_dir().join("accounts.db"))
+    }
+
+    /// Opens (creating and migrating on first use) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let shown = path.display().to_string();
+        let open_err = |reason: String| StoreError::Open {
+            path: shown.clone(),
+            reason,
+        };
+        let meta = std::fs::metadata(path).ok();
+        if let Some(m) = &meta {
+            if m.is_dir() {
+                return Err(open_err("it is a directory".into()));
+            }
+            if m.len() > 0 {
+                check_header(path, &shown)?;
+            }
+        } else if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| open_err(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if meta.is_none() {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| open_err(e.to_string()))?;
+        let mut store = Store::init(conn, shown, true)?;
+        store.path = Some(path.to_path_buf());
+        Ok(store)
+    }
+
+    /// A fresh database in memory: nothing is written anywhere.
+    pub fn in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory()?;
+        Store::init(conn, ":memory:".into(), false)
+    }
+
+    /// The embedded demo portfolio, in memory.
+    pub fn demo() -> Result<Store, StoreError> {
+        let store = Store::in_memory()?;
+        store.put(crate::demo::portfolio()?)?;
+        Ok(store)
+    }
+
+    fn init(mut conn: Connection, location: String, on_disk: bool) -> Result<Store, StoreError> {
+        let classify = |e: rusqlite::Error| {
+            if is_corruption(&e) {
+                StoreError::Corrupt {
+                    path: location.clone(),
+                    reason: e.to_string(),
+                }
+            } else {
+                StoreError::Sql(e)
+            }
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(classify)?;
+        // Read-only checks first: nothing is written to a file that is not ours.
+        let app_id: i32 = conn
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .map_err(classify)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(classify)?;
+        let tables: Vec<String> = {
+            let mut st = conn
+                .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+                .map_err(classify)?;
+            st.query_map([], |r| r.get(0))
+                .map_err(classify)?
+                .collect::<Result<_, _>>()
+                .map_err(classify)?
+        };
+        if app_id != migrations::APPLICATION_ID && !(app_id == 0 && tables.is_empty()) {
+            let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+            return Err(StoreError::Foreign {
+                path: location,
+                reason: if app_id == 0 {
+                    format!(
+                        "an SQLite database of another application, with tables {}",
+                        shown.join(", ")
+                    )
+                } else {
+                    format!("an SQLite database with application id {app_id:#x}")
+                },
+            });
+        }
+        if version > migrations::latest() {
+            return Err(StoreError::TooNew {
+                path: location,
+                found: version,
+                known: migrations::latest(),
+            });
+        }
+        if on_disk {
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+                .map_err(classify)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                tracing::warn!(mode, "WAL journal mode is not available for this file");
+            }
+            conn.pragma_update(None, "synchronous", "NORMAL")
+                .map_err(classify)?;
+        }
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(classify)?;
+        conn.pragma_update(None, "cache_size", -65_536_i64)
+            .map_err(classify)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(classify)?;
+        migrations::migrate(&mut conn).map_err(classify)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Store {
+            conn: Mutex::new(conn),
+            location,
+            path: None,
+        })
+    }
+
+    /// Where the database lives (`:memory:` for an in-memory one).
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no half-done transaction behind (it rolls
+        // back on drop), so the connection is still good.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Maps SQLite errors that mean corruption to a clear message naming the file.
+    pub(crate) fn classify(&self, e: StoreError) -> StoreError {
+        match e {
+            StoreError::Sql(inner) if is_corruption(&inner) => StoreError::Corrupt {
+                path: self.location.clone(),
+                reason: inner.to_string(),
+            },
+            other => other,
+        }
+    }
+
+    /// Inserts or replaces whole snapshots (upsert by id, else by name), in one transaction.
+    pub fn put(&self, snapshots: &[Snapshot]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for s in snapshots {
+            let key = existing_key(&tx, s)?;
+            rows::write_snapshot(&tx, key, s)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Number of stored accounts matching the filter.
+    pub fn count(&self, filter: &AccountFilter) -> Result<u64, StoreError> {
+        let conn = self.conn();
+        let n: i64 = conn.query_row(
+            "SELECT count(*) FROM accounts WHERE (?1 IS NULL OR segment = ?1 COLLATE NOCASE) AND (?2 IS NULL OR csm = ?2 COLLATE NOCASE)",
+            params![filter.segment.as_deref().map(str::trim), filter.csm.as_deref().map(str::trim)],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn load_key(&self, conn: &Connection, key: i64) -> Result<Snapshot, StoreError> {
+        rows::load(conn, key, false)?
+            .ok_or_else(|| StoreError::Data(format!("account key {key} vanished")))
+    }
+
+    /// Resolves a name or id: exact id, then exact name (case-insensitive), then a unique
+    /// name prefix; otherwise an error listing the closest names.
+    pub fn find(&self, query: &str, field: &str) -> Result<Found, StoreError> {
+        let conn = self.conn();
+        let q = norm(query);
+        if q.is_empty() {
+            return Err(InputError::one(field, "must not be empty").into());
+        }
+        let by_id: Option<i64> = conn
+            .prepare_cached("SELECT key FROM accounts WHERE id = ?1")?
+            .query_row([query.trim()], |r| r.get(0))
+            .optional()?;
+        let by_id = match by_id {
+            Some(k) => Some(k),
+            None => conn
+                .prepare_cached(
+                    "SELECT key FROM accounts WHERE id = ?1 COLLATE NOCASE ORDER BY key LIMIT 1",
+                )?
+                .query_row([query.trim()], |r| r.get(0))
+                .optional()?,
+        };
+        if let Some(key) = by_id {
+            let snapshot = self.load_key(&conn, key)?;
+            return Ok(Found { key, snapshot });
+        }
+        let exact: Vec<(i64, Option<String>, String)> = conn
+            .prepare_cached("SELECT key, id, name FROM accounts WHERE name_norm = ?1 ORDER BY key")?
+            .query_map([&q], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        match exact.as_slice() {
+            [(key, _, _)] => {
+                let snapshot = self.load_key(&conn, *key)?;
+                return Ok(Found {
+                    key: *key,
+                    snapshot,
+                });
+            }
+            [] => {}
+            many => {
+                let ids: Vec<String> = many
+                    .iter()
+                    .map(|(_, id, name)| id.clone().unwrap_or_else(|| name.clone()))
+                    .collect();
+                return Err(accounts::ambiguous_name(field, query, &ids).into());
+            }
+        }
+        let mut upper = q.clone();
+        upper.push(char::MAX);
+        let prefix: Vec<(i64, String)> = conn
+            .prepare_cached(
+                "SELECT key, name FROM accounts WHERE name_norm >= ?1 AND name_norm < ?2 ORDER BY name_norm, key LIMIT 11",
+            )?
+            .query_map([&q, &upper], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        match prefix.as_slice() {
+            [(key, _)] => {
+                let snapshot = self.load_key(&conn, *key)?;
+                return Ok(Found {
+                    key: *key,
+                    snapshot,
+                });
+            }
+            [] => {}
+            many => {
+                let names: Vec<String> = many.iter().map(|(_, n)| n.clone()).collect();
+                return Err(accounts::ambiguous_prefix(field, query, &names).into());
+            }
+        }
+        let mut st = conn.prepare_cached("SELECT name FROM accounts")?;
+        let names = st.query_map([], |r| r.get::<_, String>(0))?;
+        let mut all = Vec::new();
+        for n in names {
+            all.push(n?);
+        }
+        Err(accounts::not_found(field, query, &all).into())
+    }
+
+    /// Account names that start with `text` (case-insensitively), then names that contain
+    /// it; at most `limit`.
+    pub fn complete(&self, text: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let q = norm(text);
+        let lim = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut upper = q.clone();
+        upper.push(char::MAX);
+        let mut out: Vec<String> = conn
+            .prepare_cached(
+                "SELECT name FROM accounts WHERE name_norm >= ?1 AND name_norm < ?2 ORDER BY name LIMIT ?3",
+            )?
+            .query_map(params![q, upper, lim], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if out.len() < limit && !q.is_empty() {
+            let rest: Vec<String> = conn
+                .prepare_cached(
+                    "SELECT name FROM accounts WHERE instr(name_norm, ?1) > 1 ORDER BY name LIMIT ?2",
+                )?
+                .query_map(params![q, lim], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            out.extend(rest);
+        }
+        out.dedup();
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Every distinct segment, sorted.
+    pub fn segments(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let v = conn
+            .prepare_cached(
+                "SELECT DISTINCT segment FROM accounts WHERE segment IS NOT NULL ORDER BY segment",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(v)
+    }
+
+    /// A page of (name, segment), by name.
+    pub fn names_page(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let conn = self.conn();
+        let v = conn
+            .prepare_cached(
+                "SELECT name, segment FROM accounts ORDER BY name, key LIMIT ?1 OFFSET ?2",
+            )?
+            .query_map(
+                params![
+                    i64::try_from(limit).unwrap_or(i64::MAX),
+                    i64::try_from(offset).unwrap_or(i64::MAX)
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+            .collect::<Result<_, _>>()?;
+        Ok(v)
+    }
+
+    /// Every selected account, whole, in key order.
+    pub fn scan(
+        &self,
+        filter: &AccountFilter,
+        each: &mut dyn FnMut(i64, Snapshot) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let conn = self.conn();
+        let sel = Selection {
+            segment: filter.segment.clone(),
+            csm: filter.csm.clone(),
+            ..Selection::default()
+        };
+        rows::scan(&conn, &sel, each).map_err(|e| self.classify(e))
+    }
+
+    /// Key boundaries splitting the selected accounts into `parts` ranges of equal size.
+    fn partition(
+        &self,
+        filter: &AccountFilter,
+        parts: usize,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let conn = self.conn();
+        let mut sql = String::from("SELECT key FROM accounts");
+        let mut conds = Vec::new();
+        if filter.segment.is_some() {
+            conds.push("segment = ?1 COLLATE NOCASE");
+        }
+        if filter.csm.is_some() {
+            conds.push(if filter.segment.is_some() {
+                "csm = ?2 COLLATE NOCASE"
+            } else {
+                "csm = ?1 COLLATE NOCASE"
+            });
+        }
+        if !conds.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conds.join(" AND "));
+        }
+        sql.push_str(" ORDER BY key");
+        let args: Vec<&str> = [filter.segment.as_deref(), filter.csm.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .collect();
+        let mut st = conn.prepare(&sql)?;
+        let keys: Vec<i64> = st
+            .query_map(rusqlite::params_from_iter(args), |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let per = keys.len().div_ceil(parts.max(1)).max(1);
+        Ok(keys
+            .chunks(per)
+            .filter_map(|c| Some((*c.first()?, *c.last()?)))
+            .collect())
+    }
+
+    /// Reads the selected accounts on up to `parts` threads, each with its own read-only
+    /// connection and key range (WAL lets readers run side by side). In memory, or for one
+    /// part, it is a plain scan.
+    pub fn scan_parallel(
+        &self,
+        filter: &AccountFilter,
+        parts: usize,
+        each: &(dyn Fn(usize, i64, Snapshot) -> Result<(), StoreError> + Sync),
+    ) -> Result<(), StoreError> {
+        let Some(path) = self.path.as_ref().filter(|_| parts > 1) else {
+            return self.scan(filter, &mut |k, s| each(0, k, s));
+        };
+        let ranges = self.partition(filter, parts)?;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges
+                .iter()
+                .enumerate()
+                .map(|(part, &range)| {
+                    scope.spawn(move || -> Result<(), StoreError> {
+                        let conn = Connection::open_with_flags(
+                            path,
+                            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                        )?;
+                        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                        conn.pragma_update(None, "cache_size", -32_768_i64)?;
+                        // Pages are read straight from the file mapping, without a copy
+                        // through the kernel per page.
+                        conn.pragma_update(None, "mmap_size", 1_073_741_824_i64)?;
+                        let sel = Selection {
+                            segment: filter.segment.clone(),
+                            csm: filter.csm.clone(),
+                            key_range: Some(range),
+                            ..Selection::default()
+                        };
+                        rows::scan(&conn, &sel, &mut |k, s| each(part, k, s))
+                    })
+                })
+                .collect();
+            let mut result = Ok(());
+            for h in handles {
+                let r = h
+                    .join()
+                    .unwrap_or_else(|_| Err(StoreError::Data("a reading thread stopped".into())));
+                if result.is_ok() {
+                    result = r;
+                }
+            }
+            result.map_err(|e| self.classify(e))
+        })
+    }
+
+    /// Saves a plan, replacing one saved for the same account and `as_of`.
+    pub fn save_plan(&self, key: i64, r: &PlanRecord) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO plans (account, as_of, outcome, status, utilisation_pct, sustained_utilisation_pct, score, active_users, licensed_seats, expansion_type, estimated_expansion_arr_cents, confidence, currency, reassess_on, top_reason, markdown) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        )?
+        .execute(params![
+            key,
+            day_text(r.as_of),
+            r.outcome.as_str(),
+            r.status.map(Status::as_str),
+            r.utilisation_pct,
+            r.sustained_utilisation_pct,
+            r.score,
+            r.active_users,
+            r.licensed_seats,
+            r.expansion_type.map(ExpansionType::as_str),
+            r.estimated_expansion_arr.map(Money::cents),
+            r.confidence.map(Confidence::as_str),
+            r.currency,
+            r.reassess_on.map(day_text),
+            r.top_reason,
+            r.markdown.as_deref().unwrap_or_default(),
+        ])?;
+        Ok(())
+    }
+
+    /// Every saved plan of one account, oldest first.
+    pub fn plans(&self, key: i64) -> Result<Vec<PlanRecord>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(
+            "SELECT as_of, outcome, status, utilisation_pct, sustained_utilisation_pct, score, active_users, licensed_seats, expansion_type, estimated_expansion_arr_cents, confidence, currency, reassess_on, top_reason, markdown FROM plans WHERE account = ?1 ORDER BY as_of",
+        )?;
+        let mut rows = st.query([key])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(plan_from_row(r)?);
+        }
+        Ok(out)
+    }
+
+    /// Accounts whose latest plan on or before `as_of` set a reassessment date that has come.
+    pub fn due(
+        &self,
+        filter: &AccountFilter,
+        as_of: Day,
+    ) -> Result<Vec<DueReassessment>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(
+            "SELECT a.name, a.id, a.segment, a.csm, p.as_of, p.outcome, p.reassess_on, p.utilisation_pct, p.score, p.top_reason
+             FROM plans p JOIN accounts a ON a.key = p.account
+             WHERE p.as_of = (SELECT max(q.as_of) FROM plans q WHERE q.account = p.account AND q.as_of <= ?1)
+               AND p.reassess_on IS NOT NULL AND p.reassess_on <= ?1
+               AND (?2 IS NULL OR a.segment = ?2 COLLATE NOCASE)
+               AND (?3 IS NULL OR a.csm = ?3 COLLATE NOCASE)
+             ORDER BY p.reassess_on, a.name",
+        )?;
+        let mut rows = st.query(params![
+            day_text(as_of),
+            filter.segment.as_deref().map(str::trim),
+            filter.csm.as_deref().map(str::trim)
+        ])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let last: String = r.get(4)?;
+            let outcome: String = r.get(5)?;
+            let reassess: String = r.get(6)?;
+            let reassess_on = parse_day(&reassess)?;
+            out.push(DueReassessment {
+                name: r.get(0)?,
+                id: r.get(1)?,
+                segment: r.get(2)?,
+                csm: r.get(3)?,
+                last_plan_as_of: parse_day(&last)?,
+                last_outcome: outcome_from(&outcome)?,
+                reassess_on,
+                days_overdue: reassess_on.days_until(as_of),
+                utilisation_pct: r.get(7)?,
+                score: r.get(8)?,
+                top_reason: r.get(9)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Imports one file; see [`import`].
+    pub fn import(
+        &self,
+        file: &Path,
+        map: Option<&Path>,
+        dry_run: bool,
+    ) -> Result<ImportReport, StoreError> {
+        import::import_file(self, file, map, dry_run).map_err(|e| self.classify(e))
+    }
+}
+
+/// Checks the first 100 bytes: SQLite's magic string, then our application id.
+fn check_header(path: &Path, shown: &str) -> Result<(), StoreError> {
+    use std::io::Read;
+    let mut head = [0_u8; 100];
+    let mut f = std::fs::File::open(path).map_err(|e| StoreError::Open {
+        path: shown.to_string(),
+        reason: e.to_string(),
+    })?;
+    let n = f.read(&mut head).map_err(|e| StoreError::Open {
+        path: shown.to_string(),
+        reason: e.to_string(),
+    })?;
+    if n < 100 || !head.starts_with(SQLITE_MAGIC) {
+        return Err(StoreError::Foreign {
+            path: shown.to_string(),
+            reason: "not an SQLite database file".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The key of the stored account a snapshot updates: by id, else by an unambiguous name.
+fn existing_key(conn: &Connection, s: &Snapshot) -> Result<Option<i64>, StoreError> {
+    if let Some(id) = &s.id {
+        let k: Option<i64> = conn
+            .prepare_cached("SELECT key FROM accounts WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        if k.is_some() {
+            return Ok(k);
+        }
+    }
+    let keys: Vec<(i64, Option<String>)> = conn
+        .prepare_cached("SELECT key, id FROM accounts WHERE name_norm = ?1")?
+        .query_map([norm(&s.name)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    // With an id, only an account that has none is adopted by name.
+    let candidates: Vec<i64> = keys
+        .iter()
+        .filter(|(_, id)| s.id.is_none() || id.is_none())
+        .map(|(k, _)| *k)
+        .collect();
+    match candidates.as_slice() {
+        [k] => Ok(Some(*k)),
+        _ => Ok(None),
+    }
+}
+
+fn outcome_from(s: &str) -> Result<Outcome, StoreError> {
+    match s {
+        "blocked" => Ok(Outcome::Blocked),
+        "not_ready" => Ok(Outcome::NotReady),
+        "ready" => Ok(Outcome::Ready),
+        other => Err(StoreError::Data(format!("stored outcome `{other}`"))),
+    }
+}
+
+fn plan_from_row(r: &rusqlite::Row<'_>) -> Result<PlanRecord, StoreError> {
+    let as_of: String = r.get(0)?;
+    let outcome: String = r.get(1)?;
+    let status: Option<String> = r.get(2)?;
+    let et: Option<String> = r.get(8)?;
+    let conf: Option<String> = r.get(10)?;
+    let reassess: Option<String> = r.get(12)?;
+    let parse_enum = |v: Option<String>| -> Result<Option<serde_json::Value>, StoreError> {
+        Ok(v.map(serde_json::Value::String))
+    };
+    let status: Option<Status> = parse_enum(status)?
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| StoreError::Data(format!("stored status: {e}")))?;
+    let expansion_type: Option<ExpansionType> = parse_enum(et)?
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| StoreError::Data(format!("stored expansion type: {e}")))?;
+    let confidence: Option<Confidence> = parse_enum(conf)?
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| StoreError::Data(format!("stored confidence: {e}")))?;
+    let markdown: String = r.get(14)?;
+    Ok(PlanRecord {
+        as_of: parse_day(&as_of)?,
+        outcome: outcome_from(&outcome)?,
+        status,
+        utilisation_pct: r.get(3)?,
+        sustained_utilisation_pct: r.get(4)?,
+        score: r.get(5)?,
+        active_users: r.get(6)?,
+        licensed_seats: r.get(7)?,
+        expansion_type,
+        estimated_expansion_arr: r.get::<_, Option<i64>>(9)?.map(Money::from_cents),
+        confidence,
+        currency: r.get(11)?,
+        reassess_on: reassess.as_deref().map(parse_day).transpose()?,
+        top_reason: r.get(13)?,
+        markdown: Some(markdown),
+    })
+}
+
+impl AccountSource for Store {
+    fn find(&self, query: &str, field: &str) -> Result<Found, SourceError> {
+        Ok(Store::find(self, query, field).map_err(|e| self.classify(e))?)
+    }
+
+    fn scan(
+        &self,
+        filter: &AccountFilter,
+        each: &mut dyn FnMut(Found) -> Result<(), SourceError>,
+    ) -> Result<(), SourceError> {
+        let mut failure: Option<SourceError> = None;
+        let r = Store::scan(
+            self,
+            filter,
+            &mut |key, snapshot| match each(Found { key, snapshot }) {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    let msg = e.to_string();
+                    failure = Some(e);
+                    Err(StoreError::Data(msg))
+                }
+            },
+        );
+        match (r, failure) {
+            (_, Some(e)) => Err(e),
+            (Err(e), None) => Err(e.into()),
+            (Ok(()), None) => Ok(()),
+        }
+    }
+
+    fn scan_parallel(
+        &self,
+        filter: &AccountFilter,
+        parts: usize,
+        each: &(dyn Fn(usize, Found) -> Result<(), SourceError> + Sync),
+    ) -> Result<(), SourceError> {
+        // The first failure of the caller's closure is kept as it is (it may be an input
+        // error); the store only needs to know that it should stop.
+        let failure: Mutex<Option<SourceError>> = Mutex::new(None);
+        let r = Store::scan_parallel(self, filter, parts, &|part, key, snapshot| {
+            each(part, Found { key, snapshot }).map_err(|e| {
+                let msg = e.to_string();
+                let mut f = failure.lock().unwrap_or_else(|p| p.into_inner());
+                f.get_or_insert(e);
+                StoreError::Data(msg)
+            })
+        });
+        match (r, failure.into_inner().unwrap_or_else(|p| p.into_inner())) {
+            (_, Some(e)) => Err(e),
+            (Err(e), None) => Err(e.into()),
+            (Ok(()), None) => Ok(()),
+        }
+    }
+
+    fn count(&self, filter: &AccountFilter) -> Result<u64, SourceError> {
+        Ok(Store::count(self, filter)?)
+    }
+
+    fn complete(&self, text: &str, limit: usize) -> Result<Vec<String>, SourceError> {
+        Ok(Store::complete(self, text, limit)?)
+    }
+
+    fn segments(&self) -> Result<Vec<String>, SourceError> {
+        Ok(Store::segments(self)?)
+    }
+
+    fn names_page(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, Option<String>)>, SourceError> {
+        Ok(Store::names_page(self, offset, limit)?)
+    }
+
+    fn save_plan(&self, key: i64, record: &PlanRecord) -> Result<(), SourceError> {
+        Ok(Store::save_plan(self, key, record)?)
+    }
+
+    fn plans(&self, key: i64) -> Result<Vec<PlanRecord>, SourceError> {
+        Ok(Store::plans(self, key)?)
+    }
+
+    fn due(&self, filter: &AccountFilter, as_of: Day) -> Result<Vec<DueReassessment>, SourceError> {
+        Ok(Store::due(self, filter, as_of)?)
+    }
+
+    fn import(
+        &self,
+        file: &Path,
+        map: Option<&Path>,
+        dry_run: bool,
+    ) -> Result<ImportReport, SourceError> {
+        Ok(Store::import(self, file, map, dry_run)?)
+    }
+}

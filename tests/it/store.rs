@@ -1,0 +1,768 @@
+//! The account store: imports of every format read back through the tools give the same
+//! plans as the snapshots themselves; bad files import nothing and report every bad row;
+//! foreign and corrupt database files are refused and left untouched; the import tool stays
+//! inside its directories; plan history, reassessments and the segment plan.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use expansion_planner::engine::{Policy, draft_plan, segment};
+use expansion_planner::mcp::tools;
+use expansion_planner::model::portfolio::AccountFilter;
+use expansion_planner::model::{Day, Snapshot};
+use expansion_planner::service::Planner;
+use expansion_planner::store::{Store, StoreError};
+use serde_json::{Value, json};
+
+fn data(p: &str) -> PathBuf {
+    crate::root().join("tests/data/import").join(p)
+}
+
+fn planner(store: Store) -> Planner {
+    Planner::new(Policy::default(), Arc::new(store))
+}
+
+fn call(p: &Planner, tool: &str, args: Value) -> Value {
+    match tools::call(p, tool, args.clone()) {
+        Ok(a) => a.structured,
+        Err(e) => panic!("{tool} {args}: {e:?}"),
+    }
+}
+
+fn call_err(p: &Planner, tool: &str, args: Value) -> String {
+    match tools::call(p, tool, args.clone()) {
+        Ok(a) => panic!("{tool} {args} should fail, got {}", a.markdown),
+        Err(tools::CallError::Input(e)) => e.to_string(),
+        Err(e) => format!("{e:?}"),
+    }
+}
+
+fn import(store: &Store, file: &str, map: Option<&str>) {
+    let map = map.map(data);
+    let r = store.import(&data(file), map.as_deref(), false).unwrap();
+    assert!(r.ok() && r.written, "{file}: {:#?}", r.errors);
+}
+
+/// What draft_plan gives for each demo account straight from its snapshot.
+fn direct_plans() -> BTreeMap<String, Value> {
+    let policy = Policy::default();
+    expansion_planner::demo::portfolio()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let plan = draft_plan(s, &policy, s.as_of.unwrap());
+            (s.id.clone().unwrap(), serde_json::to_value(plan).unwrap())
+        })
+        .collect()
+}
+
+/// Every demo account drafted through the draft_plan tool from the store, by id and by name.
+fn assert_same_plans_as_snapshots(store: Store, format: &str) {
+    let p = planner(store);
+    let direct = direct_plans();
+    assert_eq!(direct.len(), 12);
+    for (id, want) in &direct {
+        let got = call(&p, "draft_plan", json!({"account": id}));
+        assert_eq!(&got, want, "{format}: plan for {id} differs");
+        let name = want["account"].as_str().unwrap();
+        let by_name = call(&p, "draft_plan", json!({"account": name.to_uppercase()}));
+        assert_eq!(&by_name, want, "{format}: plan for {name} differs");
+    }
+    let list = call(&p, "list_accounts", json!({"limit": 1000}));
+    assert_eq!(list["total"], 12, "{format}");
+}
+
+#[test]
+fn json_array_round_trips() {
+    let store = Store::in_memory().unwrap();
+    let r = store
+        .import(&crate::root().join("src/demo/portfolio.json"), None, false)
+        .unwrap();
+    assert_eq!(
+        (r.rows, r.created, r.updated),
+        (12, 12, 0),
+        "{:?}",
+        r.errors
+    );
+    // The stored snapshots are the snapshots.
+    let p = planner(store);
+    for s in expansion_planner::demo::portfolio().unwrap() {
+        let got = call(&p, "get_account", json!({"account": s.id}));
+        let back: Snapshot = serde_json::from_value(got["snapshot"].clone()).unwrap();
+        assert_eq!(&back, s);
+    }
+    let store = Store::in_memory().unwrap();
+    store
+        .import(&crate::root().join("src/demo/portfolio.json"), None, false)
+        .unwrap();
+    assert_same_plans_as_snapshots(store, "json");
+}
+
+#[test]
+fn jsonl_round_trips_and_reimport_updates_in_place() {
+    let store = Store::in_memory().unwrap();
+    import(&store, "portfolio.jsonl", None);
+    let again = store.import(&data("portfolio.jsonl"), None, false).unwrap();
+    assert_eq!((again.created, again.updated), (0, 12));
+    assert_same_plans_as_snapshots(store, "jsonl");
+}
+
+#[test]
+fn single_snapshot_files_round_trip() {
+    // Every data-driven case's snapshot, written as a one-object JSON file.
+    let dir = crate::cli::scratch("single");
+    let policy = Policy::default();
+    let mut n = 0;
+    for entry in std::fs::read_dir(crate::root().join("tests/data/accounts")).unwrap() {
+        let path = entry.unwrap().path();
+        let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let s = Snapshot::from_json(case["snapshot"].clone()).unwrap();
+        let file = dir.join(path.file_name().unwrap());
+        std::fs::write(
+            &file,
+            serde_json::to_string_pretty(&case["snapshot"]).unwrap(),
+        )
+        .unwrap();
+        let store = Store::in_memory().unwrap();
+        let r = store.import(&file, None, false).unwrap();
+        assert!(r.ok(), "{}: {:?}", path.display(), r.errors);
+        let p = planner(store);
+        let as_of = s.as_of.unwrap_or(Day::parse("2026-11-15").unwrap());
+        let want = serde_json::to_value(draft_plan(&s, &policy, as_of)).unwrap();
+        let got = call(
+            &p,
+            "draft_plan",
+            json!({"account": s.name, "as_of": as_of.to_string()}),
+        );
+        assert_eq!(got, want, "{}", path.display());
+        n += 1;
+    }
+    assert!(n >= 20);
+}
+
+const LONG: [&str; 7] = [
+    "csv/history.csv",
+    "csv/signals.csv",
+    "csv/events.csv",
+    "csv/goals.csv",
+    "csv/churn_signals.csv",
+    "csv/features.csv",
+    "csv/limits.csv",
+];
+
+#[test]
+fn csv_by_snapshot_path_with_long_formats_round_trips() {
+    let store = Store::in_memory().unwrap();
+    import(&store, "csv/accounts.csv", None);
+    for f in LONG {
+        import(&store, f, None);
+    }
+    // Importing the list files again changes nothing: they replace what they name.
+    for f in LONG {
+        import(&store, f, None);
+    }
+    assert_same_plans_as_snapshots(store, "csv");
+}
+
+#[test]
+fn crm_export_with_mapping_round_trips() {
+    let store = Store::in_memory().unwrap();
+    import(&store, "crm/accounts.csv", Some("crm/accounts.map.toml"));
+    import(&store, "crm/usage.csv", Some("crm/usage.map.toml"));
+    for f in LONG.iter().skip(1) {
+        import(&store, f, None);
+    }
+    assert_same_plans_as_snapshots(store, "crm");
+}
+
+#[test]
+fn a_per_account_csv_updates_only_its_columns() {
+    let store = Store::in_memory().unwrap();
+    import(&store, "portfolio.jsonl", None);
+    let dir = crate::cli::scratch("partial");
+    let f = dir.join("health.csv");
+    std::fs::write(&f, "id,health.score\nacc-001,55\nacc-002,\n").unwrap();
+    let r = store.import(&f, None, false).unwrap();
+    assert!(r.ok(), "{:?}", r.errors);
+    assert_eq!((r.created, r.updated), (0, 2));
+    let p = planner(store);
+    let n = call(&p, "get_account", json!({"account": "acc-001"}));
+    assert_eq!(n["snapshot"]["health"]["score"], 55.0);
+    // Everything else is as stored: lists included.
+    assert_eq!(n["snapshot"]["contract"]["arr"], 108000);
+    assert_eq!(
+        n["snapshot"]["usage"]["history"].as_array().unwrap().len(),
+        13
+    );
+    // An empty cell makes the field unknown.
+    let b = call(&p, "get_account", json!({"account": "acc-002"}));
+    assert!(b["snapshot"]["health"].get("score").is_none());
+}
+
+/// Each `tests/data/import/bad/*.case.json`: the file is refused as a whole (the store is
+/// as before, also on a dry run) and every expected problem is reported at its line and
+/// column, and nothing else.
+#[test]
+fn bad_files_import_nothing_and_report_every_bad_row() {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(data("bad"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".case.json"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 7);
+    for case_path in cases {
+        let case: Value =
+            serde_json::from_str(&std::fs::read_to_string(&case_path).unwrap()).unwrap();
+        let store = Store::in_memory().unwrap();
+        for s in case["setup"].as_array().into_iter().flatten() {
+            import(&store, &format!("bad/{}", s.as_str().unwrap()), None);
+        }
+        let before = store.count(&AccountFilter::default()).unwrap();
+        let file = data(&format!("bad/{}", case["file"].as_str().unwrap()));
+        let map = case["map"].as_str().map(|m| data(&format!("bad/{m}")));
+        for dry_run in [true, false] {
+            let r = store.import(&file, map.as_deref(), dry_run).unwrap();
+            let name = case_path.file_name().unwrap().to_string_lossy();
+            assert!(!r.written, "{name}");
+            let want = case["errors"].as_array().unwrap();
+            let got: Vec<String> = r.errors.iter().map(|e| e.to_string()).collect();
+            assert_eq!(r.errors.len(), want.len(), "{name}: {got:#?}");
+            for w in want {
+                let (line, col, text) = (
+                    w[0].as_u64().unwrap(),
+                    w[1].as_str().unwrap(),
+                    w[2].as_str().unwrap(),
+                );
+                assert!(
+                    r.errors
+                        .iter()
+                        .any(|e| e.line == line && e.column == col && e.problem.contains(text)),
+                    "{name}: expected line {line} column `{col}` ~ {text:?} in {got:#?}"
+                );
+            }
+            assert_eq!(
+                store.count(&AccountFilter::default()).unwrap(),
+                before,
+                "{name}"
+            );
+        }
+    }
+    // The long-format case also left the stored history alone.
+    let store = Store::in_memory().unwrap();
+    import(&store, "portfolio.jsonl", None);
+    let _ = store
+        .import(&data("bad/unknown_account_in_history.csv"), None, false)
+        .unwrap();
+    let p = planner(store);
+    let n = call(&p, "get_account", json!({"account": "acc-001"}));
+    assert_eq!(
+        n["snapshot"]["usage"]["history"].as_array().unwrap().len(),
+        13
+    );
+}
+
+#[test]
+fn a_good_dry_run_counts_but_writes_nothing() {
+    let store = Store::in_memory().unwrap();
+    let r = store.import(&data("portfolio.jsonl"), None, true).unwrap();
+    assert!(r.ok() && !r.written);
+    assert_eq!((r.rows, r.created), (12, 12));
+    assert_eq!(store.count(&AccountFilter::default()).unwrap(), 0);
+    assert!(r.markdown().contains("would create 12"));
+}
+
+fn bytes(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap()
+}
+
+#[test]
+fn foreign_and_corrupt_database_files_are_refused_and_left_untouched() {
+    let dir = crate::cli::scratch("dbs");
+
+    // Not SQLite at all.
+    let text = dir.join("notes.db");
+    std::fs::write(&text, "these are my notes, not a database\n".repeat(10)).unwrap();
+    let before = bytes(&text);
+    let e = Store::open(&text).unwrap_err();
+    assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
+    assert!(e.to_string().contains("not an SQLite database file"), "{e}");
+    assert!(e.to_string().contains("left untouched"), "{e}");
+    assert_eq!(bytes(&text), before);
+
+    // Another application's SQLite database.
+    let other = dir.join("invoices.db");
+    let _ = std::fs::remove_file(&other);
+    {
+        let c = rusqlite::Connection::open(&other).unwrap();
+        c.execute_batch("CREATE TABLE invoices (n INTEGER); INSERT INTO invoices VALUES (1);")
+            .unwrap();
+    }
+    let before = bytes(&other);
+    let e = Store::open(&other).unwrap_err();
+    assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
+    assert!(e.to_string().contains("invoices"), "{e}");
+    assert_eq!(bytes(&other), before);
+    assert!(!dir.join("invoices.db-wal").exists());
+
+    // Ours, then damaged: everything after the header replaced with garbage.
+    let ours = dir.join("ours.db");
+    let _ = std::fs::remove_file(&ours);
+    {
+        let s = Store::open(&ours).unwrap();
+        s.put(expansion_planner::demo::portfolio().unwrap())
+            .unwrap();
+    }
+    let mut damaged = bytes(&ours);
+    assert!(damaged.len() > 4096);
+    for (i, b) in damaged.iter_mut().enumerate().skip(100) {
+        *b = (i * 7 % 251) as u8;
+    }
+    std::fs::write(&ours, &damaged).unwrap();
+    let e = Store::open(&ours).unwrap_err();
+    assert!(matches!(e, StoreError::Corrupt { .. }), "{e}");
+    assert!(e.to_string().contains("corrupt"), "{e}");
+    assert_eq!(bytes(&ours), damaged);
+
+    // Ours, from a newer schema.
+    let newer = dir.join("newer.db");
+    let _ = std::fs::remove_file(&newer);
+    drop(Store::open(&newer).unwrap());
+    {
+        let c = rusqlite::Connection::open(&newer).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let before = bytes(&newer);
+    let e = Store::open(&newer).unwrap_err();
+    assert!(matches!(e, StoreError::TooNew { found: 99, .. }), "{e}");
+    assert_eq!(bytes(&newer), before);
+
+    // A directory is not a database.
+    assert!(matches!(
+        Store::open(&dir).unwrap_err(),
+        StoreError::Open { .. }
+    ));
+}
+
+#[test]
+fn a_database_is_created_migrated_and_reopened() {
+    let dir = crate::cli::scratch("fresh");
+    let path = dir.join("nested/dir/accounts.db");
+    let _ = std::fs::remove_dir_all(dir.join("nested"));
+    {
+        let s = Store::open(&path).unwrap();
+        import(&s, "portfolio.jsonl", None);
+    }
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.count(&AccountFilter::default()).unwrap(), 12);
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = c
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let version: i64 = c
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 1);
+}
+
+#[test]
+fn import_tool_reads_only_under_the_allowed_directories() {
+    let root = crate::cli::scratch("jail");
+    let allowed = root.join("exports");
+    std::fs::create_dir_all(&allowed).unwrap();
+    std::fs::copy(data("portfolio.jsonl"), allowed.join("portfolio.jsonl")).unwrap();
+    std::fs::write(root.join("secret.jsonl"), "{\"name\": \"Secret\"}\n").unwrap();
+    let link = allowed.join("escape.jsonl");
+    let _ = std::fs::remove_file(&link);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(root.join("secret.jsonl"), &link).unwrap();
+    let p = planner(Store::in_memory().unwrap())
+        .with_import_dirs(vec![allowed.canonicalize().unwrap()]);
+    for bad in [
+        "../secret.jsonl",
+        "./../secret.jsonl",
+        "sub/../../secret.jsonl",
+        root.join("secret.jsonl").to_str().unwrap(),
+        "/etc/passwd",
+        "escape.jsonl",
+    ] {
+        let e = call_err(&p, "import_accounts", json!({"file": bad}));
+        assert!(e.contains("file") && e.contains("outside"), "{bad}: {e}");
+    }
+    let e = call_err(&p, "import_accounts", json!({"file": "missing.jsonl"}));
+    assert!(e.contains("not a file"), "{e}");
+    let e = call_err(
+        &p,
+        "import_accounts",
+        json!({"file": "portfolio.jsonl", "map": "../secret.jsonl"}),
+    );
+    assert!(e.contains("map") && e.contains("outside"), "{e}");
+    // Nothing was imported by any of that.
+    assert_eq!(call(&p, "list_accounts", json!({}))["total"], 0);
+    let dry = call(
+        &p,
+        "import_accounts",
+        json!({"file": "portfolio.jsonl", "dry_run": true}),
+    );
+    assert_eq!(
+        (dry["created"].as_u64(), dry["written"].as_bool()),
+        (Some(12), Some(false))
+    );
+    let ok = call(&p, "import_accounts", json!({"file": "portfolio.jsonl"}));
+    assert_eq!(ok["written"], true);
+    assert_eq!(call(&p, "list_accounts", json!({}))["total"], 12);
+    // Without --import-dir the tool refuses everything.
+    let closed = planner(Store::in_memory().unwrap());
+    let e = call_err(
+        &closed,
+        "import_accounts",
+        json!({"file": "portfolio.jsonl"}),
+    );
+    assert!(e.contains("--import-dir"), "{e}");
+}
+
+/// The playbook's example account, blocked at 12 of 45 seats on 2026-11-15; then, after a
+/// recovery, ready on 2027-02-20.
+fn oversold(recovered: bool) -> Value {
+    let mut s = json!({
+        "id": "OV-1", "name": "Oversold Ltd", "segment": "Mid-Market", "csm": "Kim Lee",
+        "account_executive": "Dana Fox", "as_of": "2026-11-15",
+        "contract": {"arr": 54000, "licensed_seats": 45, "planning_month": 4},
+        "usage": {"active_users": 12},
+        "health": {"score": 55, "goals": [{"goal": "Automate reporting", "status": "on_track"}],
+                   "relationship": {"responsive": true, "engaged": true, "sponsor": "Lee"}}
+    });
+    if recovered {
+        let history: Vec<Value> = (0..10)
+            .map(|w| {
+                json!({"date": Day::parse("2026-12-19").unwrap().plus_days(w * 7).to_string(),
+                       "active_users": 28 + (w % 3)})
+            })
+            .collect();
+        s["as_of"] = json!("2027-02-20");
+        s["usage"] = json!({
+            "active_users": 29, "history": history,
+            "features": [{"name": "Reports", "core": true, "active_users": 25},
+                         {"name": "Automations", "core": true, "active_users": 18}]
+        });
+        s["health"] = json!({
+            "score": 82, "relationship_score": 80, "value_score": 78,
+            "goals": [{"goal": "Automate reporting", "status": "achieved"}],
+            "relationship": {"responsive": true, "engaged": true, "sponsor": "Lee",
+                             "executive_sponsor_confirmed": true}
+        });
+        s["signals"] = json!([
+            {"kind": "team_growth", "date": "2027-02-10", "source": "customer",
+             "evidence": "Finance team of 40 is joining; 29 have access", "team_size": 40,
+             "users_with_access": 29, "quote": "Everyone in finance needs this"},
+            {"kind": "feature_request", "date": "2027-02-12", "source": "customer",
+             "evidence": "Asked for scheduled exports", "feature": "Scheduled exports",
+             "tier": "Business", "quote": "We export by hand every Friday"}
+        ]);
+    }
+    s
+}
+
+#[test]
+fn plan_history_and_due_reassessments_follow_an_account_over_time() {
+    let dir = crate::cli::scratch("history");
+    let f1 = dir.join("november.json");
+    let f2 = dir.join("february.json");
+    std::fs::write(&f1, oversold(false).to_string()).unwrap();
+    std::fs::write(&f2, oversold(true).to_string()).unwrap();
+    let store = Store::in_memory().unwrap();
+    assert!(store.import(&f1, None, false).unwrap().ok());
+    let p = planner(store);
+
+    let first = call(&p, "draft_plan", json!({"account": "Oversold"}));
+    assert_eq!(first["outcome"], "blocked");
+    let reassess = first["health"]["unhealthy_path"]["reassess_on"].clone();
+    assert_eq!(reassess, "2027-02-13", "90 days after 2026-11-15");
+
+    let due = |d: &str| call(&p, "due_reassessments", json!({"as_of": d}));
+    assert!(due("2027-02-12")["due"].as_array().unwrap().is_empty());
+    let on_the_day = due("2027-02-13");
+    let rows = on_the_day["due"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["name"], "Oversold Ltd");
+    assert_eq!(rows[0]["days_overdue"], 0);
+    assert_eq!(rows[0]["last_outcome"], "blocked");
+    assert_eq!(due("2027-02-18")["due"][0]["days_overdue"], 5);
+    // The segment plan lists it too.
+    let seg = call(
+        &p,
+        "plan_segment",
+        json!({"segment": "Mid-Market", "as_of": "2027-02-18"}),
+    );
+    assert_eq!(seg["reassessments_due"][0]["name"], "Oversold Ltd");
+
+    // The customer recovered; the CSM re-imports and drafts again.
+    let r = p.accounts.import(&f2, None, false).unwrap();
+    assert_eq!((r.created, r.updated), (0, 1));
+    let second = call(&p, "draft_plan", json!({"account": "OV-1"}));
+    assert_eq!(second["outcome"], "ready", "{}", second["markdown"]);
+    // Re-drafting the same day replaces, not duplicates.
+    call(&p, "draft_plan", json!({"account": "OV-1"}));
+
+    let h = call(&p, "plan_history", json!({"account": "oversold ltd"}));
+    let plans = h["plans"].as_array().unwrap();
+    assert_eq!(plans.len(), 2);
+    assert_eq!(plans[0]["as_of"], "2026-11-15");
+    assert_eq!(plans[1]["as_of"], "2027-02-20");
+    assert!(plans[0].get("markdown").is_none());
+    let summary = h["summary"].as_str().unwrap();
+    assert!(summary.contains("utilisation 26.7% -> 64.4%"), "{summary}");
+    assert!(summary.contains("outcome blocked -> ready"), "{summary}");
+    assert!(summary.contains("score 55.0 -> 82.0"), "{summary}");
+    let with_md = call(
+        &p,
+        "plan_history",
+        json!({"account": "OV-1", "include_markdown": true}),
+    );
+    assert!(
+        with_md["plans"][0]["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("# Expansion Plan: Oversold Ltd")
+    );
+    // The ready plan has no reassessment date, so nothing is due any more.
+    assert!(due("2027-03-01")["due"].as_array().unwrap().is_empty());
+    let acct = call(&p, "get_account", json!({"account": "OV-1"}));
+    assert_eq!(acct["saved_plans"], 2);
+    assert_eq!(acct["last_plan"]["outcome"], "ready");
+}
+
+#[test]
+fn segment_rows_agree_with_draft_plan_for_every_demo_account() {
+    let policy = Policy::default();
+    for s in expansion_planner::demo::portfolio().unwrap() {
+        let day = s.as_of.unwrap();
+        let plan = draft_plan(s, &policy, day);
+        let row = segment::assess(s, &policy, day);
+        assert_eq!(row.outcome, plan.outcome, "{}", s.name);
+        assert_eq!(row.utilisation_pct, plan.health.utilisation_pct);
+        assert_eq!(row.score, plan.health.score);
+        assert_eq!(row.status, plan.health.status);
+        let opp = plan.opportunity.as_ref();
+        assert_eq!(
+            row.expansion_type,
+            opp.and_then(|o| o.expansion_type),
+            "{}",
+            s.name
+        );
+        let at = |pct: f64| {
+            opp.and_then(|o| o.scenarios.iter().find(|x| x.adoption_pct == pct))
+                .and_then(|x| x.expansion_arr)
+        };
+        assert_eq!(row.expansion_arr_100, at(100.0), "{}", s.name);
+        assert_eq!(row.expansion_arr_50, at(50.0), "{}", s.name);
+        assert_eq!(
+            row.right_size,
+            plan.health
+                .unhealthy_path
+                .as_ref()
+                .and_then(|u| u.right_size.clone())
+        );
+    }
+}
+
+/// The demo portfolio's segment plan, figure by figure. By hand, from src/demo/portfolio.json:
+/// blocked: Bluefin (12/45 = 26.7%), Crestline (champion_left), Harbor & Pike (no health
+/// score), Quillstone (sustained 40.0%); not ready: Larkspur (one organic signal),
+/// Tessellate (no executive sponsor); the other six are ready.
+#[test]
+fn demo_segment_plan_figures_checked_by_hand() {
+    let p = planner(Store::demo().unwrap());
+    let all = call(&p, "plan_segment", json!({}));
+    assert_eq!(all["total_accounts"], 12);
+    assert_eq!(
+        all["distribution"],
+        json!({"blocked": 4, "not_ready": 2, "ready": 6})
+    );
+    assert_eq!(
+        all["status_distribution"],
+        json!({"Healthy": 6, "Neutral": 4, "Unhealthy": 1, "unknown": 1})
+    );
+    // Ranked by the 100% scenario x confidence weight; all five priced ones are High.
+    let ranked: Vec<(String, Value)> = all["ranked_ready"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["expected_arr"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ranked,
+        vec![
+            ("Northwind".to_string(), json!(36000)), // 60 seats x 600
+            ("Meridian Freight".to_string(), json!(27000)),
+            ("Solstice Energy".to_string(), json!(18000)),
+            ("Pinecrest Software".to_string(), json!(9000)), // flat product price
+            ("Orchid Biosciences".to_string(), json!(8400)),
+            ("Vantage Robotics".to_string(), Value::Null), // no module price: ranked last
+        ]
+    );
+    // Bluefin: 12 of 45 seats; 12 + 20% headroom = 14.4 -> 15 seats; 30 x 600 at stake.
+    let rs = &all["right_size_candidates"];
+    assert_eq!(rs.as_array().unwrap().len(), 1);
+    assert_eq!(rs[0]["name"], "Bluefin Logistics");
+    assert_eq!(rs[0]["unused_seats"], 33);
+    assert_eq!(rs[0]["recommended_seats"], 15);
+    assert_eq!(rs[0]["arr_at_stake"], 18000);
+    // Sustained utilisation fails for Bluefin and Quillstone: 2 of 4 blocked accounts.
+    let f = &all["most_common_failing_check"];
+    assert_eq!(f["check"], "sustained_utilisation");
+    assert_eq!(
+        (f["failed"].as_u64(), f["unknown"].as_u64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!(f["share_pct"], 50.0);
+    assert!(f["pattern"].as_str().unwrap().contains("onboarding"));
+    let northwind = all["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Northwind")
+        .unwrap();
+    assert_eq!(northwind["utilisation_pct"], 87.8); // 158 / 180
+    assert_eq!(northwind["expansion_arr_100"], 36000);
+    assert_eq!(northwind["expansion_arr_50"], 18000);
+
+    let mid = call(&p, "plan_segment", json!({"segment": "mid-market"}));
+    assert_eq!(mid["total_accounts"], 5);
+    assert_eq!(
+        mid["distribution"],
+        json!({"blocked": 2, "not_ready": 1, "ready": 2})
+    );
+    assert_eq!(mid["segment"], json!({"segment": "mid-market"}));
+    let book = call(&p, "plan_segment", json!({"csm": "Priya Raman"}));
+    assert_eq!(book["total_accounts"], 3);
+    let e = call_err(&p, "plan_segment", json!({"segment": "Mid Market"}));
+    assert!(e.contains("Enterprise, Mid-Market, SMB"), "{e}");
+    let md = all["markdown"].as_str().unwrap();
+    for h in [
+        "# Segment Plan: all accounts",
+        "## Ready Accounts, Ranked",
+        "## Right-Size Candidates",
+        "## Reassessments Due",
+        "## Systemic Pattern",
+        "| Northwind | ready |",
+    ] {
+        assert!(md.contains(h), "{h}\n{md}");
+    }
+}
+
+#[test]
+fn list_and_get_accounts_filter_and_name_closest_matches() {
+    let p = planner(Store::demo().unwrap());
+    let ready = call(
+        &p,
+        "list_accounts",
+        json!({"outcome": "ready", "segment": "Enterprise"}),
+    );
+    let names: Vec<&str> = ready["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Meridian Freight", "Northwind", "Solstice Energy"]);
+    let page = call(&p, "list_accounts", json!({"limit": 5, "offset": 10}));
+    assert_eq!(
+        (
+            page["total"].as_u64(),
+            page["accounts"].as_array().unwrap().len()
+        ),
+        (Some(12), 2)
+    );
+    let e = call_err(&p, "get_account", json!({"account": "Northwnd"}));
+    assert!(e.contains("closest: Northwind"), "{e}");
+    let e = call_err(&p, "draft_plan", json!({"account": "Nothing Like It"}));
+    assert!(e.contains("closest"), "{e}");
+    // Two accounts sharing a name: the error lists their ids.
+    let store = Store::demo().unwrap();
+    let mut twin = expansion_planner::demo::portfolio().unwrap()[0].clone();
+    twin.id = Some("acc-901".into());
+    store.put(&[twin]).unwrap();
+    let p = planner(store);
+    let e = call_err(&p, "check_health", json!({"account": "northwind"}));
+    assert!(
+        e.contains("ambiguous") && e.contains("acc-001, acc-901"),
+        "{e}"
+    );
+    let ok = call(&p, "check_health", json!({"account": "acc-901"}));
+    assert_eq!(ok["account"], "Northwind");
+}
+
+#[test]
+fn expansion_plan_prompt_with_a_segment_uses_plan_segment() {
+    let p = planner(Store::demo().unwrap());
+    let mut args = serde_json::Map::new();
+    args.insert("customer".into(), json!("MID-MARKET"));
+    let r = expansion_planner::mcp::prompts::get(&p, "expansion-plan", &args)
+        .unwrap()
+        .unwrap();
+    let text: String = r
+        .messages
+        .iter()
+        .filter_map(|m| match &m.content {
+            rmcp::model::ContentBlock::Text(t) => Some(t.text.clone()),
+            _ => None,
+        })
+        .collect();
+    let plan = p
+        .plan_segment(
+            &AccountFilter {
+                segment: Some("Mid-Market".into()),
+                csm: None,
+            },
+            None,
+        )
+        .unwrap();
+    assert!(text.contains("plan_segment"), "{text}");
+    assert!(text.contains(&plan.markdown), "{text}");
+    assert!(text.contains("# Segment Plan: segment Mid-Market"));
+}
+
+#[test]
+fn a_file_store_scanned_in_parallel_plans_like_the_in_memory_one() {
+    let path = crate::cli::scratch("parallel").join("p.db");
+    for s in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{s}", path.display()));
+    }
+    let file = Store::open(&path).unwrap();
+    import(&file, "portfolio.jsonl", None);
+    let (on_disk, in_memory) = (planner(file), planner(Store::demo().unwrap()));
+    for args in [
+        json!({}),
+        json!({"segment": "SMB"}),
+        json!({"csm": "dana whitfield", "as_of": "2026-12-01"}),
+    ] {
+        let a = call(&on_disk, "plan_segment", args.clone());
+        let b = call(&in_memory, "plan_segment", args.clone());
+        assert_eq!(a, b, "{args}");
+    }
+    // Split into as many parts as there are accounts and more: still every account, once.
+    let store = Store::open(&path).unwrap();
+    for parts in [2, 5, 12, 40] {
+        let seen = std::sync::Mutex::new(Vec::new());
+        store
+            .scan_parallel(&AccountFilter::default(), parts, &|part, key, s| {
+                assert!(part < parts);
+                seen.lock().unwrap().push((key, s.name));
+                Ok(())
+            })
+            .unwrap();
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        assert_eq!(seen.len(), 12, "{parts} parts");
+        seen.dedup();
+        assert_eq!(seen.len(), 12, "{parts} parts");
+    }
+}
