@@ -1,6 +1,8 @@
 //! Resolving `{"account": "<name or id>"}` to a snapshot: exact id, then case-insensitive
 //! name, then a unique prefix; anything else is an error that lists the closest matches.
 
+use crate::model::input::MAX_NAME_CHARS;
+use crate::model::values::quote;
 use crate::model::{InputError, Snapshot};
 
 /// Where known accounts come from (the demo portfolio until a store is configured).
@@ -24,6 +26,15 @@ fn norm(s: &str) -> String {
 
 /// Finds one account by id or name; `field` names the argument in error messages.
 pub fn resolve(accounts: &[Snapshot], query: &str, field: &str) -> Result<Snapshot, InputError> {
+    let n = query.chars().count();
+    if n > MAX_NAME_CHARS {
+        // A name this long is not a name; refusing it also keeps the fuzzy match below
+        // (quadratic in the worst case) on short strings.
+        return Err(InputError::one(
+            field,
+            format!("is too long ({n} characters; at most {MAX_NAME_CHARS})"),
+        ));
+    }
     let q = norm(query);
     if q.is_empty() {
         return Err(InputError::one(field, "must not be empty"));
@@ -42,7 +53,8 @@ pub fn resolve(accounts: &[Snapshot], query: &str, field: &str) -> Result<Snapsh
         return Err(InputError::one(
             field,
             format!(
-                "`{query}` is ambiguous: {} accounts have that name; use an id: {}",
+                "{} is ambiguous: {} accounts have that name; use an id: {}",
+                quote(query),
                 exact.len(),
                 exact
                     .iter()
@@ -63,7 +75,8 @@ pub fn resolve(accounts: &[Snapshot], query: &str, field: &str) -> Result<Snapsh
         return Err(InputError::one(
             field,
             format!(
-                "`{query}` is ambiguous; it matches {}",
+                "{} is ambiguous; it matches {}",
+                quote(query),
                 prefix
                     .iter()
                     .map(|a| a.name.clone())
@@ -81,9 +94,13 @@ pub fn resolve(accounts: &[Snapshot], query: &str, field: &str) -> Result<Snapsh
     Err(InputError::one(
         field,
         if close.is_empty() {
-            format!("no account named `{query}` (no accounts are known)")
+            format!("no account named {} (no accounts are known)", quote(query))
         } else {
-            format!("no account named `{query}`; closest: {}", close.join(", "))
+            format!(
+                "no account named {}; closest: {}",
+                quote(query),
+                close.join(", ")
+            )
         },
     ))
 }
