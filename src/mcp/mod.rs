@@ -5,23 +5,25 @@
 
 pub mod prompts;
 pub mod resources;
+pub mod stdio;
 pub mod tools;
 
 use std::sync::Arc;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
-    CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    Reference, Resource, ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig,
-    Tool, ToolAnnotations,
+    CompletionInfo, ContentBlock, CustomRequest, CustomResult, GetPromptRequestParams,
+    GetPromptResponse, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Reference, Resource, ResourceContents,
+    ResourceTemplate, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 
 use crate::accounts::resolve;
 use crate::model::InputError;
+use crate::model::values::quote;
 use crate::service::Planner;
 
 use self::resources::{
@@ -65,6 +67,11 @@ pub fn tool_list() -> Vec<Tool> {
 
 fn tool_error(msg: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(msg.into())])
+}
+
+/// The `data` of a resource error: the URI, unless it is too long to be worth repeating.
+fn uri_data(uri: &str) -> Option<serde_json::Value> {
+    (uri.len() <= 2048).then(|| serde_json::json!({ "uri": uri }))
 }
 
 fn invalid_params(e: &InputError) -> McpError {
@@ -111,7 +118,8 @@ impl ExpansionServer {
             Err(CallError::Internal(msg)) => Ok(tool_error(msg)),
             Err(CallError::UnknownTool(n)) => Err(McpError::invalid_params(
                 format!(
-                    "unknown tool `{n}`; tools: {}",
+                    "unknown tool {}; tools: {}",
+                    quote(&n),
                     tools::DEFS
                         .iter()
                         .map(|d| d.name)
@@ -199,6 +207,18 @@ impl ServerHandler for ExpansionServer {
         self.call(&request.name, request.arguments).map(Into::into)
     }
 
+    /// rmcp hands over every request it cannot parse as a known one: unknown methods, and
+    /// known methods whose `params` do not fit (`"arguments": "text"`). Its default answers
+    /// both with "method not found" and only the method name; this says which it was and,
+    /// for the second, which parameter is wrong.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, McpError> {
+        Err(custom_request_error(&request.method, request.params))
+    }
+
     async fn list_prompts(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -219,14 +239,17 @@ impl ServerHandler for ExpansionServer {
             prompts::get(planner, &name, &args)
         }))
         .map_err(|_| {
-            McpError::internal_error(format!("internal error building prompt `{name}`"), None)
+            McpError::internal_error(
+                format!("internal error building prompt {}", quote(&name)),
+                None,
+            )
         })?;
         match built {
             Ok(Some(p)) => Ok(p.into()),
             Ok(None) => Err(McpError::invalid_params(
                 format!(
-                    "unknown prompt `{}`; prompts: {}, {}",
-                    name,
+                    "unknown prompt {}; prompts: {}, {}",
+                    quote(&name),
                     prompts::EXPANSION_PLAN,
                     prompts::HEALTH_CHECK
                 ),
@@ -335,8 +358,8 @@ impl ServerHandler for ExpansionServer {
             _ => {
                 let Some(name) = account_name(uri) else {
                     return Err(McpError::resource_not_found(
-                        format!("resource not found: {uri}"),
-                        Some(serde_json::json!({ "uri": uri })),
+                        format!("resource not found: {}", quote(uri)),
+                        uri_data(uri),
                     ));
                 };
                 let accounts = self
@@ -347,10 +370,7 @@ impl ServerHandler for ExpansionServer {
                 match resolve(&accounts, &name, "uri") {
                     Ok(s) => (account_json(&s), "application/json"),
                     Err(e) => {
-                        return Err(McpError::resource_not_found(
-                            e.to_string(),
-                            Some(serde_json::json!({ "uri": uri })),
-                        ));
+                        return Err(McpError::resource_not_found(e.to_string(), uri_data(uri)));
                     }
                 }
             }
@@ -362,11 +382,65 @@ impl ServerHandler for ExpansionServer {
     }
 }
 
-/// Serves MCP over stdin/stdout until the client closes stdin.
+/// The answer to a request rmcp could not route: a known method with bad `params`, or an
+/// unknown method.
+fn custom_request_error(method: &str, params: Option<serde_json::Value>) -> McpError {
+    let params = params.unwrap_or(serde_json::Value::Null);
+    let needs_params = matches!(
+        method,
+        "tools/call" | "prompts/get" | "resources/read" | "completion/complete" | "initialize"
+    );
+    if needs_params && params.is_null() {
+        return McpError::invalid_params(format!("params is required for `{method}`"), None);
+    }
+    let problem = match method {
+        "tools/call" => params_problem::<CallToolRequestParams>(params),
+        "prompts/get" => params_problem::<GetPromptRequestParams>(params),
+        "resources/read" => params_problem::<ReadResourceRequestParams>(params),
+        "completion/complete" => params_problem::<CompleteRequestParams>(params),
+        "tools/list" | "prompts/list" | "resources/list" | "resources/templates/list" => {
+            params_problem::<PaginatedRequestParams>(params)
+        }
+        "initialize" => params_problem::<rmcp::model::InitializeRequestParams>(params),
+        "ping" | "logging/setLevel" | "resources/subscribe" | "resources/unsubscribe" => None,
+        _ => {
+            return McpError::new(
+                rmcp::model::ErrorCode::METHOD_NOT_FOUND,
+                format!(
+                    "method not found: {}; this server answers initialize, ping, tools/list, tools/call, prompts/list, prompts/get, resources/list, resources/templates/list, resources/read and completion/complete",
+                    quote(method)
+                ),
+                None,
+            );
+        }
+    };
+    McpError::invalid_params(
+        match problem {
+            Some(p) => format!("invalid params for `{method}`: {p}"),
+            None => format!("invalid params for `{method}`"),
+        },
+        None,
+    )
+}
+
+/// Why `params` do not fit `T`, naming the parameter: `params.arguments is invalid: ...`.
+fn params_problem<T: serde::de::DeserializeOwned>(params: serde_json::Value) -> Option<String> {
+    crate::model::input::from_value::<T>(params)
+        .err()
+        .map(|e| e.prefixed("params").to_string())
+}
+
+/// Serves MCP over stdin/stdout until the client closes stdin, then returns `Ok` (exit 0).
+///
+/// Each line is one message of at most [`stdio::MAX_LINE_BYTES`]; longer lines, lines that
+/// are not JSON and JSON that is not a message are answered with a JSON-RPC error naming
+/// where and what was wrong (see [`stdio`]). When stdin and stdout are pipes (as MCP clients
+/// launch servers) they are driven by the async reactor, without a thread hand-off per read.
 pub async fn serve_stdio(planner: Planner) -> anyhow::Result<()> {
     let server = ExpansionServer::new(planner);
+    let (read, write) = rmcp::transport::stdio_pipes();
     let running = server
-        .serve(rmcp::transport::stdio())
+        .serve(stdio::LineTransport::new(read, write))
         .await
         .map_err(|e| anyhow::anyhow!("MCP handshake failed: {e}"))?;
     let reason = running

@@ -332,7 +332,7 @@ pub fn find(name: &str) -> Option<&'static ToolDef> {
 
 /// Runs a tool on raw arguments. Never panics out: a panic in the engine becomes an error.
 pub fn call(planner: &Planner, name: &str, args: serde_json::Value) -> Result<Answer, CallError> {
-    let def = find(name).ok_or_else(|| CallError::UnknownTool(name.chars().take(100).collect()))?;
+    let def = find(name).ok_or_else(|| CallError::UnknownTool(name.to_string()))?;
     let run = def.run;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(planner, args))) {
         Ok(Ok(a)) => Ok(a),
