@@ -8,12 +8,15 @@
     clippy::indexing_slicing
 )]
 
+mod badinput;
 mod cases;
 mod cli;
+mod faults;
 mod mcp;
 mod props;
 mod schemas;
 mod snapshots;
+mod wire;
 
 /// The repository root, for data files.
 pub fn root() -> std::path::PathBuf {
