@@ -323,7 +323,7 @@ pub fn screen(line: &[u8]) -> Screened {
             } else if !env.has_method && !env.has_result {
                 "a message needs `method` (a request or notification) or `result` or `error` (a response)".to_string()
             } else {
-                strip_position(&e.to_string())
+                crate::model::input::clip_quoted(&strip_position(&e.to_string()))
             };
             Screened::Reject {
                 id: env.id,

@@ -35,7 +35,7 @@ pub struct ToolDef {
     pub description: &'static str,
     pub input: fn() -> Arc<JsonObject>,
     pub output: fn() -> Arc<JsonObject>,
-    pub run: fn(&Planner, serde_json::Value) -> Result<Answer, InputError>,
+    pub run: fn(&Planner, serde_json::Value) -> Result<Answer, CallError>,
 }
 
 /// `check_framing` arguments.
@@ -81,9 +81,20 @@ struct StepArgsSchema {
     as_of: Option<String>,
 }
 
-fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, InputError> {
-    serde_json::to_value(v)
-        .map_err(|e| InputError::one("result", format!("could not be serialised: {e}")))
+/// The structured content of an answer. serde_json would write a NaN or an infinity as
+/// `null`, which a client reads as "unknown"; a figure like that is a bug in the server and is
+/// reported as one, naming where it is, instead of being sent.
+fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, CallError> {
+    if let Some(path) = crate::model::finite::non_finite(v) {
+        return Err(CallError::Internal(format!(
+            "internal error: the result has a number that is not finite at `{path}`; this is a bug in the server, not in the input"
+        )));
+    }
+    serde_json::to_value(v).map_err(|e| {
+        CallError::Internal(format!(
+            "internal error: the result could not be serialised: {e}"
+        ))
+    })
 }
 
 fn load(p: &Planner, args: serde_json::Value) -> Result<(Snapshot, Day), InputError> {
@@ -108,7 +119,7 @@ fn step<T: Serialize>(
     args: serde_json::Value,
     pick: fn(&engine::plan::Expansion) -> T,
     section: fn(&mut String, &T),
-) -> Result<Answer, InputError> {
+) -> Result<Answer, CallError> {
     let (s, as_of) = load(p, args)?;
     let ev: Evaluation = engine::evaluate(&s, &p.policy, as_of);
     let g: Gated<T> = engine::gated(&s, &ev, pick);
@@ -132,7 +143,7 @@ fn step<T: Serialize>(
     })
 }
 
-fn check_health(p: &Planner, args: serde_json::Value) -> Result<Answer, InputError> {
+fn check_health(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let (s, as_of) = load(p, args)?;
     let h = engine::health::check_health(&s, &p.policy, as_of);
     let mut markdown = format!("# Health Check: {}\n\n_As of {as_of}._\n\n", s.name);
@@ -144,35 +155,35 @@ fn check_health(p: &Planner, args: serde_json::Value) -> Result<Answer, InputErr
     })
 }
 
-fn find_signals(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn find_signals(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.signals.clone(), render::signals_section)
 }
 
-fn quantify_opportunity(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn quantify_opportunity(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.opportunity.clone(), render::opportunity_section)
 }
 
-fn frame_enablement(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn frame_enablement(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.framing.clone(), render::framing_section)
 }
 
-fn plan_timing(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn plan_timing(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.timing.clone(), render::timing_section)
 }
 
-fn design_approach(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn design_approach(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.approach.clone(), render::execution_section)
 }
 
-fn assess_risks(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn assess_risks(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.risks.clone(), render::risks_section)
 }
 
-fn define_success_criteria(p: &Planner, a: serde_json::Value) -> Result<Answer, InputError> {
+fn define_success_criteria(p: &Planner, a: serde_json::Value) -> Result<Answer, CallError> {
     step(p, a, |x| x.success.clone(), render::success_section)
 }
 
-fn draft_plan(p: &Planner, args: serde_json::Value) -> Result<Answer, InputError> {
+fn draft_plan(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let (s, as_of) = load(p, args)?;
     let plan: PlanResult = engine::draft_plan(&s, &p.policy, as_of);
     Ok(Answer {
@@ -181,19 +192,19 @@ fn draft_plan(p: &Planner, args: serde_json::Value) -> Result<Answer, InputError
     })
 }
 
-fn check_framing(p: &Planner, args: serde_json::Value) -> Result<Answer, InputError> {
+fn check_framing(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let a: FramingArgs = from_value(args)?;
     if a.draft.trim().is_empty() {
-        return Err(InputError::one(
-            "draft",
-            "must not be empty: pass the message to check",
-        ));
+        return Err(
+            InputError::one("draft", "must not be empty: pass the message to check").into(),
+        );
     }
     if a.draft.len() > 100_000 {
         return Err(InputError::one(
             "draft",
             format!("is too long ({} bytes; at most 100000)", a.draft.len()),
-        ));
+        )
+        .into());
     }
     let (framing, outcome, note): (Option<FramingResult>, Option<Outcome>, Option<String>) = if a
         .account
@@ -335,8 +346,7 @@ pub fn call(planner: &Planner, name: &str, args: serde_json::Value) -> Result<An
     let def = find(name).ok_or_else(|| CallError::UnknownTool(name.to_string()))?;
     let run = def.run;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(planner, args))) {
-        Ok(Ok(a)) => Ok(a),
-        Ok(Err(e)) => Err(CallError::Input(e)),
+        Ok(result) => result,
         Err(payload) => {
             let msg = payload
                 .downcast_ref::<&str>()
@@ -357,4 +367,10 @@ pub enum CallError {
     UnknownTool(String),
     Input(InputError),
     Internal(String),
+}
+
+impl From<InputError> for CallError {
+    fn from(e: InputError) -> CallError {
+        CallError::Input(e)
+    }
 }

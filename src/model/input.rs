@@ -175,7 +175,7 @@ fn tidy_serde_message(msg: &str) -> String {
 /// [`MAX_QUOTED_CHARS`](super::values::MAX_QUOTED_CHARS) characters: serde repeats unknown
 /// keys, unknown variants and mistyped strings verbatim, and a 10 MB string must not come back
 /// as a 10 MB error.
-fn clip_quoted(msg: &str) -> String {
+pub(crate) fn clip_quoted(msg: &str) -> String {
     let max = super::values::MAX_QUOTED_CHARS;
     let mut out = String::with_capacity(msg.len().min(1024));
     let mut rest = msg;
