@@ -8,6 +8,13 @@ use crate::model::{InputError, Snapshot};
 /// Where known accounts come from (the demo portfolio until a store is configured).
 pub trait AccountSource: Send + Sync {
     fn all(&self) -> Result<Vec<Snapshot>, InputError>;
+
+    /// One account by id or name, as [`resolve`] finds it; `field` names the argument in
+    /// error messages. Every tool call with `account` comes here, so a source that can look
+    /// one account up without copying all of them (an index, a query) should say so.
+    fn find(&self, query: &str, field: &str) -> Result<Snapshot, InputError> {
+        resolve(&self.all()?, query, field)
+    }
 }
 
 /// The embedded demo portfolio.
@@ -17,6 +24,12 @@ pub struct Demo;
 impl AccountSource for Demo {
     fn all(&self) -> Result<Vec<Snapshot>, InputError> {
         crate::demo::portfolio().map(<[Snapshot]>::to_vec)
+    }
+
+    /// Resolves in the embedded portfolio itself: copying all twelve accounts to return one
+    /// was half the cost of a `check_health` call.
+    fn find(&self, query: &str, field: &str) -> Result<Snapshot, InputError> {
+        resolve(crate::demo::portfolio()?, query, field)
     }
 }
 
@@ -41,7 +54,7 @@ pub fn resolve(accounts: &[Snapshot], query: &str, field: &str) -> Result<Snapsh
     }
     if let Some(a) = accounts
         .iter()
-        .find(|a| a.id.as_deref().map(norm) == Some(q.clone()))
+        .find(|a| a.id.as_deref().is_some_and(|id| norm(id) == q))
     {
         return Ok(a.clone());
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{AccountSource, resolve};
+use crate::accounts::AccountSource;
 use crate::engine::Policy;
 use crate::model::{Day, InputError, Snapshot};
 
@@ -71,10 +71,7 @@ impl Planner {
                     "is missing: give `account` (a known account's name or id) or `snapshot` (a whole account snapshot)",
                 ));
             }
-            (Some(name), None) => {
-                let all = self.accounts.all()?;
-                resolve(&all, name, "account")?
-            }
+            (Some(name), None) => self.accounts.find(name, "account")?,
             (None, Some(v)) => {
                 Snapshot::from_json(v.clone()).map_err(|e| e.prefixed("snapshot"))?
             }

@@ -17,8 +17,7 @@ pub struct ServeArgs {
 pub fn run(a: ServeArgs) -> Result<(), CliError> {
     let policy = load_policy(a.common.policy.as_ref())?;
     let planner = Planner::new(policy, Arc::new(Demo));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;

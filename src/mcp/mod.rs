@@ -8,7 +8,7 @@ pub mod resources;
 pub mod stdio;
 pub mod tools;
 
-use std::sync::Arc;
+use std::sync::OnceLock;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
@@ -21,7 +21,6 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 
-use crate::accounts::resolve;
 use crate::model::InputError;
 use crate::model::values::quote;
 use crate::service::Planner;
@@ -36,7 +35,29 @@ use self::tools::CallError;
 #[derive(Clone)]
 pub struct ExpansionServer {
     planner: Planner,
-    tools: Arc<Vec<Tool>>,
+}
+
+/// The advertised tools, generated once. Generating the ten tools' JSON Schemas takes a few
+/// milliseconds, longer than the rest of start-up, so it is not done before the handshake:
+/// [`warm_up`] starts it on a thread of its own, and `tools/list` waits for it if needed.
+static TOOLS: OnceLock<Vec<Tool>> = OnceLock::new();
+
+fn tools() -> &'static [Tool] {
+    TOOLS.get_or_init(tool_list)
+}
+
+/// Prepares, on a background thread, what the first requests will need (the tool list and
+/// the demo portfolio), while the process answers `initialize`.
+pub fn warm_up() {
+    let spawned = std::thread::Builder::new()
+        .name("warm-up".into())
+        .spawn(|| {
+            tools();
+            let _ = crate::demo::portfolio();
+        });
+    if let Err(e) = spawned {
+        tracing::debug!("no warm-up thread ({e}); the first requests prepare what they need");
+    }
 }
 
 const INSTRUCTIONS: &str = "Expansion planning for customer-success managers, computed by deterministic code. Always start with check_health (or draft_plan, which runs every step in order): expansion only happens with healthy customers, and when the gate fails every step tool answers outcome `blocked`; then present the unhealthy path and stop. Use every figure exactly as returned. Accounts known to the server can be named with `account`; otherwise pass a `snapshot` (schema: expansion://schema/account). The rules enforced are at expansion://playbook, the thresholds at expansion://policy.";
@@ -80,10 +101,7 @@ fn invalid_params(e: &InputError) -> McpError {
 
 impl ExpansionServer {
     pub fn new(planner: Planner) -> ExpansionServer {
-        ExpansionServer {
-            planner,
-            tools: Arc::new(tool_list()),
-        }
+        ExpansionServer { planner }
     }
 
     /// Runs a tool call to completion; never fails at the protocol level except for an
@@ -110,8 +128,10 @@ impl ExpansionServer {
         );
         match result {
             Ok(answer) => {
-                let mut r = CallToolResult::structured(answer.structured);
-                r.content = vec![ContentBlock::text(answer.markdown)];
+                // Not `CallToolResult::structured`: it renders the value as text first, only
+                // for that text to be replaced by the markdown (20 µs on a 25 KB plan).
+                let mut r = CallToolResult::success(vec![ContentBlock::text(answer.markdown)]);
+                r.structured_content = Some(answer.structured);
                 Ok(r)
             }
             Err(CallError::Input(e)) => Ok(tool_error(format!("invalid arguments: {e}"))),
@@ -192,11 +212,11 @@ impl ServerHandler for ExpansionServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.tools.as_ref().clone()))
+        Ok(ListToolsResult::with_all_items(tools().to_vec()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tools.iter().find(|t| t.name == name).cloned()
+        tools().iter().find(|t| t.name == name).cloned()
     }
 
     async fn call_tool(
@@ -362,12 +382,7 @@ impl ServerHandler for ExpansionServer {
                         uri_data(uri),
                     ));
                 };
-                let accounts = self
-                    .planner
-                    .accounts
-                    .all()
-                    .map_err(|e| invalid_params(&e))?;
-                match resolve(&accounts, &name, "uri") {
+                match self.planner.accounts.find(&name, "uri") {
                     Ok(s) => (account_json(&s), "application/json"),
                     Err(e) => {
                         return Err(McpError::resource_not_found(e.to_string(), uri_data(uri)));
@@ -437,6 +452,7 @@ fn params_problem<T: serde::de::DeserializeOwned>(params: serde_json::Value) -> 
 /// where and what was wrong (see [`stdio`]). When stdin and stdout are pipes (as MCP clients
 /// launch servers) they are driven by the async reactor, without a thread hand-off per read.
 pub async fn serve_stdio(planner: Planner) -> anyhow::Result<()> {
+    warm_up();
     let server = ExpansionServer::new(planner);
     let (read, write) = rmcp::transport::stdio_pipes();
     let running = server

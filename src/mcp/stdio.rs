@@ -41,6 +41,9 @@ const PREFIX_KEPT: usize = 4096;
 /// The read buffer: large enough that a big message costs few system calls.
 const READ_BUFFER: usize = 64 * 1024;
 
+/// The initial size of the buffer an answer is written into: a whole plan fits.
+const ANSWER_BUFFER: usize = 32 * 1024;
+
 type Writer<W> = Arc<Mutex<Option<W>>>;
 
 /// A server-side MCP transport over a byte stream split in lines (stdin/stdout).
@@ -186,9 +189,12 @@ fn write_message<W>(
 where
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let bytes = serde_json::to_vec(message).map(|mut b| {
-        b.push(b'\n');
-        b
+    // Sized for a large answer up front: growing a Vec from empty to a 25 KB plan copies it
+    // eight times over.
+    let mut bytes = Vec::with_capacity(ANSWER_BUFFER);
+    let bytes = serde_json::to_writer(&mut bytes, message).map(|()| {
+        bytes.push(b'\n');
+        bytes
     });
     async move {
         let bytes = bytes.map_err(std::io::Error::other)?;

@@ -20,14 +20,32 @@ pub fn non_finite<T: Serialize + ?Sized>(value: &T) -> Option<String> {
     }
 }
 
-fn render(path: &[String]) -> String {
+/// One step of the path. Every result is checked before it is sent, so the walk allocates
+/// nothing on the way: field names are static and indices are numbers; only map keys (rare
+/// in results) are copied.
+enum Seg {
+    Field(&'static str),
+    Index(usize),
+    Key(String),
+}
+
+fn render(path: &[Seg]) -> String {
     let mut out = String::new();
     for p in path {
-        if p.starts_with('[') || out.is_empty() {
-            out.push_str(p);
-        } else {
-            out.push('.');
-            out.push_str(p);
+        match p {
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+            Seg::Field(name) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(name);
+            }
+            Seg::Key(name) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(name);
+            }
         }
     }
     out
@@ -57,7 +75,7 @@ impl ser::Error for Stop {
 }
 
 struct Walk<'a> {
-    path: &'a mut Vec<String>,
+    path: &'a mut Vec<Seg>,
 }
 
 impl Walk<'_> {
@@ -72,14 +90,14 @@ impl Walk<'_> {
 
 /// Sequences, maps and structs: each element is walked with its index or name on the path.
 struct Compound<'a> {
-    path: &'a mut Vec<String>,
+    path: &'a mut Vec<Seg>,
     index: usize,
     key: Option<String>,
 }
 
 impl Compound<'_> {
-    fn element<T: Serialize + ?Sized>(&mut self, name: String, value: &T) -> Result<(), Stop> {
-        self.path.push(name);
+    fn element<T: Serialize + ?Sized>(&mut self, at: Seg, value: &T) -> Result<(), Stop> {
+        self.path.push(at);
         value.serialize(Walk {
             path: &mut *self.path,
         })?;
@@ -87,10 +105,10 @@ impl Compound<'_> {
         Ok(())
     }
 
-    fn next_index(&mut self) -> String {
+    fn next_index(&mut self) -> Seg {
         let i = self.index;
         self.index += 1;
-        format!("[{i}]")
+        Seg::Index(i)
     }
 }
 
@@ -181,7 +199,7 @@ impl<'a> ser::Serializer for Walk<'a> {
             index: 0,
             key: None,
         };
-        c.element(variant.to_string(), value)
+        c.element(Seg::Field(variant), value)
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a>, Stop> {
         Ok(Compound {
@@ -203,7 +221,7 @@ impl<'a> ser::Serializer for Walk<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Compound<'a>, Stop> {
-        self.path.push(variant.to_string());
+        self.path.push(Seg::Field(variant));
         self.serialize_seq(None)
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a>, Stop> {
@@ -219,7 +237,7 @@ impl<'a> ser::Serializer for Walk<'a> {
         variant: &'static str,
         _: usize,
     ) -> Result<Compound<'a>, Stop> {
-        self.path.push(variant.to_string());
+        self.path.push(Seg::Field(variant));
         self.serialize_seq(None)
     }
 }
@@ -279,7 +297,7 @@ impl ser::SerializeMap for Compound<'_> {
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
         let name = self.key.take().unwrap_or_else(|| "?".into());
-        self.element(name, value)
+        self.element(Seg::Key(name), value)
     }
     fn end(self) -> Result<(), Stop> {
         Ok(())
@@ -294,7 +312,7 @@ impl ser::SerializeStruct for Compound<'_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Stop> {
-        self.element(key.to_string(), value)
+        self.element(Seg::Field(key), value)
     }
     fn end(self) -> Result<(), Stop> {
         Ok(())
@@ -309,7 +327,7 @@ impl ser::SerializeStructVariant for Compound<'_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), Stop> {
-        self.element(key.to_string(), value)
+        self.element(Seg::Field(key), value)
     }
     fn end(self) -> Result<(), Stop> {
         self.path.pop();
