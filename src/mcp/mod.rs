@@ -47,7 +47,7 @@ fn tools() -> &'static [Tool] {
 }
 
 /// Prepares, on a background thread, what the first requests will need (the tool list and
-/// the demo portfolio), while the process answers `initialize`.
+/// the demo portfolio), while the client reads the answer to `initialize`.
 pub fn warm_up() {
     let spawned = std::thread::Builder::new()
         .name("warm-up".into())
@@ -452,13 +452,15 @@ fn params_problem<T: serde::de::DeserializeOwned>(params: serde_json::Value) -> 
 /// where and what was wrong (see [`stdio`]). When stdin and stdout are pipes (as MCP clients
 /// launch servers) they are driven by the async reactor, without a thread hand-off per read.
 pub async fn serve_stdio(planner: Planner) -> anyhow::Result<()> {
-    warm_up();
     let server = ExpansionServer::new(planner);
     let (read, write) = rmcp::transport::stdio_pipes();
     let running = server
         .serve(stdio::LineTransport::new(read, write))
         .await
         .map_err(|e| anyhow::anyhow!("MCP handshake failed: {e}"))?;
+    // After the handshake, not before: on a single core the warm-up thread would otherwise
+    // share the CPU with the answer to `initialize` (measured: 4.4 ms instead of 2.0 ms).
+    warm_up();
     let reason = running
         .waiting()
         .await
