@@ -114,6 +114,18 @@ impl Planner {
                 .into());
             }
             (Some(name), None) => {
+                let n = name.chars().count();
+                if n > crate::model::input::MAX_NAME_CHARS {
+                    // Not a name; refusing it also keeps the fuzzy match on short strings.
+                    return Err(InputError::one(
+                        "account",
+                        format!(
+                            "is too long ({n} characters; at most {})",
+                            crate::model::input::MAX_NAME_CHARS
+                        ),
+                    )
+                    .into());
+                }
                 let f = self.accounts.find(name, "account")?;
                 (f.snapshot, Some(f.key))
             }

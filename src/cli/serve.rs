@@ -105,14 +105,24 @@ pub fn run(a: ServeArgs) -> Result<(), CliError> {
     let dirs = import_dirs(&a.import_dir)?;
     let store = a.store.open()?;
     let planner = Planner::new(policy, Arc::new(store)).with_import_dirs(dirs);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
     match http {
-        Some((addr, opts)) => rt.block_on(crate::mcp::http::serve(planner, addr, opts))?,
-        None => rt.block_on(crate::mcp::serve_stdio(planner))?,
+        Some((addr, opts)) => {
+            // Many clients at once: one worker per core.
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+            rt.block_on(crate::mcp::http::serve(planner, addr, opts))?;
+        }
+        None => {
+            // One client on one pipe: a single thread answers a call with no hand-offs
+            // between threads (see the stdio bench).
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+            rt.block_on(crate::mcp::serve_stdio(planner))?;
+        }
     }
     Ok(())
 }

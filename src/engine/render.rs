@@ -14,7 +14,19 @@ use super::fmt_amount;
 
 /// A table cell: no pipes or line breaks can escape it.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    // One pass, and none at all for the usual cell with nothing to escape.
+    if !s.contains(['|', '\n', '\r']) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn line(out: &mut String, s: impl AsRef<str>) {

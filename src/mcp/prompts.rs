@@ -7,6 +7,7 @@ use rmcp::model::{GetPromptResult, Prompt, PromptArgument, PromptMessage, Role};
 
 use crate::accounts::SourceError;
 use crate::engine;
+use crate::model::input::MAX_NAME_CHARS;
 use crate::model::portfolio::AccountFilter;
 use crate::model::results::{Outcome, PlanResult};
 use crate::model::{Day, InputError, Snapshot};
@@ -56,7 +57,7 @@ pub fn get(
     for k in args.keys() {
         if k != "customer" && k != "as_of" {
             return Err(InputError::one(
-                k.clone(),
+                k.chars().take(MAX_NAME_CHARS).collect::<String>(),
                 "is not an argument of this prompt (customer, as_of)",
             )
             .into());
@@ -71,6 +72,14 @@ pub fn get(
         }
         Some(_) => return Err(InputError::one("customer", "must be a string").into()),
     };
+    let n = customer.chars().count();
+    if n > MAX_NAME_CHARS {
+        return Err(InputError::one(
+            "customer",
+            format!("is too long ({n} characters; at most {MAX_NAME_CHARS})"),
+        )
+        .into());
+    }
     let as_of = match args.get("as_of") {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) if s.trim().is_empty() => None,

@@ -87,9 +87,20 @@ struct StepArgsSchema {
     as_of: Option<String>,
 }
 
-fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, InputError> {
-    serde_json::to_value(v)
-        .map_err(|e| InputError::one("result", format!("could not be serialised: {e}")))
+/// The structured content of an answer. serde_json would write a NaN or an infinity as
+/// `null`, which a client reads as "unknown"; a figure like that is a bug in the server and is
+/// reported as one, naming where it is, instead of being sent.
+fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, CallError> {
+    if let Some(path) = crate::model::finite::non_finite(v) {
+        return Err(CallError::Internal(format!(
+            "internal error: the result has a number that is not finite at `{path}`; this is a bug in the server, not in the input"
+        )));
+    }
+    serde_json::to_value(v).map_err(|e| {
+        CallError::Internal(format!(
+            "internal error: the result could not be serialised: {e}"
+        ))
+    })
 }
 
 fn load(p: &Planner, args: serde_json::Value) -> Result<(Snapshot, Day), CallError> {
@@ -365,11 +376,10 @@ pub fn find(name: &str) -> Option<&'static ToolDef> {
 
 /// Runs a tool on raw arguments. Never panics out: a panic in the engine becomes an error.
 pub fn call(planner: &Planner, name: &str, args: serde_json::Value) -> Result<Answer, CallError> {
-    let def = find(name).ok_or_else(|| CallError::UnknownTool(name.chars().take(100).collect()))?;
+    let def = find(name).ok_or_else(|| CallError::UnknownTool(name.to_string()))?;
     let run = def.run;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(planner, args))) {
-        Ok(Ok(a)) => Ok(a),
-        Ok(Err(e)) => Err(e),
+        Ok(result) => result,
         Err(payload) => {
             let msg = payload
                 .downcast_ref::<&str>()

@@ -110,7 +110,7 @@ fn field_path(path: &str, msg: &str) -> String {
     let base = if path == "." {
         String::new()
     } else {
-        path.to_string()
+        clip_path(path)
     };
     if let Some(rest) = msg.strip_prefix("missing field `")
         && let Some(name) = rest.split('`').next()
@@ -124,8 +124,21 @@ fn field_path(path: &str, msg: &str) -> String {
     base
 }
 
+/// The longest field path an error repeats; a path is only this long when a key is junk.
+const MAX_PATH_CHARS: usize = 120;
+
+fn clip_path(path: &str) -> String {
+    if path.chars().count() <= MAX_PATH_CHARS {
+        return path.to_string();
+    }
+    let head: String = path.chars().take(MAX_PATH_CHARS).collect();
+    format!("{head}…")
+}
+
 /// serde_json appends " at line 1 column 42" to messages from text; the field path already
-/// says where, and in a value there is no line to speak of.
+/// says where, and in a value there is no line to speak of. serde names Rust types (`f64`,
+/// `u32`); the reader of the message is an assistant or a CSM, so they become what JSON
+/// calls them, with the range. Quoted user text is shortened (see [`clip_quoted`]).
 fn tidy_serde_message(msg: &str) -> String {
     if msg.starts_with("missing field `") {
         return "is required".into();
@@ -134,35 +147,98 @@ fn tidy_serde_message(msg: &str) -> String {
         Some(i) if msg[i..].contains(" column ") && !msg.starts_with("EOF") => &msg[..i],
         _ => msg,
     };
-    format!("is invalid: {}", plain_types(base))
+    let mut out = clip_quoted(base);
+    let mut number = false;
+    for (rust, json) in [
+        ("expected f64", "expected a number"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected i64", "expected a whole number"),
+    ] {
+        if let Some(head) = out.strip_suffix(rust) {
+            out = format!("{head}{json}");
+            number = true;
+        }
+    }
+    if number && out.starts_with("invalid type: string") {
+        out.push_str(
+            " (write it as a JSON number, without quotes; NaN and Infinity are not numbers)",
+        );
+    }
+    format!("is invalid: {}", plain_types(&out))
 }
 
-/// serde names Rust types ("expected u32"); say what a JSON author should send instead.
+/// serde names Rust types ("expected struct Contract"); say what a JSON author should send.
 fn plain_types(msg: &str) -> String {
-    const NAMES: [(&str, &str); 8] = [
-        ("expected u32", "expected a whole number >= 0"),
-        ("expected u8", "expected a whole number from 0 to 255"),
-        ("expected u64", "expected a whole number >= 0"),
-        ("expected i64", "expected a whole number"),
-        ("expected f64", "expected a number"),
-        ("expected a borrowed string", "expected a string"),
-        ("expected a sequence", "expected an array"),
-        ("expected a boolean", "expected true or false"),
-    ];
     let mut out = msg.to_string();
     if let Some(i) = out.find("expected struct ") {
         out.truncate(i);
         out.push_str("expected an object");
     }
-    for (from, to) in NAMES {
+    for (from, to) in [
+        ("expected u64", "expected a whole number >= 0"),
+        ("expected a borrowed string", "expected a string"),
+        ("expected a sequence", "expected an array"),
+        ("expected a boolean", "expected true or false"),
+    ] {
         out = out.replace(from, to);
     }
+    out
+}
+
+/// Shortens every `backticked` or "double-quoted" run longer than
+/// [`MAX_QUOTED_CHARS`](super::values::MAX_QUOTED_CHARS) characters: serde repeats unknown
+/// keys, unknown variants and mistyped strings verbatim, and a 10 MB string must not come back
+/// as a 10 MB error.
+pub(crate) fn clip_quoted(msg: &str) -> String {
+    let max = super::values::MAX_QUOTED_CHARS;
+    let mut out = String::with_capacity(msg.len().min(1024));
+    let mut rest = msg;
+    while let Some(start) = rest.find(['`', '"']) {
+        let (before, from) = rest.split_at(start);
+        out.push_str(before);
+        let mut chars = from.chars();
+        let quote = chars.next().unwrap_or('`');
+        let body = chars.as_str();
+        match body.find(quote) {
+            Some(end) => {
+                let (inner, after) = body.split_at(end);
+                let n = inner.chars().count();
+                out.push(quote);
+                if n > max {
+                    out.extend(inner.chars().take(max));
+                    out.push('…');
+                    out.push(quote);
+                    out.push_str(&format!(" ({n} characters)"));
+                } else {
+                    out.push_str(inner);
+                    out.push(quote);
+                }
+                rest = after.get(quote.len_utf8()..).unwrap_or("");
+            }
+            None => {
+                let n = from.chars().count();
+                if n > max + 1 {
+                    out.extend(from.chars().take(max + 1));
+                    out.push('…');
+                } else {
+                    out.push_str(from);
+                }
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 
 impl Snapshot {
     /// Parses and validates a snapshot from a JSON value.
     pub fn from_json(value: serde_json::Value) -> Result<Snapshot, InputError> {
+        reject_positional(&value)?;
         let snapshot: Snapshot = from_value(value)?;
         snapshot.validate()?;
         Ok(snapshot)
@@ -182,7 +258,10 @@ impl Snapshot {
         {
             v.err(
                 "currency",
-                format!("must be a three-letter ISO code such as USD (got {c:?})"),
+                format!(
+                    "must be a three-letter ISO code such as USD (got {})",
+                    super::values::quote(c)
+                ),
             );
         }
 
@@ -293,6 +372,61 @@ impl Snapshot {
     }
 }
 
+/// Where the snapshot holds an object (a struct), by path; `""` is the snapshot itself.
+const OBJECT_PATHS: [&str; 7] = [
+    "",
+    "contract",
+    "usage",
+    "health",
+    "health.components",
+    "health.relationship",
+    "offer",
+];
+
+/// The lists of objects, by path.
+const LIST_PATHS: [&str; 7] = [
+    "usage.history",
+    "usage.limits",
+    "usage.features",
+    "health.churn_signals",
+    "health.goals",
+    "signals",
+    "events",
+];
+
+/// serde fills a struct from a JSON array by position (`"contract": [54000, 45]` would be
+/// `arr` and `licensed_seats`). That form is not in the contract and a reordered array would
+/// be a silently wrong plan, so an array where an object belongs is refused here, before serde
+/// sees it.
+fn reject_positional(value: &serde_json::Value) -> Result<(), InputError> {
+    use serde_json::Value;
+    fn at<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
+        if path.is_empty() {
+            return Some(v);
+        }
+        path.split('.').try_fold(v, |v, k| v.get(k))
+    }
+    let not_object = |field: String| {
+        InputError::one(
+            field,
+            "is invalid: expected an object with named fields, got an array",
+        )
+    };
+    for path in OBJECT_PATHS {
+        if at(value, path).is_some_and(Value::is_array) {
+            return Err(not_object(path.to_string()));
+        }
+    }
+    for path in LIST_PATHS {
+        if let Some(Value::Array(items)) = at(value, path)
+            && let Some(i) = items.iter().position(Value::is_array)
+        {
+            return Err(not_object(format!("{path}[{i}]")));
+        }
+    }
+    Ok(())
+}
+
 #[derive(Default)]
 struct Validator {
     errors: Vec<FieldError>,
@@ -397,5 +531,110 @@ impl Validator {
                 errors: self.errors,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    /// Every object and list in a snapshot with every part filled in, by path.
+    fn shapes(v: &Value, path: &str, objects: &mut Vec<String>, lists: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                objects.push(path.to_string());
+                for (k, child) in m {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    shapes(child, &p, objects, lists);
+                }
+            }
+            Value::Array(items) => {
+                lists.push(path.to_string());
+                // Elements are objects whose own fields hold no objects or lists.
+                assert!(items.iter().all(Value::is_object), "{path}");
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn positional_check_knows_every_object_and_list() {
+        let full = json!({
+            "name": "N",
+            "contract": {"arr": 1},
+            "usage": {"active_users": 1,
+                "history": [{"date": "2026-01-01", "active_users": 1}],
+                "limits": [{"metric": "m", "used": 1, "limit": 2}],
+                "features": [{"name": "f"}]},
+            "health": {"score": 1, "components": {"adoption": 1},
+                "churn_signals": [{"kind": "other"}], "goals": [{"goal": "g", "status": "achieved"}],
+                "relationship": {"responsive": true}},
+            "signals": [{"kind": "advocacy", "date": "2026-01-01", "evidence": "e", "source": "customer"}],
+            "events": [{"kind": "qbr", "date": "2026-01-01"}],
+            "offer": {"type": "seats"}
+        });
+        let s = Snapshot::from_json(full).unwrap();
+        let (mut objects, mut lists) = (Vec::new(), Vec::new());
+        shapes(
+            &serde_json::to_value(&s).unwrap(),
+            "",
+            &mut objects,
+            &mut lists,
+        );
+        objects.sort();
+        lists.sort();
+        let mut want_objects: Vec<String> = OBJECT_PATHS.iter().map(|s| s.to_string()).collect();
+        let mut want_lists: Vec<String> = LIST_PATHS.iter().map(|s| s.to_string()).collect();
+        want_objects.sort();
+        want_lists.sort();
+        assert_eq!(objects, want_objects);
+        assert_eq!(lists, want_lists);
+    }
+
+    #[test]
+    fn an_array_where_an_object_belongs_is_refused() {
+        for (v, field) in [
+            (json!(["N"]), ""),
+            (json!({"name": "N", "contract": [54000, 45]}), "contract"),
+            (
+                json!({"name": "N", "health": {"components": [80, 70]}}),
+                "health.components",
+            ),
+            (
+                json!({"name": "N", "usage": {"history": [["2026-01-01", 5]]}}),
+                "usage.history[0]",
+            ),
+        ] {
+            let e = Snapshot::from_json(v).unwrap_err();
+            assert_eq!(e.errors[0].field, field, "{e}");
+            assert!(e.to_string().contains("got an array"), "{e}");
+        }
+    }
+
+    #[test]
+    fn serde_messages_speak_json_and_stay_short() {
+        let e = Snapshot::from_json(json!({"name": "N", "contract": {"licensed_seats": "45"}}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("expected a whole number from 0 to 4294967295"),
+            "{e}"
+        );
+        assert!(e.contains("without quotes"), "{e}");
+        let long = "x".repeat(1_000_000);
+        let e = Snapshot::from_json(json!({"name": "N", long.clone(): 1}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 1_000, "{} bytes", e.len());
+        assert!(e.contains("(1000000 characters)"), "{e}");
+        let e = Snapshot::from_json(json!({"name": "N", "signals": [{"kind": long}]}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.len() < 1_000, "{} bytes", e.len());
     }
 }

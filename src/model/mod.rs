@@ -2,6 +2,7 @@
 //! All of it is plain data with serde and JSON Schema derives: the tools' schemas are
 //! generated from these types.
 
+pub mod finite;
 pub mod input;
 pub mod portfolio;
 pub mod results;

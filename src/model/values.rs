@@ -155,6 +155,22 @@ impl fmt::Display for Money {
     }
 }
 
+/// The longest piece of user text an error message repeats: enough to recognise it, short
+/// enough that a 10 MB string in the input does not become a 10 MB error.
+pub const MAX_QUOTED_CHARS: usize = 60;
+
+/// User text in backticks for an error message, shortened when long:
+/// `` `Northwind` `` or `` `aaaa…` (10485760 characters) ``.
+pub fn quote(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= MAX_QUOTED_CHARS {
+        format!("`{s}`")
+    } else {
+        let head: String = s.chars().take(MAX_QUOTED_CHARS).collect();
+        format!("`{head}…` ({n} characters)")
+    }
+}
+
 /// Formats money with its currency code: `USD 95,000`.
 pub fn fmt_money(m: Money, currency: &str) -> String {
     format!("{currency} {m}")
@@ -206,7 +222,7 @@ impl Day {
                 }
             });
         if !well_formed {
-            return Err(format!("`{s}` is not a date in the form YYYY-MM-DD"));
+            return Err(format!("{} is not a date in the form YYYY-MM-DD", quote(s)));
         }
         s.parse::<Date>()
             .map(Day)

@@ -8,14 +8,17 @@
     clippy::indexing_slicing
 )]
 
+mod badinput;
 mod cases;
 mod cli;
+mod faults;
 mod http;
 mod mcp;
 mod props;
 mod schemas;
 mod snapshots;
 mod store;
+mod wire;
 
 /// The repository root, for data files.
 pub fn root() -> std::path::PathBuf {

@@ -162,3 +162,190 @@ proptest! {
         prop_assert_eq!((p * 10.0).round() / 10.0, p);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Gates at their boundaries, and arbitrary JSON through the parser and the engine. The
+// second is the stable-toolchain counterpart of the `snapshot_engine` fuzz target: it runs in
+// every `cargo test`, with structure (a demo account with one part replaced) where the fuzzer
+// has coverage.
+
+use expansion_planner::engine::health::check_health;
+use expansion_planner::model::finite::non_finite;
+use expansion_planner::model::results::Status;
+use serde_json::Value;
+
+fn seats_only(seats: u32, active: u32) -> Snapshot {
+    Snapshot {
+        name: "Boundary".into(),
+        contract: Contract {
+            licensed_seats: Some(seats),
+            ..Contract::default()
+        },
+        usage: Usage {
+            active_users: Some(active),
+            ..Usage::default()
+        },
+        ..Snapshot::default()
+    }
+}
+
+/// Every JSON path (as pointer segments) in a value, objects and arrays included.
+fn paths(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    out.push(at.clone());
+    match v {
+        Value::Object(m) => {
+            for (k, c) in m {
+                at.push(k.clone());
+                paths(c, at, out);
+                at.pop();
+            }
+        }
+        Value::Array(items) => {
+            for (i, c) in items.iter().enumerate() {
+                at.push(i.to_string());
+                paths(c, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn replace(v: &mut Value, path: &[String], new: Value) {
+    let mut cur = v;
+    for k in path {
+        cur = match cur {
+            Value::Object(m) => m.get_mut(k).unwrap(),
+            Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
+            _ => unreachable!(),
+        };
+    }
+    *cur = new;
+}
+
+/// Values an assistant might put anywhere: edge numbers, dates, enum-like words, structures.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        prop_oneof![
+            Just(0.0),
+            Just(-0.0),
+            Just(1e-9),
+            Just(59.95),
+            Just(100.0),
+            Just(1e13),
+            Just(f64::MAX),
+            Just(f64::MIN_POSITIVE),
+            Just(4_294_967_295.0),
+            any::<f64>().prop_filter("finite", |x| x.is_finite()),
+        ]
+        .prop_map(Value::from),
+        prop_oneof![Just(u32::MAX), Just(0u32), Just(1u32), 0u32..10_000,].prop_map(Value::from),
+        prop_oneof![
+            Just("0001-01-01".to_string()),
+            Just("9999-12-31".to_string()),
+            Just("2026-11-15".to_string()),
+            Just("2027-02-29".to_string()),
+            Just("2028-02-29".to_string()),
+            Just("".to_string()),
+            Just("NaN".to_string()),
+            Just("usage_limit".to_string()),
+            Just("champion_left".to_string()),
+            Just("seats".to_string()),
+            "[a-z_]{0,12}",
+            "\\PC{0,8}",
+        ]
+        .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-z_]{1,10}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A demo account as JSON with one part replaced by an arbitrary value.
+fn mutated_demo() -> impl Strategy<Value = Value> {
+    let demo: Vec<Value> = expansion_planner::demo::portfolio()
+        .unwrap()
+        .iter()
+        .map(|s| serde_json::to_value(s).unwrap())
+        .collect();
+    (
+        0..demo.len(),
+        any::<proptest::sample::Index>(),
+        json_value(),
+    )
+        .prop_map(move |(i, at, new)| {
+            let mut v = demo[i].clone();
+            let mut all = Vec::new();
+            paths(&v, &mut Vec::new(), &mut all);
+            let path = at.get(&all).clone();
+            replace(&mut v, &path, new);
+            v
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The seat gate is an exact integer comparison: `active / seats >= 60 %` exactly when
+    /// `active * 100 >= seats * 60`, whatever the displayed rounding (59.95 % shows as 60.0 %).
+    #[test]
+    fn the_seat_gate_is_exact_at_the_boundary(seats in 1u32..200_000, delta in -2i64..=2) {
+        let need = (u64::from(seats) * 60).div_ceil(100);
+        let active = (need as i64 + delta).clamp(0, i64::from(u32::MAX)) as u32;
+        let h = check_health(&seats_only(seats, active), &Policy::default(), day(0));
+        let seat = h.checks.iter().find(|c| c.check == "seat_utilisation").unwrap();
+        prop_assert_eq!(seat.passed, Some(u64::from(active) * 100 >= u64::from(seats) * 60));
+    }
+
+    /// The score compared with the gate and the bands is the score shown (one decimal), so a
+    /// shown 70.0 never fails a 70 gate and a shown 69.9 never passes it.
+    #[test]
+    fn the_score_gate_and_bands_use_the_score_shown(score in 0.0f64..=100.0) {
+        let mut s = seats_only(10, 10);
+        s.health.score = Some(score);
+        let h = check_health(&s, &Policy::default(), day(0));
+        let shown = h.score.unwrap();
+        prop_assert_eq!(shown, (score * 10.0).round() / 10.0);
+        let gate = h.checks.iter().find(|c| c.check == "health_score").unwrap();
+        prop_assert_eq!(gate.passed, Some(shown >= 70.0));
+        let want = if shown >= 80.0 { Status::Healthy } else if shown >= 60.0 { Status::Neutral } else { Status::Unhealthy };
+        prop_assert_eq!(h.status, Some(want));
+    }
+
+    /// Any value anywhere in a real snapshot: refused with an error naming a field, or
+    /// accepted and planned with finite numbers, the gate's invariants and stable output.
+    #[test]
+    fn arbitrary_json_in_a_snapshot_never_panics_or_yields_a_non_finite_figure(v in mutated_demo()) {
+        match Snapshot::from_json(v) {
+            Err(e) => prop_assert!(!e.errors.is_empty()),
+            Ok(s) => {
+                let policy = Policy::default();
+                let as_of = s.as_of.unwrap_or(day(0));
+                let plan = draft_plan(&s, &policy, as_of);
+                prop_assert_eq!(non_finite(&plan), None);
+                let h = &plan.health;
+                prop_assert_eq!(h.clear_to_expand, h.checks.iter().all(|c| c.passed == Some(true)));
+                if plan.outcome == Outcome::Ready {
+                    let sig = plan.signals.as_ref().unwrap();
+                    prop_assert!(sig.readiness.iter().all(|c| c.passed == Some(true)));
+                }
+                let again = serde_json::to_string(&draft_plan(&s, &policy, as_of)).unwrap();
+                prop_assert_eq!(serde_json::to_string(&plan).unwrap(), again);
+            }
+        }
+    }
+
+    /// Any JSON at all as a snapshot: an error or a snapshot, never a panic.
+    #[test]
+    fn arbitrary_json_never_panics_the_parser(v in json_value()) {
+        let _ = Snapshot::from_json(v);
+    }
+}

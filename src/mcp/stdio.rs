@@ -1,0 +1,737 @@
+//! MCP over stdio: one JSON-RPC message per line, read with hard limits, and every line that
+//! cannot be a message answered with a JSON-RPC error that says where and what was wrong.
+//!
+//! rmcp's own stdio transport caps a line at 16 MiB too, but it drops an oversized line, a line
+//! that is not JSON (a number beyond `f64`, JSON nested deeper than 128 levels, bytes that are
+//! not UTF-8) and a line whose `id` it cannot read without answering: the client then waits
+//! for an answer that never comes. This transport answers each of those with the request's
+//! `id` when it can be read (it usually comes before `params`), so a client is always told.
+//! It also refuses a JSON object that repeats a key: serde_json keeps the last value, which
+//! would make `{"seats": 10, "seats": 1000}` a plausible plan for a number nobody can see.
+//!
+//! Memory per message is bounded by [`MAX_LINE_BYTES`] for the text and [`MAX_JSON_VALUES`]
+//! for the parsed tree; an oversized line is skipped as it arrives, never buffered.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use rmcp::model::{ClientJsonRpcMessage, ErrorData, RequestId, ServerJsonRpcMessage};
+use rmcp::service::RoleServer;
+use rmcp::transport::Transport;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+
+/// The longest line (one JSON-RPC message) read from stdin: 16 MiB, as rmcp's default and
+/// its HTTP transport's largest event. The largest valid snapshot (5,000 items in each list)
+/// is a few MiB. A longer line is skipped as it arrives and answered with an error.
+pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most JSON values (objects, arrays, strings, numbers...) one message may hold. A 16 MiB
+/// line of `[0,0,0,...]` is 8 million values, about 256 MB once parsed; this keeps the parsed
+/// tree of any message within a few tens of MB. The largest valid snapshot holds about 250,000.
+pub const MAX_JSON_VALUES: usize = 1_000_000;
+
+/// How much of an oversized line is kept to find its `id`.
+const PREFIX_KEPT: usize = 4096;
+
+/// The read buffer: large enough that a big message costs few system calls.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// The initial size of the buffer an answer is written into: a whole plan fits.
+const ANSWER_BUFFER: usize = 32 * 1024;
+
+type Writer<W> = Arc<Mutex<Option<W>>>;
+
+/// A server-side MCP transport over a byte stream split in lines (stdin/stdout).
+pub struct LineTransport<R, W> {
+    read: BufReader<R>,
+    line: Vec<u8>,
+    max_line: usize,
+    /// Set while the rest of an oversized line is being skipped.
+    discarding: bool,
+    write: Writer<W>,
+    /// Error answers written by `receive`; awaited before the transport reports the end, so
+    /// that a client which sends a bad line and closes stdin still reads the answer.
+    replies: Vec<JoinHandle<()>>,
+}
+
+enum LineRead {
+    Line,
+    Oversized(Vec<u8>),
+    Eof,
+    Io(std::io::Error),
+}
+
+impl<R, W> LineTransport<R, W>
+where
+    R: AsyncRead + Unpin + Send,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    pub fn new(read: R, write: W) -> Self {
+        LineTransport {
+            read: BufReader::with_capacity(READ_BUFFER, read),
+            line: Vec::new(),
+            max_line: MAX_LINE_BYTES,
+            discarding: false,
+            write: Arc::new(Mutex::new(Some(write))),
+            replies: Vec::new(),
+        }
+    }
+
+    /// Overrides [`MAX_LINE_BYTES`] (tests use a small limit).
+    pub fn with_max_line_bytes(mut self, n: usize) -> Self {
+        self.max_line = n;
+        self
+    }
+
+    /// Reads one line into `self.line` without letting it grow past `max_line`.
+    ///
+    /// Cancel safe, as `receive` must be (rmcp polls it in a `select!`): `fill_buf` consumes
+    /// nothing when dropped, and between it and `consume` nothing awaits, so a cancelled call
+    /// leaves the partial line in `self.line` for the next one.
+    async fn read_line(&mut self) -> LineRead {
+        loop {
+            let (consumed, step) = {
+                let available = match self.read.fill_buf().await {
+                    Ok(a) => a,
+                    Err(e) => return LineRead::Io(e),
+                };
+                if available.is_empty() {
+                    return LineRead::Eof;
+                }
+                let newline = available.iter().position(|b| *b == b'\n');
+                let take = newline.map_or(available.len(), |i| i + 1);
+                let chunk = available.get(..take).unwrap_or_default();
+                if self.discarding {
+                    (take, newline.map_or(Step::More, |_| Step::EndDiscard))
+                } else if self.line.len().saturating_add(take) > self.max_line {
+                    // Keep the start, where the id usually is; free the rest now.
+                    let mut prefix = std::mem::take(&mut self.line);
+                    prefix.truncate(PREFIX_KEPT);
+                    let room = PREFIX_KEPT.saturating_sub(prefix.len());
+                    prefix
+                        .extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
+                    (take, Step::Oversized(prefix, newline.is_none()))
+                } else {
+                    self.line.extend_from_slice(chunk);
+                    (take, newline.map_or(Step::More, |_| Step::Line))
+                }
+            };
+            self.read.consume(consumed);
+            match step {
+                Step::Line => return LineRead::Line,
+                Step::More => {}
+                Step::EndDiscard => self.discarding = false,
+                Step::Oversized(prefix, more) => {
+                    self.discarding = more;
+                    return LineRead::Oversized(prefix);
+                }
+            }
+        }
+    }
+
+    /// Writes an error answer in the background: `receive` must stay cancel safe, and a
+    /// write cancelled halfway would leave half a line on stdout.
+    fn reply(&mut self, id: Option<RequestId>, error: ErrorData) {
+        tracing::warn!(id = ?id, code = error.code.0, "{}", error.message);
+        let message = ServerJsonRpcMessage::error(error, id);
+        let send = write_message(self.write.clone(), &message);
+        self.replies.retain(|h| !h.is_finished());
+        self.replies.push(tokio::spawn(async move {
+            if let Err(e) = send.await {
+                tracing::warn!("could not write an error answer: {e}");
+            }
+        }));
+    }
+
+    async fn drain_replies(&mut self) {
+        while let Some(h) = self.replies.last_mut() {
+            let _ = h.await;
+            self.replies.pop();
+        }
+    }
+
+    /// Turns one complete line into a message, or answers why it is not one.
+    fn take_message(&mut self) -> Option<ClientJsonRpcMessage> {
+        let outcome = screen(without_newline(&self.line));
+        // A huge line leaves a huge buffer behind; give it back.
+        if self.line.capacity() > 4 * READ_BUFFER {
+            self.line = Vec::new();
+        } else {
+            self.line.clear();
+        }
+        match outcome {
+            Screened::Message(m) => Some(*m),
+            Screened::Skip => None,
+            Screened::Reject { id, error } => {
+                self.reply(id, error);
+                None
+            }
+        }
+    }
+}
+
+enum Step {
+    Line,
+    More,
+    EndDiscard,
+    Oversized(Vec<u8>, bool),
+}
+
+fn write_message<W>(
+    write: Writer<W>,
+    message: &ServerJsonRpcMessage,
+) -> impl Future<Output = std::io::Result<()>> + Send + 'static + use<W>
+where
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    // Sized for a large answer up front: growing a Vec from empty to a 25 KB plan copies it
+    // eight times over.
+    let mut bytes = Vec::with_capacity(ANSWER_BUFFER);
+    let bytes = serde_json::to_writer(&mut bytes, message).map(|()| {
+        bytes.push(b'\n');
+        bytes
+    });
+    async move {
+        let bytes = bytes.map_err(std::io::Error::other)?;
+        let mut guard = write.lock().await;
+        let w = guard.as_mut().ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::NotConnected, "stdout is closed")
+        })?;
+        w.write_all(&bytes).await?;
+        w.flush().await
+    }
+}
+
+impl<R, W> Transport<RoleServer> for LineTransport<R, W>
+where
+    R: AsyncRead + Unpin + Send,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    type Error = std::io::Error;
+
+    fn send(
+        &mut self,
+        item: ServerJsonRpcMessage,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        write_message(self.write.clone(), &item)
+    }
+
+    async fn receive(&mut self) -> Option<ClientJsonRpcMessage> {
+        loop {
+            match self.read_line().await {
+                LineRead::Line => {
+                    if let Some(m) = self.take_message() {
+                        return Some(m);
+                    }
+                }
+                LineRead::Oversized(prefix) => {
+                    let env = envelope(&prefix);
+                    let error = ErrorData::invalid_request(
+                        format!(
+                            "invalid request: the message is longer than {} bytes, the most one line on stdio may carry; it was skipped unread",
+                            self.max_line
+                        ),
+                        None,
+                    );
+                    if env.id.is_some() || !env.has_method {
+                        self.reply(env.id, error);
+                    } else {
+                        tracing::warn!("skipped an oversized notification");
+                    }
+                }
+                LineRead::Eof => {
+                    let partial = self.line.len();
+                    if partial > 0 || self.discarding {
+                        tracing::warn!(
+                            bytes = partial,
+                            "stdin closed in the middle of a message; the incomplete message was ignored"
+                        );
+                    }
+                    self.drain_replies().await;
+                    return None;
+                }
+                LineRead::Io(e) => {
+                    tracing::error!("cannot read stdin: {e}");
+                    self.drain_replies().await;
+                    return None;
+                }
+            }
+        }
+    }
+
+    async fn close(&mut self) -> Result<(), Self::Error> {
+        self.drain_replies().await;
+        let mut guard = self.write.lock().await;
+        if let Some(mut w) = guard.take() {
+            w.flush().await?;
+        }
+        Ok(())
+    }
+}
+
+fn without_newline(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    // RFC 8259 §8.1 lets a parser ignore a byte order mark.
+    line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
+}
+
+/// What a line turned out to be.
+pub enum Screened {
+    Message(Box<ClientJsonRpcMessage>),
+    /// Blank, or a notification that cannot be read (notifications are never answered).
+    Skip,
+    /// Not a message: answer with this error.
+    Reject {
+        id: Option<RequestId>,
+        error: ErrorData,
+    },
+}
+
+/// Checks one line (without its newline) and parses it as a client message.
+///
+/// The line is walked once for what rmcp's parser does not report usefully (where a syntax
+/// error is, repeated keys, the value count), then parsed by rmcp's own types.
+pub fn screen(line: &[u8]) -> Screened {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Screened::Skip;
+    }
+    if let Err(problem) = walk(line) {
+        let env = envelope(line);
+        if env.id.is_none() && env.has_method {
+            tracing::warn!("ignored a notification that is not valid: {problem}");
+            return Screened::Skip;
+        }
+        return Screened::Reject {
+            id: env.id,
+            error: problem.into_error(),
+        };
+    }
+    match serde_json::from_slice::<ClientJsonRpcMessage>(line) {
+        Ok(m) => Screened::Message(Box::new(m)),
+        Err(e) => {
+            let env = envelope(line);
+            if env.id.is_none() && env.has_method {
+                // rmcp ignores notifications it does not know (LSP clients send some);
+                // a notification is never answered.
+                tracing::debug!("ignored a notification: {e}");
+                return Screened::Skip;
+            }
+            let why = if !env.is_object {
+                "a message is a JSON object (batches are not supported)".to_string()
+            } else if !env.version_2 {
+                "`jsonrpc` must be \"2.0\"".to_string()
+            } else if !env.has_method && !env.has_result {
+                "a message needs `method` (a request or notification) or `result` or `error` (a response)".to_string()
+            } else {
+                crate::model::input::clip_quoted(&strip_position(&e.to_string()))
+            };
+            Screened::Reject {
+                id: env.id,
+                error: ErrorData::invalid_request(format!("invalid request: {why}"), None),
+            }
+        }
+    }
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg).to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Why a line is not a JSON-RPC message, and where.
+#[derive(Debug)]
+pub struct Problem {
+    kind: ProblemKind,
+    path: String,
+}
+
+#[derive(Debug)]
+enum ProblemKind {
+    Syntax(String),
+    NotUtf8(usize),
+    DuplicateKey(String),
+    TooManyValues,
+}
+
+impl Problem {
+    fn into_error(self) -> ErrorData {
+        let at = if self.path.is_empty() {
+            String::new()
+        } else {
+            format!(" at `{}`", self.path)
+        };
+        match self.kind {
+            ProblemKind::Syntax(msg) => {
+                ErrorData::parse_error(format!("parse error{at}: {msg}"), None)
+            }
+            ProblemKind::NotUtf8(offset) => ErrorData::parse_error(
+                format!("parse error{at}: the line is not valid UTF-8 (byte {offset})"),
+                None,
+            ),
+            ProblemKind::DuplicateKey(key) => ErrorData::invalid_request(
+                format!(
+                    "invalid request{at}: key {} appears twice in one object; a JSON object must not repeat a key (which value would count is undefined)",
+                    crate::model::values::quote(&key)
+                ),
+                None,
+            ),
+            ProblemKind::TooManyValues => ErrorData::invalid_request(
+                format!(
+                    "invalid request{at}: the message holds more than {MAX_JSON_VALUES} JSON values"
+                ),
+                None,
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} at `{}`", self.kind, self.path)
+    }
+}
+
+enum Seg<'de> {
+    Key(Cow<'de, str>),
+    Index(usize),
+}
+
+/// `params.arguments.snapshot.signals[2].date`; very deep paths keep their two ends.
+fn path_text(path: &[Seg<'_>]) -> String {
+    const HEAD: usize = 6;
+    const TAIL: usize = 4;
+    let mut out = String::new();
+    let push = |out: &mut String, s: &Seg<'_>| match s {
+        Seg::Key(k) => {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            if k.chars().count() > 40 {
+                out.extend(k.chars().take(40));
+                out.push('…');
+            } else {
+                out.push_str(k);
+            }
+        }
+        Seg::Index(i) => out.push_str(&format!("[{i}]")),
+    };
+    if path.len() <= HEAD + TAIL + 1 {
+        for s in path {
+            push(&mut out, s);
+        }
+    } else {
+        for s in path.iter().take(HEAD) {
+            push(&mut out, s);
+        }
+        out.push_str(&format!("…({} levels)…", path.len() - HEAD - TAIL));
+        for s in path.iter().skip(path.len() - TAIL) {
+            push(&mut out, s);
+        }
+    }
+    out
+}
+
+struct Walk<'de> {
+    path: Vec<Seg<'de>>,
+    values: usize,
+    found: Option<ProblemKind>,
+}
+
+impl Walk<'_> {
+    fn count<E: de::Error>(&mut self) -> Result<(), E> {
+        self.values += 1;
+        if self.values > MAX_JSON_VALUES {
+            self.found = Some(ProblemKind::TooManyValues);
+            return Err(E::custom("too many values"));
+        }
+        Ok(())
+    }
+}
+
+/// Walks the whole line once: syntax, UTF-8, nesting (serde_json stops at 128 levels),
+/// repeated keys and the value count, keeping the path to the first problem.
+fn walk(line: &[u8]) -> Result<(), Problem> {
+    let mut w = Walk {
+        path: Vec::new(),
+        values: 0,
+        found: None,
+    };
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let result = Node(&mut w).deserialize(&mut de).and_then(|()| de.end());
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let path = path_text(&w.path);
+            let kind = match (w.found.take(), std::str::from_utf8(line)) {
+                (Some(k), _) => k,
+                (None, Err(u)) => ProblemKind::NotUtf8(u.valid_up_to()),
+                (None, Ok(_)) => ProblemKind::Syntax(e.to_string()),
+            };
+            Err(Problem { kind, path })
+        }
+    }
+}
+
+struct Node<'w, 'de>(&'w mut Walk<'de>);
+
+impl<'de> DeserializeSeed<'de> for Node<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.0.count()
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.0.count()
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.0.count()
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.0.count()
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.0.count()
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.0.count()
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.0.count()?;
+        let mut i = 0;
+        loop {
+            self.0.path.push(Seg::Index(i));
+            // On error the path is left as it is: it says where the problem is.
+            if seq.next_element_seed(Node(&mut *self.0))?.is_none() {
+                self.0.path.pop();
+                return Ok(());
+            }
+            self.0.path.pop();
+            i += 1;
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.0.count()?;
+        let mut keys = KeySet::default();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            if !keys.insert(key.clone()) {
+                self.0.found = Some(ProblemKind::DuplicateKey(key.into_owned()));
+                return Err(de::Error::custom("duplicate key"));
+            }
+            self.0.path.push(Seg::Key(key));
+            map.next_value_seed(Node(&mut *self.0))?;
+            self.0.path.pop();
+        }
+        Ok(())
+    }
+}
+
+/// The keys of one object: a short list scanned linearly (most objects have a few keys),
+/// a hash set once it grows.
+#[derive(Default)]
+struct KeySet<'de> {
+    few: Vec<Cow<'de, str>>,
+    many: Option<HashSet<Cow<'de, str>>>,
+}
+
+impl<'de> KeySet<'de> {
+    fn insert(&mut self, key: Cow<'de, str>) -> bool {
+        if let Some(set) = &mut self.many {
+            return set.insert(key);
+        }
+        if self.few.contains(&key) {
+            return false;
+        }
+        self.few.push(key);
+        if self.few.len() > 16 {
+            self.many = Some(self.few.drain(..).collect());
+        }
+        true
+    }
+}
+
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+/// What can be read of a message's envelope, even when the rest of it is broken: the
+/// top-level keys before the first problem.
+#[derive(Default)]
+struct Envelope {
+    is_object: bool,
+    version_2: bool,
+    id: Option<RequestId>,
+    has_method: bool,
+    has_result: bool,
+}
+
+/// Reads the top-level `id` and notes `method` / `result` / `error`, skipping every other
+/// value without checking it, and keeping what it found when the line breaks off later.
+fn envelope(line: &[u8]) -> Envelope {
+    let mut env = Envelope::default();
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let _ = (&mut de).deserialize_any(EnvelopeVisitor(&mut env));
+    env
+}
+
+struct EnvelopeVisitor<'e>(&'e mut Envelope);
+
+impl<'de> Visitor<'de> for EnvelopeVisitor<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON-RPC message")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.0.is_object = true;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match key.as_ref() {
+                "id" => self.0.id = map.next_value::<Option<RequestId>>()?,
+                "jsonrpc" => {
+                    self.0.version_2 = map.next_value::<String>()? == "2.0";
+                }
+                "method" => {
+                    self.0.has_method = true;
+                    map.next_value::<IgnoredAny>()?;
+                }
+                "result" | "error" => {
+                    self.0.has_result = true;
+                    map.next_value::<IgnoredAny>()?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reject(line: &str) -> (Option<RequestId>, String) {
+        match screen(line.as_bytes()) {
+            Screened::Reject { id, error } => (id, error.message.to_string()),
+            Screened::Message(m) => panic!("accepted: {m:?}"),
+            Screened::Skip => panic!("skipped"),
+        }
+    }
+
+    #[test]
+    fn a_number_beyond_f64_is_answered_with_its_path_and_id() {
+        let (id, msg) = reject(
+            r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"check_health","arguments":{"snapshot":{"name":"X","contract":{"arr":1e400}}}}}"#,
+        );
+        assert_eq!(id, Some(RequestId::Number(7)));
+        assert!(
+            msg.contains("params.arguments.snapshot.contract.arr"),
+            "{msg}"
+        );
+        assert!(msg.contains("number out of range"), "{msg}");
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused() {
+        let (id, msg) = reject(
+            r#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"x","arguments":{"account":"A","account":"B"}}}"#,
+        );
+        assert_eq!(id, Some(RequestId::String("a".into())));
+        assert!(msg.contains("`params.arguments`"), "{msg}");
+        assert!(msg.contains("`account` appears twice"), "{msg}");
+    }
+
+    #[test]
+    fn deep_nesting_and_junk_are_parse_errors() {
+        let deep = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{}{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let (id, msg) = reject(&deep);
+        assert_eq!(id, Some(RequestId::Number(1)));
+        assert!(msg.contains("recursion limit"), "{msg}");
+        assert!(msg.contains("levels"), "{msg}");
+        let (id, msg) = reject("not json");
+        assert_eq!(id, None);
+        assert!(msg.starts_with("parse error"), "{msg}");
+    }
+
+    #[test]
+    fn bad_notifications_and_blank_lines_are_skipped() {
+        assert!(matches!(screen(b"   "), Screened::Skip));
+        assert!(matches!(
+            screen(br#"{"jsonrpc":"2.0","method":"notifications/x","params":{"a":1e999}}"#),
+            Screened::Skip
+        ));
+    }
+
+    #[test]
+    fn a_valid_message_passes() {
+        assert!(matches!(
+            screen(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
+            Screened::Message(_)
+        ));
+    }
+}

@@ -1,0 +1,239 @@
+//! Faults on the stdio channel, against the built binary: the client goes away in the middle
+//! of a call or of a line, stops reading, or sends many calls at once on one connection.
+//! The server must exit cleanly (code 0) when stdin ends, never spin, and never mix up
+//! answers.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use expansion_planner::engine::{Policy, draft_plan};
+use serde_json::{Value, json};
+
+use crate::wire::{DEADLINE, Server, assert_still_answers, oversold, tool_call};
+
+/// How long the server may take to exit once stdin is closed.
+const EXIT_DEADLINE: Duration = Duration::from_secs(10);
+
+fn demo() -> &'static [expansion_planner::model::Snapshot] {
+    expansion_planner::demo::portfolio().unwrap()
+}
+
+#[test]
+fn eof_in_the_middle_of_calls_exits_cleanly_and_answers_whole_lines() {
+    let mut server = Server::start();
+    for (i, s) in demo().iter().enumerate() {
+        server.send_json(&tool_call(
+            i as u64 + 1,
+            "draft_plan",
+            &json!({"account": s.name}),
+        ));
+    }
+    server.close_stdin();
+    let started = Instant::now();
+    let status = server
+        .wait_exit(EXIT_DEADLINE)
+        .expect("the server did not exit after EOF");
+    assert_eq!(status.code(), Some(0), "{}", server.stderr());
+    eprintln!(
+        "exited {:?} after EOF with calls in flight",
+        started.elapsed()
+    );
+    // Whatever was answered is whole lines of JSON (`next` panics on anything else).
+    let mut answered = 0;
+    while let Some(a) = server.next(Duration::from_millis(200)) {
+        assert!(
+            a["result"]["structuredContent"]["outcome"].is_string(),
+            "{a}"
+        );
+        answered += 1;
+    }
+    eprintln!(
+        "{answered} of {} calls in flight were answered before exit",
+        demo().len()
+    );
+}
+
+#[test]
+fn half_a_line_then_eof_exits_cleanly() {
+    let mut server = Server::start();
+    server
+        .write(br#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"check_hea"#)
+        .unwrap();
+    // Let the server read the partial line before the end comes.
+    std::thread::sleep(Duration::from_millis(100));
+    server.close_stdin();
+    let status = server
+        .wait_exit(EXIT_DEADLINE)
+        .expect("the server did not exit after EOF");
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        server.next(Duration::from_millis(200)).is_none(),
+        "a partial line was answered"
+    );
+    assert!(
+        server
+            .stderr()
+            .contains("stdin closed in the middle of a message"),
+        "{}",
+        server.stderr()
+    );
+}
+
+#[test]
+fn eof_in_the_middle_of_an_oversized_line_exits_cleanly() {
+    let mut server = Server::start();
+    server
+        .write(br#"{"jsonrpc":"2.0","id":9,"method":"ping","params":{"x":""#)
+        .unwrap();
+    let chunk = vec![b'a'; 1024 * 1024];
+    for _ in 0..20 {
+        server.write(&chunk).unwrap();
+    }
+    // The 16 MiB limit was crossed: the answer comes before the line ends.
+    let a = server.answer_to(&json!(9), DEADLINE);
+    assert_eq!(a["error"]["code"], json!(-32600), "{a}");
+    server.close_stdin();
+    let status = server
+        .wait_exit(EXIT_DEADLINE)
+        .expect("the server did not exit after EOF");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn a_bad_line_then_eof_still_gets_its_answer() {
+    let mut server = Server::start();
+    server.send_line(br#"{"jsonrpc":"2.0","id":3,"method":"ping","params":{"n":1e999}}"#);
+    server.close_stdin();
+    let a = server.answer_to(&json!(3), DEADLINE);
+    assert_eq!(a["error"]["code"], json!(-32700), "{a}");
+    let status = server
+        .wait_exit(EXIT_DEADLINE)
+        .expect("the server did not exit after EOF");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn eof_before_the_handshake_exits_cleanly() {
+    let mut server = Server::spawn();
+    server.close_stdin();
+    let status = server
+        .wait_exit(EXIT_DEADLINE)
+        .expect("the server did not exit after EOF");
+    // Nothing was asked, nothing failed.
+    assert!(status.code().is_some(), "{status:?}");
+}
+
+/// The CPU ticks (1/100 s) the server uses in one second once it has settled: calls still
+/// being computed are work, not spinning, so this waits (up to 20 s) for a quiet second.
+/// A spinning server never has one and shows ~100.
+fn settled_ticks_per_second(server: &Server) -> u64 {
+    let mut last = u64::MAX;
+    for _ in 0..20 {
+        let before = server.cpu_ticks();
+        std::thread::sleep(Duration::from_secs(1));
+        last = server.cpu_ticks() - before;
+        if last <= 2 {
+            break;
+        }
+    }
+    last
+}
+
+#[test]
+fn a_client_that_stops_reading_or_goes_away_does_not_make_the_server_spin() {
+    let mut server = Server::spawn_unread();
+    server.send_initialize();
+    server.send_json(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    // About 2 MB of answers: far more than a pipe holds, so the server blocks on stdout.
+    for i in 0..200 {
+        server.send_json(&tool_call(
+            100 + i,
+            "draft_plan",
+            &json!({"account": "Northwind"}),
+        ));
+    }
+    let blocked = settled_ticks_per_second(&server);
+    // The client goes away: every write now fails (EPIPE).
+    server.close_stdout();
+    let broken = settled_ticks_per_second(&server);
+    eprintln!("CPU ticks in 1 s: {blocked} blocked on stdout, {broken} after stdout closed");
+    // A spinning server shows ~100 ticks a second.
+    assert!(
+        blocked <= 10,
+        "{blocked} ticks in 1 s while blocked on a full stdout"
+    );
+    assert!(
+        broken <= 10,
+        "{broken} ticks in 1 s after stdout was closed"
+    );
+    server.close_stdin();
+    let status = server
+        .wait_exit(EXIT_DEADLINE)
+        .expect("the server did not exit after EOF");
+    assert!(status.code().is_some(), "killed by a signal: {status:?}");
+}
+
+#[test]
+fn concurrent_calls_on_one_connection_are_matched_by_id() {
+    let mut server = Server::start();
+    let policy = Policy::default();
+    // Every demo account five times, interleaved with snapshot calls and bad calls, all
+    // written before any answer is read.
+    let mut want: BTreeMap<u64, Value> = BTreeMap::new();
+    let mut id = 1_000;
+    for round in 0..5 {
+        for s in demo() {
+            id += 1;
+            server.send_json(&tool_call(id, "draft_plan", &json!({"account": s.name})));
+            want.insert(
+                id,
+                serde_json::to_value(draft_plan(s, &policy, s.as_of.unwrap())).unwrap(),
+            );
+            id += 1;
+            let seats = 45 + round;
+            let mut snap = oversold();
+            snap["contract"]["licensed_seats"] = json!(seats);
+            server.send_json(&tool_call(id, "check_health", &json!({"snapshot": snap})));
+            want.insert(id, json!({"licensed_seats": seats}));
+            id += 1;
+            server.send_json(&tool_call(id, "draft_plan", &json!({"account": ""})));
+            want.insert(id, json!({"error": "account must not be empty"}));
+        }
+    }
+    let mut order = Vec::new();
+    let until = Instant::now() + DEADLINE * 3;
+    while order.len() < want.len() {
+        let a = server
+            .next(until.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|| panic!("{} of {} answered", order.len(), want.len()));
+        let id = a["id"].as_u64().unwrap();
+        let expected = want.get(&id).unwrap_or_else(|| panic!("unknown id {id}"));
+        if let Some(seats) = expected.get("licensed_seats") {
+            let seats = seats.as_u64().unwrap();
+            let pct = (12.0 * 1000.0 / seats as f64).round() / 10.0;
+            assert_eq!(
+                a["result"]["structuredContent"]["utilisation_pct"],
+                json!(pct),
+                "id {id}"
+            );
+        } else if let Some(e) = expected.get("error") {
+            assert_eq!(a["result"]["isError"], json!(true));
+            assert!(
+                a["result"]["content"][0]["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains(e.as_str().unwrap())
+            );
+        } else {
+            assert_eq!(&a["result"]["structuredContent"], expected, "id {id}");
+        }
+        order.push(id);
+    }
+    let in_order = order.windows(2).all(|w| w[0] < w[1]);
+    eprintln!(
+        "{} concurrent calls answered, {}",
+        order.len(),
+        if in_order { "in order" } else { "out of order" }
+    );
+    assert_still_answers(&mut server, 1);
+}
