@@ -425,6 +425,35 @@ fn upgrade(s: &Snapshot, offer: &Offer, cur: &str) -> Quote {
     q
 }
 
+/// Prices `what` per licensed seat, or names the missing seat count.
+fn per_licensed_seat(
+    s: &Snapshot,
+    q: &mut Quote,
+    what: &str,
+    price: Money,
+    source: &str,
+    cur: &str,
+) {
+    match s.contract.licensed_seats {
+        Some(l) => {
+            q.assumptions.push(format!(
+                "Pricing: {what} at {} per seat a year ({source})",
+                fmt_amount(price, cur)
+            ));
+            q.assumptions
+                .push(format!("Volume: {l} licensed seats in scope"));
+            q.pricing = Some(Pricing::PerUnit {
+                units: l,
+                unit: "seats",
+                unit_price: price,
+            });
+        }
+        None => q.missing.push(format!(
+            "contract.licensed_seats (seats in scope for {what})"
+        )),
+    }
+}
+
 fn upsell(s: &Snapshot, offer: &Offer, cur: &str) -> Quote {
     let mut q = Quote {
         pricing: None,
@@ -439,24 +468,7 @@ fn upsell(s: &Snapshot, offer: &Offer, cur: &str) -> Quote {
     });
     let module = module.unwrap_or_else(|| "the requested module".into());
     if let Some(mp) = offer.module_price_per_seat {
-        match s.contract.licensed_seats {
-            Some(l) => {
-                q.assumptions.push(format!(
-                    "Pricing: {module} at {} per seat a year (offer.module_price_per_seat)",
-                    fmt_amount(mp, cur)
-                ));
-                q.assumptions
-                    .push(format!("Volume: {l} licensed seats in scope"));
-                q.pricing = Some(Pricing::PerUnit {
-                    units: l,
-                    unit: "seats",
-                    unit_price: mp,
-                });
-            }
-            None => q
-                .missing
-                .push("contract.licensed_seats (seats in scope for the module)".into()),
-        }
+        per_licensed_seat(s, &mut q, &module, mp, "offer.module_price_per_seat", cur);
     } else if let Some(mp) = offer.module_price {
         q.assumptions.push(format!(
             "Pricing: {module} at a flat {} a year (offer.module_price)",
@@ -496,24 +508,7 @@ fn cross_sell(s: &Snapshot, offer: &Offer, cur: &str) -> Quote {
         );
         q.pricing = Some(Pricing::Flat { price: pp });
     } else if let Some(mp) = offer.module_price_per_seat {
-        match s.contract.licensed_seats {
-            Some(l) => {
-                q.assumptions.push(format!(
-                    "Pricing: {product} at {} per seat a year",
-                    fmt_amount(mp, cur)
-                ));
-                q.assumptions
-                    .push(format!("Volume: {l} licensed seats in scope"));
-                q.pricing = Some(Pricing::PerUnit {
-                    units: l,
-                    unit: "seats",
-                    unit_price: mp,
-                });
-            }
-            None => q
-                .missing
-                .push("contract.licensed_seats (seats in scope)".into()),
-        }
+        per_licensed_seat(s, &mut q, &product, mp, "offer.module_price_per_seat", cur);
     } else {
         q.missing
             .push(format!("price of {product}: give offer.product_price"));
