@@ -237,3 +237,90 @@ fn concurrent_calls_on_one_connection_are_matched_by_id() {
     );
     assert_still_answers(&mut server, 1);
 }
+
+/// `kill -9` in the middle of an import leaves the database as it was before the import or as
+/// it is after it, never half: the import is one transaction, and SQLite's journal rolls an
+/// interrupted one back on the next open.
+#[test]
+fn a_killed_import_leaves_the_database_before_or_after_never_half() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = crate::cli::scratch("killed-import");
+    // 2,000 accounts with 90 daily readings each: long enough to be killed mid-way.
+    let file = dir.join("big.jsonl");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+    let start = expansion_planner::model::Day::parse("2026-08-17").unwrap();
+    for i in 0..2000 {
+        let history: Vec<serde_json::Value> = (0..90)
+            .map(|d| serde_json::json!({"date": start.plus_days(d).to_string(), "active_users": 40 + (d % 7)}))
+            .collect();
+        let s = serde_json::json!({
+            "id": format!("big-{i:05}"), "name": format!("Big Account {i:05}"), "as_of": "2026-11-15",
+            "contract": {"arr": 60000, "licensed_seats": 50},
+            "usage": {"active_users": 45, "history": history},
+        });
+        writeln!(w, "{s}").unwrap();
+    }
+    drop(w);
+    let bin = env!("CARGO_BIN_EXE_expansion-planner");
+    let count = |db: &std::path::Path| -> (i64, String) {
+        let c = rusqlite::Connection::open(db).unwrap();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))
+            .unwrap();
+        let ok: String = c
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        (n, ok)
+    };
+    let mut killed_mid_way = 0;
+    for (round, delay_ms) in [50u64, 150, 400].into_iter().enumerate() {
+        let db = dir.join(format!("round-{round}.db"));
+        // A database with the demo portfolio in it: "before" is 12 accounts.
+        let seed = Command::new(bin)
+            .args(["import", "--db"])
+            .arg(&db)
+            .arg(crate::root().join("tests/data/import/portfolio.jsonl"))
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(seed.success());
+        assert_eq!(count(&db).0, 12);
+        let mut child = Command::new(bin)
+            .args(["import", "--db"])
+            .arg(&db)
+            .arg(&file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let finished = child.try_wait().unwrap().is_some();
+        child.kill().ok(); // SIGKILL
+        child.wait().unwrap();
+        if !finished {
+            killed_mid_way += 1;
+        }
+        let (n, integrity) = count(&db);
+        assert_eq!(integrity, "ok", "round {round}");
+        assert!(
+            n == 12 || n == 2012,
+            "round {round}: {n} accounts, neither before (12) nor after (2012)"
+        );
+        // And the store still works: the next import goes through.
+        let again = Command::new(bin)
+            .args(["import", "--db"])
+            .arg(&db)
+            .arg(&file)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(
+            again.success(),
+            "round {round}: import after the kill failed"
+        );
+        assert_eq!(count(&db).0, 2012);
+    }
+    // At least one round must really have interrupted an import, or the test proved nothing.
+    assert!(killed_mid_way >= 1, "every import finished before the kill");
+}
