@@ -1081,3 +1081,75 @@ async fn junk_traffic_leaves_the_memory_flat() {
         "RSS grew from {warm} KiB to {after} KiB over 4000 unknown tools and 4000 invalid POSTs"
     );
 }
+
+/// A client that sends a tool call and hangs up before the answer does not take the server
+/// down: in both modes the next clients are served, and the server still shuts down cleanly.
+#[tokio::test]
+async fn a_client_that_disconnects_mid_call_does_not_take_the_server_down() {
+    use tokio::io::AsyncWriteExt;
+    for stateless in [false, true] {
+        let mut server = start_with(
+            slow(Duration::from_millis(800)),
+            HttpOptions {
+                stateless,
+                ..HttpOptions::default()
+            },
+        )
+        .await;
+        let mut session = None;
+        if !stateless {
+            let mut c = Mcp::new(server.addr, None).await;
+            c.initialize().await;
+            session = c.session.clone();
+        }
+        for round in 0..5 {
+            let body = call(
+                json!(round),
+                "check_health",
+                json!({"account": "Northwind"}),
+            )
+            .to_string();
+            let mut head = format!(
+                "POST /mcp HTTP/1.1\r\nhost: {}\r\naccept: application/json, text/event-stream\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+                server.addr,
+                body.len()
+            );
+            if let Some(s) = &session {
+                head.push_str(&format!(
+                    "mcp-session-id: {s}\r\nmcp-protocol-version: {VERSION}\r\n"
+                ));
+            }
+            head.push_str("\r\n");
+            let mut stream = TcpStream::connect(server.addr).await.unwrap();
+            stream.write_all(head.as_bytes()).await.unwrap();
+            stream.write_all(body.as_bytes()).await.unwrap();
+            stream.flush().await.unwrap();
+            // The call is now in the slow handler; hang up before it answers.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            drop(stream);
+        }
+        // The server goes on: a new client gets a real answer.
+        let mut next = Mcp::new(server.addr, None).await;
+        if !stateless {
+            next.initialize().await;
+        }
+        let answer = next
+            .call(
+                json!("after"),
+                "check_health",
+                json!({"account": "Northwind"}),
+            )
+            .await;
+        assert_eq!(
+            answer["result"]["structuredContent"]["clear_to_expand"], true,
+            "stateless={stateless}: {answer}"
+        );
+        let health = http(server.addr)
+            .await
+            .send("GET", "/healthz", &[], full(""))
+            .await;
+        assert_eq!(health.status, StatusCode::OK);
+        server.begin_shutdown();
+        server.finished().await;
+    }
+}
