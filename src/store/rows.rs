@@ -746,16 +746,20 @@ pub fn scan(
     };
     let where_children = if cond.is_empty() {
         String::new()
+    } else if sel.key.is_some() && named.len() == 1 {
+        // One account: a plain lookup. The subquery form below makes SQLite build a
+        // temporary table per child table, which was most of the cost of loading one account.
+        "WHERE account = :key".to_string()
     } else {
         format!("WHERE account IN (SELECT key FROM accounts WHERE {cond})")
     };
     let child_sql = |cols: &str, table: &str, order: &str| {
         format!("SELECT account, {cols} FROM {table} {where_children} ORDER BY account, {order}")
     };
-    let mut acc_stmt = conn.prepare(&format!(
+    let mut acc_stmt = conn.prepare_cached(&format!(
         "SELECT {ACCOUNT_COLUMNS} FROM accounts {where_accounts} ORDER BY key"
     ))?;
-    let mut offer_stmt = conn.prepare(&child_sql(
+    let mut offer_stmt = conn.prepare_cached(&child_sql(
         "type, seats, price_per_seat_cents, target_plan, target_price_per_seat_cents, tier_premium_pct, module, module_price_cents, module_price_per_seat_cents, product, product_price_cents, term_years, uplift_pct",
         "offers",
         "account",
@@ -763,26 +767,28 @@ pub fn scan(
     let mut offers = Child::new(offer_stmt.query(named_refs.as_slice())?, offer_from_row)?;
     let lists = !sel.without_lists;
     // Statements for the lists are prepared even when unused: simpler than optional
-    // borrows, and preparing costs microseconds.
-    let mut st_h = conn.prepare(&child_sql("date, active_users", "usage_history", "date"))?;
-    let mut st_l = conn.prepare(&child_sql(
+    // borrows, and cached, so after the first scan of a shape preparing costs a lookup.
+    let mut st_h =
+        conn.prepare_cached(&child_sql("date, active_users", "usage_history", "date"))?;
+    let mut st_l = conn.prepare_cached(&child_sql(
         "metric, used, \"limit\", period",
         "usage_limits",
         "pos",
     ))?;
-    let mut st_f = conn.prepare(&child_sql("name, core, active_users", "features", "pos"))?;
-    let mut st_c = conn.prepare(&child_sql(
+    let mut st_f =
+        conn.prepare_cached(&child_sql("name, core, active_users", "features", "pos"))?;
+    let mut st_c = conn.prepare_cached(&child_sql(
         "kind, detail, since, active",
         "churn_signals",
         "pos",
     ))?;
-    let mut st_g = conn.prepare(&child_sql("goal, status", "goals", "pos"))?;
-    let mut st_s = conn.prepare(&child_sql(
+    let mut st_g = conn.prepare_cached(&child_sql("goal, status", "goals", "pos"))?;
+    let mut st_s = conn.prepare_cached(&child_sql(
         "kind, date, evidence, source, quote, feature, tier, team_size, users_with_access, product, module, metric",
         "signals",
         "pos",
     ))?;
-    let mut st_e = conn.prepare(&child_sql("kind, date, detail, open", "events", "pos"))?;
+    let mut st_e = conn.prepare_cached(&child_sql("kind, date, detail, open", "events", "pos"))?;
     let mut children = if lists {
         Some((
             Child::new(st_h.query(named_refs.as_slice())?, history_from_row)?,
