@@ -1,6 +1,7 @@
 //! Markdown for people: the plan in the playbook's Output Format (headings and bold labels
 //! exactly as written there), and one section per step for the tools' text blocks.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::model::results::{
@@ -13,10 +14,10 @@ use crate::model::values::{fmt_pct, fmt_score};
 use super::fmt_amount;
 
 /// A table cell: no pipes or line breaks can escape it.
-fn cell(s: &str) -> String {
-    // One pass, and none at all for the usual cell with nothing to escape.
-    if !s.contains(['|', '\n', '\r']) {
-        return s.to_string();
+fn cell(s: &str) -> Cow<'_, str> {
+    // One byte scan, and no copy for the usual cell with nothing to escape.
+    if !s.bytes().any(|b| matches!(b, b'|' | b'\n' | b'\r')) {
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
@@ -26,7 +27,7 @@ fn cell(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 fn line(out: &mut String, s: impl AsRef<str>) {
