@@ -3,6 +3,7 @@
 //! generated so that every tool's schema, annotations and error path come from one table
 //! (`tools::DEFS`) that `schemas/` is generated from too.
 
+pub mod fast;
 pub mod http;
 pub mod prompts;
 pub mod resources;
@@ -10,14 +11,14 @@ pub mod stdio;
 pub mod store_tools;
 pub mod tools;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
     CompletionInfo, ContentBlock, CustomRequest, CustomResult, GetPromptRequestParams,
     GetPromptResponse, Implementation, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
-    ReadResourceResponse, ReadResourceResult, Reference, Resource, ResourceContents,
+    ReadResourceResponse, ReadResourceResult, Reference, RequestId, Resource, ResourceContents,
     ResourceTemplate, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
@@ -37,6 +38,9 @@ use self::tools::CallError;
 #[derive(Clone)]
 pub struct ExpansionServer {
     planner: Planner,
+    /// Set when the transport writes tool answers from prepared bytes (stdio): tool
+    /// handlers leave their answers here instead of in a `serde_json::Value`.
+    prepared: Option<Arc<fast::Prepared>>,
 }
 
 /// The advertised tools, generated once. Generating the ten tools' JSON Schemas takes a few
@@ -106,7 +110,16 @@ fn invalid_params(e: &InputError) -> McpError {
 
 impl ExpansionServer {
     pub fn new(planner: Planner) -> ExpansionServer {
-        ExpansionServer { planner }
+        ExpansionServer {
+            planner,
+            prepared: None,
+        }
+    }
+
+    /// A server whose tool answers are written by a transport that reads `prepared`.
+    pub fn with_prepared(mut self, prepared: Arc<fast::Prepared>) -> ExpansionServer {
+        self.prepared = Some(prepared);
+        self
     }
 
     /// Runs a tool call to completion; never fails at the protocol level except for an
@@ -116,9 +129,41 @@ impl ExpansionServer {
         name: &str,
         arguments: Option<serde_json::Map<String, serde_json::Value>>,
     ) -> Result<CallToolResult, McpError> {
+        self.answer(name, arguments, |answer| {
+            let (structured, markdown) = answer.into_value()?;
+            // Not `CallToolResult::structured`: it renders the value as text first, only
+            // for that text to be replaced by the markdown (20 µs on a 25 KB plan).
+            let mut r = CallToolResult::success(vec![ContentBlock::text(markdown)]);
+            r.structured_content = Some(structured);
+            Ok(r)
+        })
+    }
+
+    /// As [`call`](Self::call), with the answer's JSON prepared for the transport under `id`;
+    /// the result handed to rmcp carries the markdown but not the structured content.
+    fn call_prepared(
+        &self,
+        name: &str,
+        arguments: Option<serde_json::Map<String, serde_json::Value>>,
+        id: RequestId,
+        prepared: &fast::Prepared,
+    ) -> Result<CallToolResult, McpError> {
+        self.answer(name, arguments, |answer| {
+            let (bytes, markdown) = answer.prepare()?;
+            prepared.put(id, bytes);
+            Ok(CallToolResult::success(vec![ContentBlock::text(markdown)]))
+        })
+    }
+
+    fn answer(
+        &self,
+        name: &str,
+        arguments: Option<serde_json::Map<String, serde_json::Value>>,
+        finish: impl FnOnce(tools::Answer) -> Result<CallToolResult, CallError>,
+    ) -> Result<CallToolResult, McpError> {
         let args = serde_json::Value::Object(arguments.unwrap_or_default());
         let started = std::time::Instant::now();
-        let result = tools::call(&self.planner, name, args);
+        let result = tools::call(&self.planner, name, args).and_then(finish);
         let outcome = match &result {
             Ok(_) => "ok",
             Err(CallError::Input(_)) => "input_error",
@@ -132,13 +177,7 @@ impl ExpansionServer {
             "tool call"
         );
         match result {
-            Ok(answer) => {
-                // Not `CallToolResult::structured`: it renders the value as text first, only
-                // for that text to be replaced by the markdown (20 µs on a 25 KB plan).
-                let mut r = CallToolResult::success(vec![ContentBlock::text(answer.markdown)]);
-                r.structured_content = Some(answer.structured);
-                Ok(r)
-            }
+            Ok(r) => Ok(r),
             Err(CallError::Input(e)) => Ok(tool_error(format!("invalid arguments: {e}"))),
             Err(CallError::Internal(msg)) => Ok(tool_error(msg)),
             Err(CallError::UnknownTool(n)) => Err(McpError::invalid_params(
@@ -235,9 +274,13 @@ impl ServerHandler for ExpansionServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        self.call(&request.name, request.arguments).map(Into::into)
+        match &self.prepared {
+            Some(p) => self.call_prepared(&request.name, request.arguments, context.id, p),
+            None => self.call(&request.name, request.arguments),
+        }
+        .map(Into::into)
     }
 
     /// rmcp hands over every request it cannot parse as a known one: unknown methods, and
@@ -478,10 +521,11 @@ fn params_problem<T: serde::de::DeserializeOwned>(params: serde_json::Value) -> 
 /// where and what was wrong (see [`stdio`]). When stdin and stdout are pipes (as MCP clients
 /// launch servers) they are driven by the async reactor, without a thread hand-off per read.
 pub async fn serve_stdio(planner: Planner) -> anyhow::Result<()> {
-    let server = ExpansionServer::new(planner);
+    let prepared = Arc::new(fast::Prepared::default());
+    let server = ExpansionServer::new(planner).with_prepared(prepared.clone());
     let (read, write) = rmcp::transport::stdio_pipes();
     let running = server
-        .serve(stdio::LineTransport::new(read, write))
+        .serve(stdio::LineTransport::new(read, write).with_prepared(prepared))
         .await
         .map_err(|e| anyhow::anyhow!("MCP handshake failed: {e}"))?;
     // After the handshake, not before: on a single core the warm-up thread would otherwise

@@ -17,13 +17,17 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
-use rmcp::model::{ClientJsonRpcMessage, ErrorData, RequestId, ServerJsonRpcMessage};
+use rmcp::model::{
+    ClientJsonRpcMessage, ErrorData, JsonRpcMessage, RequestId, ServerJsonRpcMessage, ServerResult,
+};
 use rmcp::service::RoleServer;
 use rmcp::transport::Transport;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
+
+use super::fast::Prepared;
 
 /// The longest line (one JSON-RPC message) read from stdin: 16 MiB, as rmcp's default and
 /// its HTTP transport's largest event. The largest valid snapshot (5,000 items in each list)
@@ -57,6 +61,8 @@ pub struct LineTransport<R, W> {
     /// Error answers written by `receive`; awaited before the transport reports the end, so
     /// that a client which sends a bad line and closes stdin still reads the answer.
     replies: Vec<JoinHandle<()>>,
+    /// Tool answers the server prepared as JSON (see [`super::fast`]).
+    prepared: Option<Arc<Prepared>>,
 }
 
 enum LineRead {
@@ -79,7 +85,15 @@ where
             discarding: false,
             write: Arc::new(Mutex::new(Some(write))),
             replies: Vec::new(),
+            prepared: None,
         }
+    }
+
+    /// Writes tool answers from the bytes the server leaves in `prepared`
+    /// ([`super::ExpansionServer::with_prepared`]).
+    pub fn with_prepared(mut self, prepared: Arc<Prepared>) -> Self {
+        self.prepared = Some(prepared);
+        self
     }
 
     /// Overrides [`MAX_LINE_BYTES`] (tests use a small limit).
@@ -182,6 +196,29 @@ enum Step {
     Oversized(Vec<u8>, bool),
 }
 
+/// One message as a line of JSON. A tool result whose answer the handler prepared (see
+/// [`super::fast`]) is written from the prepared bytes.
+fn encode(
+    message: &ServerJsonRpcMessage,
+    prepared: Option<&Prepared>,
+) -> serde_json::Result<Vec<u8>> {
+    if let (Some(table), JsonRpcMessage::Response(r)) = (prepared, message)
+        && let ServerResult::CallToolResult(result) = &r.result
+        && let Some(answer) = table.take(&r.id)
+    {
+        let mut bytes = Vec::new();
+        super::fast::write_response(&mut bytes, &r.id, result, &answer)?;
+        bytes.push(b'\n');
+        return Ok(bytes);
+    }
+    // Sized for a large answer up front: growing a Vec from empty to a 25 KB plan copies it
+    // eight times over.
+    let mut bytes = Vec::with_capacity(ANSWER_BUFFER);
+    serde_json::to_writer(&mut bytes, message)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
 fn write_message<W>(
     write: Writer<W>,
     message: &ServerJsonRpcMessage,
@@ -189,22 +226,20 @@ fn write_message<W>(
 where
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    // Sized for a large answer up front: growing a Vec from empty to a 25 KB plan copies it
-    // eight times over.
-    let mut bytes = Vec::with_capacity(ANSWER_BUFFER);
-    let bytes = serde_json::to_writer(&mut bytes, message).map(|()| {
-        bytes.push(b'\n');
-        bytes
-    });
-    async move {
-        let bytes = bytes.map_err(std::io::Error::other)?;
-        let mut guard = write.lock().await;
-        let w = guard.as_mut().ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::NotConnected, "stdout is closed")
-        })?;
-        w.write_all(&bytes).await?;
-        w.flush().await
-    }
+    write_bytes(write, encode(message, None))
+}
+
+async fn write_bytes<W>(write: Writer<W>, bytes: serde_json::Result<Vec<u8>>) -> std::io::Result<()>
+where
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let bytes = bytes.map_err(std::io::Error::other)?;
+    let mut guard = write.lock().await;
+    let w = guard
+        .as_mut()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotConnected, "stdout is closed"))?;
+    w.write_all(&bytes).await?;
+    w.flush().await
 }
 
 impl<R, W> Transport<RoleServer> for LineTransport<R, W>
@@ -218,7 +253,7 @@ where
         &mut self,
         item: ServerJsonRpcMessage,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        write_message(self.write.clone(), &item)
+        write_bytes(self.write.clone(), encode(&item, self.prepared.as_deref()))
     }
 
     async fn receive(&mut self) -> Option<ClientJsonRpcMessage> {

@@ -18,12 +18,7 @@ use crate::model::results::Outcome;
 use crate::schemas::{input, output};
 use crate::service::{Planner, parse_as_of};
 
-use super::tools::{Answer, CallError, ToolDef};
-
-fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, CallError> {
-    serde_json::to_value(v)
-        .map_err(|e| CallError::Internal(format!("result could not be serialised: {e}")))
-}
+use super::tools::{Answer, CallError, Structured, ToolDef};
 
 fn filter(segment: Option<String>, csm: Option<String>) -> AccountFilter {
     let clean = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -126,12 +121,9 @@ fn list_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
         total,
         offset,
         accounts,
-        markdown: md.clone(),
-    };
-    Ok(Answer {
-        structured: to_json(&list)?,
         markdown: md,
-    })
+    };
+    Structured::with_markdown(list, |l| &mut l.markdown)
 }
 
 /// `get_account` and `plan_history` arguments.
@@ -178,7 +170,7 @@ fn get_account(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError
         saved_plans,
     };
     Ok(Answer {
-        structured: to_json(&out)?,
+        structured: Structured::new(out)?,
         markdown: md,
     })
 }
@@ -205,10 +197,7 @@ fn plan_segment(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErro
     let f = filter(a.segment, a.csm);
     p.check_segment(&f, "segment")?;
     let plan = p.plan_segment(&f, as_of)?;
-    Ok(Answer {
-        structured: to_json(&plan)?,
-        markdown: plan.markdown,
-    })
+    Structured::with_markdown(plan, |p| &mut p.markdown)
 }
 
 fn plan_history(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
@@ -221,10 +210,7 @@ fn plan_history(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErro
         plans,
         a.include_markdown.unwrap_or(false),
     );
-    Ok(Answer {
-        structured: to_json(&h)?,
-        markdown: h.markdown,
-    })
+    Structured::with_markdown(h, |h| &mut h.markdown)
 }
 
 /// `due_reassessments` arguments.
@@ -261,12 +247,9 @@ fn due_reassessments(p: &Planner, args: serde_json::Value) -> Result<Answer, Cal
         as_of,
         segment: f,
         due,
-        markdown: md.clone(),
-    };
-    Ok(Answer {
-        structured: to_json(&out)?,
         markdown: md,
-    })
+    };
+    Structured::with_markdown(out, |d| &mut d.markdown)
 }
 
 /// `import_accounts` arguments.
@@ -341,9 +324,10 @@ fn import_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallE
     let report: ImportReport =
         p.accounts
             .import(&file, map.as_deref(), a.dry_run.unwrap_or(false))?;
+    let markdown = report.markdown();
     Ok(Answer {
-        structured: to_json(&report)?,
-        markdown: report.markdown(),
+        structured: Structured::new(report)?,
+        markdown,
     })
 }
 

@@ -25,8 +25,124 @@ use crate::service::{Planner, StepArgs};
 
 /// What a tool produced: the structured content and its markdown rendering.
 pub struct Answer {
-    pub structured: serde_json::Value,
+    pub structured: Structured,
     pub markdown: String,
+}
+
+/// A tool's structured content, kept typed until a transport writes it: as a
+/// `serde_json::Value` for rmcp's `CallToolResult`, or as JSON bytes written straight from
+/// the typed result for the stdio transport (see [`super::fast`]).
+pub struct Structured {
+    value: Box<dyn Json>,
+    /// The value's last field is `markdown`, left empty here because it holds the answer's
+    /// markdown: it is filled in as it is written, so that the markdown is escaped once.
+    markdown_last: bool,
+}
+
+/// A serialisable value whose type has been forgotten.
+trait Json: Send {
+    fn to_value(&self) -> serde_json::Result<serde_json::Value>;
+    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
+}
+
+impl<T: Serialize + Send> Json for T {
+    fn to_value(&self) -> serde_json::Result<serde_json::Value> {
+        serde_json::to_value(self)
+    }
+    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+}
+
+fn unserialisable(e: serde_json::Error) -> CallError {
+    CallError::Internal(format!(
+        "internal error: the result could not be serialised: {e}"
+    ))
+}
+
+impl Structured {
+    /// The structured content of an answer. serde_json would write a NaN or an infinity as
+    /// `null`, which a client reads as "unknown"; a figure like that is a bug in the server
+    /// and is reported as one, naming where it is, instead of being sent.
+    pub fn new<T: Serialize + Send + 'static>(value: T) -> Result<Structured, CallError> {
+        if let Some(path) = crate::model::finite::non_finite(&value) {
+            return Err(CallError::Internal(format!(
+                "internal error: the result has a number that is not finite at `{path}`; this is a bug in the server, not in the input"
+            )));
+        }
+        Ok(Structured {
+            value: Box::new(value),
+            markdown_last: false,
+        })
+    }
+
+    /// An answer whose structured content ends with a `markdown` field holding the answer's
+    /// markdown (`field` reaches it): the markdown is taken out and written once per place.
+    pub fn with_markdown<T: Serialize + Send + 'static>(
+        mut value: T,
+        field: fn(&mut T) -> &mut String,
+    ) -> Result<Answer, CallError> {
+        let markdown = std::mem::take(field(&mut value));
+        let mut structured = Structured::new(value)?;
+        structured.markdown_last = true;
+        Ok(Answer {
+            structured,
+            markdown,
+        })
+    }
+}
+
+impl Answer {
+    /// The structured content as a JSON value, and the markdown.
+    pub fn into_value(self) -> Result<(serde_json::Value, String), CallError> {
+        let mut value = self.structured.value.to_value().map_err(unserialisable)?;
+        if self.structured.markdown_last {
+            let Some(obj) = value.as_object_mut() else {
+                return Err(CallError::Internal(
+                    "internal error: a result with markdown is not an object".into(),
+                ));
+            };
+            obj.insert(
+                "markdown".into(),
+                serde_json::Value::String(self.markdown.clone()),
+            );
+        }
+        Ok((value, self.markdown))
+    }
+
+    /// The answer as the JSON bytes the stdio transport writes, and the markdown.
+    pub fn prepare(self) -> Result<(super::fast::PreparedAnswer, String), CallError> {
+        let (content, text) = super::fast::text_content(&self.markdown);
+        let mut structured = Vec::with_capacity(
+            if self.structured.markdown_last {
+                content.len()
+            } else {
+                0
+            } + 4096,
+        );
+        self.structured
+            .value
+            .write(&mut structured)
+            .map_err(unserialisable)?;
+        if self.structured.markdown_last {
+            const EMPTY_LAST: &[u8] = br#""markdown":""}"#;
+            if !structured.ends_with(EMPTY_LAST) {
+                return Err(CallError::Internal(
+                    "internal error: a result's markdown is not its last field".into(),
+                ));
+            }
+            structured.truncate(structured.len() - 3);
+            structured.extend_from_slice(content.get(text).unwrap_or_default());
+            structured.push(b'}');
+        }
+        Ok((
+            super::fast::PreparedAnswer {
+                content,
+                structured,
+            },
+            self.markdown,
+        ))
+    }
 }
 
 /// One tool: its public description and its handler.
@@ -87,22 +203,6 @@ struct StepArgsSchema {
     as_of: Option<String>,
 }
 
-/// The structured content of an answer. serde_json would write a NaN or an infinity as
-/// `null`, which a client reads as "unknown"; a figure like that is a bug in the server and is
-/// reported as one, naming where it is, instead of being sent.
-fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value, CallError> {
-    if let Some(path) = crate::model::finite::non_finite(v) {
-        return Err(CallError::Internal(format!(
-            "internal error: the result has a number that is not finite at `{path}`; this is a bug in the server, not in the input"
-        )));
-    }
-    serde_json::to_value(v).map_err(|e| {
-        CallError::Internal(format!(
-            "internal error: the result could not be serialised: {e}"
-        ))
-    })
-}
-
 fn load(p: &Planner, args: serde_json::Value) -> Result<(Snapshot, Day), CallError> {
     let a: StepArgs = from_value(args)?;
     Ok(p.load(&a)?)
@@ -120,7 +220,7 @@ fn blocked_markdown(h: &HealthResult, s: &Snapshot) -> String {
 }
 
 /// Runs the steps in order and answers with one step's result, or the gate when it failed.
-fn step<T: Serialize>(
+fn step<T: Serialize + Send + 'static>(
     p: &Planner,
     args: serde_json::Value,
     pick: fn(&engine::plan::Expansion) -> T,
@@ -144,7 +244,7 @@ fn step<T: Serialize>(
         (None, None) => String::new(),
     };
     Ok(Answer {
-        structured: to_json(&g)?,
+        structured: Structured::new(g)?,
         markdown,
     })
 }
@@ -156,7 +256,7 @@ fn check_health(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErro
     render::health_section(&mut markdown, &h);
     render::unhealthy_section(&mut markdown, &h);
     Ok(Answer {
-        structured: to_json(&h)?,
+        structured: Structured::new(h)?,
         markdown,
     })
 }
@@ -193,10 +293,7 @@ fn draft_plan(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError>
     let a: StepArgs = from_value(args)?;
     let loaded = p.resolve(&a)?;
     let plan: PlanResult = p.draft(&loaded)?;
-    Ok(Answer {
-        structured: to_json(&plan)?,
-        markdown: plan.markdown.clone(),
-    })
+    Structured::with_markdown(plan, |p| &mut p.markdown)
 }
 
 fn check_framing(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
@@ -252,7 +349,7 @@ fn check_framing(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
         note,
     };
     Ok(Answer {
-        structured: to_json(&result)?,
+        structured: Structured::new(result)?,
         markdown,
     })
 }

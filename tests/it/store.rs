@@ -25,7 +25,7 @@ fn planner(store: Store) -> Planner {
 
 fn call(p: &Planner, tool: &str, args: Value) -> Value {
     match tools::call(p, tool, args.clone()) {
-        Ok(a) => a.structured,
+        Ok(a) => a.into_value().unwrap().0,
         Err(e) => panic!("{tool} {args}: {e:?}"),
     }
 }
