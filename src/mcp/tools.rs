@@ -192,10 +192,18 @@ fn define_success_criteria(p: &Planner, a: serde_json::Value) -> Result<Answer, 
 fn draft_plan(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let a: StepArgs = from_value(args)?;
     let loaded = p.resolve(&a)?;
-    let plan: PlanResult = p.draft(&loaded)?;
+    let (plan, not_saved): (PlanResult, Option<String>) = p.draft_noting(&loaded)?;
+    // The structured content is the plan and nothing else (its schema); the assistant learns
+    // from the text that the history did not get it.
+    let mut markdown = plan.markdown.clone();
+    if let Some(why) = not_saved {
+        markdown.push_str(&format!(
+            "\n\n> Note: this plan was not saved to the plan history: {why}\n"
+        ));
+    }
     Ok(Answer {
         structured: to_json(&plan)?,
-        markdown: plan.markdown.clone(),
+        markdown,
     })
 }
 
@@ -412,7 +420,9 @@ impl From<SourceError> for CallError {
     fn from(e: SourceError) -> CallError {
         match e {
             SourceError::Input(i) => CallError::Input(i),
-            SourceError::Unavailable(msg) => CallError::Internal(msg),
+            SourceError::Unavailable(msg) | SourceError::Unwritable(msg) => {
+                CallError::Internal(msg)
+            }
         }
     }
 }
