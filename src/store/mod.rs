@@ -762,8 +762,7 @@ fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
         Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) => {
             drop(conn);
             let text = path.to_string_lossy();
-            let encoded: String =
-                percent_encoding::utf8_percent_encode(&text, URI_PATH).collect();
+            let encoded: String = percent_encoding::utf8_percent_encode(&text, URI_PATH).collect();
             Connection::open_with_flags(
                 format!("file:{encoded}?immutable=1"),
                 flags | OpenFlags::SQLITE_OPEN_URI,

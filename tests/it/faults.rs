@@ -324,3 +324,293 @@ fn a_killed_import_leaves_the_database_before_or_after_never_half() {
     // At least one round must really have interrupted an import, or the test proved nothing.
     assert!(killed_mid_way >= 1, "every import finished before the kill");
 }
+
+// ---------------------------------------------------------------------------------------
+// A read-only database and a full disk. As root (the sandbox, CI) file permissions stop no
+// write, so the faults are made real with a private mount namespace: `unshare -r -m` (a user
+// namespace mapping us to root in it, and a mount namespace), then a read-only bind mount or
+// a tiny tmpfs seen only by the process under test.
+
+/// Fails (never skips) when this machine cannot make user and mount namespaces.
+fn require_namespaces() {
+    let dir = crate::cli::scratch("ns-probe");
+    let out = std::process::Command::new("unshare")
+        .args([
+            "-r",
+            "-m",
+            "sh",
+            "-c",
+            r#"mount -t tmpfs -o size=64k tmpfs "$1""#,
+            "sh",
+        ])
+        .arg(&dir)
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "this test needs `unshare -r -m` (user and mount namespaces) to make a read-only mount or a full disk, and it failed ({}): {}; enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 / user.max_user_namespaces) or run as root",
+            o.status,
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => panic!(
+            "this test needs `unshare` (util-linux) to make a read-only mount or a full disk: {e}"
+        ),
+    }
+}
+
+/// `BIN ARGS...` run with `dir` mounted read-only (for that process only).
+fn read_only_at(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> std::process::Command {
+    let mut c = std::process::Command::new("unshare");
+    c.args([
+        "-r",
+        "-m",
+        "sh",
+        "-c",
+        r#"mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@""#,
+        "sh",
+    ])
+    .arg(dir)
+    .arg(env!("CARGO_BIN_EXE_expansion-planner"))
+    .args(args);
+    c
+}
+
+/// Every row of every table, as text, sorted: two databases hold the same data exactly when
+/// these are equal.
+fn dump(db: &std::path::Path) -> BTreeMap<String, Vec<String>> {
+    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap();
+    let tables: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = BTreeMap::new();
+    for t in tables {
+        let mut st = c.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        let n = st.column_count();
+        let mut rows: Vec<String> = st
+            .query_map([], |r| {
+                let cells: Vec<rusqlite::types::Value> =
+                    (0..n).map(|i| r.get(i)).collect::<Result<_, _>>()?;
+                Ok(format!("{cells:?}"))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        rows.sort();
+        out.insert(t, rows);
+    }
+    out
+}
+
+fn integrity(db: &std::path::Path) -> String {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// A database holding the demo portfolio, imported by the CLI.
+fn seeded(dir: &std::path::Path) -> std::path::PathBuf {
+    let db = dir.join("accounts.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_expansion-planner"))
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(crate::root().join("tests/data/import/portfolio.jsonl"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    db
+}
+
+fn os(s: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(s)
+}
+
+#[test]
+fn a_read_only_database_refuses_every_cli_write_clearly_and_keeps_reading() {
+    require_namespaces();
+    let dir = crate::cli::scratch("ro-cli");
+    let db = seeded(&dir);
+    let before = dump(&db);
+    let bytes_before = std::fs::read(&db).unwrap();
+    let shown = db.display().to_string();
+    let portfolio = crate::root().join("tests/data/import/portfolio.jsonl");
+
+    for extra in [None, Some("--dry-run")] {
+        let mut args = vec![
+            os("import"),
+            os("--db"),
+            db.as_os_str(),
+            portfolio.as_os_str(),
+        ];
+        args.extend(extra.map(os));
+        let out = read_only_at(&dir, &args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "import {extra:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "error: cannot write to {shown}: the database is read-only"
+            )) && err.contains("Read-only file system")
+                && err.contains("nothing was changed"),
+            "import {extra:?}: {err}"
+        );
+        assert!(!err.contains("unable to open database file"), "{err}");
+    }
+
+    // Reading works: the segment plan and a stored account's plan.
+    let out = read_only_at(&dir, &[os("scan"), os("--db"), db.as_os_str()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("12 accounts."),
+        "{out:?}"
+    );
+    let out = read_only_at(
+        &dir,
+        &[
+            os("plan"),
+            os("--db"),
+            db.as_os_str(),
+            os("--account"),
+            os("Northwind"),
+            os("--format"),
+            os("json"),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let northwind = demo().iter().find(|s| s.name == "Northwind").unwrap();
+    assert_eq!(
+        plan,
+        serde_json::to_value(draft_plan(
+            northwind,
+            &Policy::default(),
+            northwind.as_of.unwrap()
+        ))
+        .unwrap()
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the plan was not saved to the plan history") && err.contains("read-only"),
+        "{err}"
+    );
+
+    // A database that does not exist cannot be created in a read-only directory.
+    let new = dir.join("new.db");
+    let out = read_only_at(&dir, &[os("scan"), os("--db"), new.as_os_str()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot open the database {}: it does not exist and cannot be created: Read-only file system",
+            new.display()
+        )),
+        "{err}"
+    );
+    assert!(!new.exists());
+
+    // Nothing was lost or changed, byte for byte.
+    assert_eq!(dump(&db), before);
+    assert_eq!(std::fs::read(&db).unwrap(), bytes_before);
+    assert_eq!(integrity(&db), "ok");
+}
+
+#[test]
+fn a_read_only_database_over_mcp_refuses_writes_clearly_and_keeps_answering() {
+    require_namespaces();
+    let dir = crate::cli::scratch("ro-mcp");
+    let db = seeded(&dir);
+    let before = dump(&db);
+    let shown = db.display().to_string();
+    let imports = crate::root().join("tests/data/import");
+    let mut server = Server::start_command(read_only_at(
+        &dir,
+        &[
+            os("serve"),
+            os("--db"),
+            db.as_os_str(),
+            os("--import-dir"),
+            imports.as_os_str(),
+        ],
+    ));
+    let mut id = 10;
+    let mut call = |server: &mut Server, tool: &str, args: Value| {
+        id += 1;
+        server.send_json(&tool_call(id, tool, &args));
+        server.answer_to(&json!(id), DEADLINE)
+    };
+    for args in [
+        json!({"file": "portfolio.jsonl"}),
+        json!({"file": "portfolio.jsonl", "dry_run": true}),
+        json!({"file": "crm/accounts.csv", "map": "crm/accounts.map.toml"}),
+    ] {
+        let a = call(&mut server, "import_accounts", args.clone());
+        assert_eq!(a["result"]["isError"], json!(true), "{args}: {a}");
+        let text = crate::wire::result_text(&a);
+        assert!(
+            text.starts_with(&format!(
+                "cannot write to {shown}: the database is read-only"
+            )),
+            "{args}: {text}"
+        );
+    }
+    // draft_plan answers the engine's plan and says the history did not get it.
+    let northwind = demo().iter().find(|s| s.name == "Northwind").unwrap();
+    let a = call(&mut server, "draft_plan", json!({"account": "Northwind"}));
+    assert_eq!(a["result"]["isError"], json!(false), "{a}");
+    assert_eq!(
+        a["result"]["structuredContent"],
+        serde_json::to_value(draft_plan(
+            northwind,
+            &Policy::default(),
+            northwind.as_of.unwrap()
+        ))
+        .unwrap()
+    );
+    let text = crate::wire::result_text(&a);
+    assert!(
+        text.contains("Note: this plan was not saved to the plan history: cannot write to")
+            && text.contains("read-only"),
+        "{text}"
+    );
+    // Every read path works.
+    let a = call(&mut server, "list_accounts", json!({}));
+    assert_eq!(a["result"]["structuredContent"]["total"], json!(12), "{a}");
+    let a = call(&mut server, "get_account", json!({"account": "acc-001"}));
+    assert_eq!(
+        a["result"]["structuredContent"]["snapshot"]["name"],
+        json!("Northwind"),
+        "{a}"
+    );
+    assert_eq!(a["result"]["structuredContent"]["saved_plans"], json!(0));
+    let a = call(&mut server, "plan_segment", json!({}));
+    assert_eq!(a["result"]["isError"], json!(false), "{a}");
+    assert_eq!(
+        a["result"]["structuredContent"]["accounts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        12
+    );
+    let a = call(&mut server, "plan_history", json!({"account": "Northwind"}));
+    assert_eq!(a["result"]["isError"], json!(false), "{a}");
+    assert_still_answers(&mut server, 99);
+    assert!(
+        server.stderr().contains("the database is read-only"),
+        "no warning at open: {}",
+        server.stderr()
+    );
+    server.close_stdin();
+    let status = server.wait_exit(EXIT_DEADLINE).expect("exit after EOF");
+    assert_eq!(status.code(), Some(0), "{}", server.stderr());
+    assert_eq!(dump(&db), before);
+    assert_eq!(integrity(&db), "ok");
+}
