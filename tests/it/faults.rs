@@ -614,3 +614,209 @@ fn a_read_only_database_over_mcp_refuses_writes_clearly_and_keeps_answering() {
     assert_eq!(dump(&db), before);
     assert_eq!(integrity(&db), "ok");
 }
+
+/// `sh -c SCRIPT` in a private mount namespace where `$DISK` is a fresh tmpfs of `kib` KiB
+/// (seen by nothing else); `$BIN` is the binary. Whatever the script wants the test to see
+/// afterwards it copies out of `$DISK`.
+fn on_tiny_disk(disk: &std::path::Path, kib: u32, script: &str) -> std::process::Command {
+    let mut c = std::process::Command::new("unshare");
+    c.args([
+        "-r",
+        "-m",
+        "sh",
+        "-c",
+        &format!(r#"mount -t tmpfs -o size={kib}k tmpfs "$DISK" && {script}"#),
+    ])
+    .env("DISK", disk)
+    .env("BIN", env!("CARGO_BIN_EXE_expansion-planner"));
+    c
+}
+
+/// 2,000 accounts with 90 daily readings each (8 MB of JSONL, far more than the tiny disk).
+fn big_import(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let file = dir.join("big.jsonl");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+    let start = expansion_planner::model::Day::parse("2026-08-17").unwrap();
+    for i in 0..2000 {
+        let history: Vec<Value> = (0..90)
+            .map(|d| json!({"date": start.plus_days(d).to_string(), "active_users": 40 + (d % 7)}))
+            .collect();
+        let s = json!({
+            "id": format!("big-{i:05}"), "name": format!("Big Account {i:05}"), "as_of": "2026-11-15",
+            "contract": {"arr": 60000, "licensed_seats": 50},
+            "usage": {"active_users": 45, "history": history},
+        });
+        writeln!(w, "{s}").unwrap();
+    }
+    w.flush().unwrap();
+    file
+}
+
+/// A small export that fits on the tiny disk: one account's health score.
+fn small_import(dir: &std::path::Path) -> std::path::PathBuf {
+    let file = dir.join("small.csv");
+    std::fs::write(&file, "id,health.score\nacc-001,55\n").unwrap();
+    file
+}
+
+/// The tiny disk: room for the seeded database (~90 KB) and a little more, not for the big
+/// import.
+const TINY_DISK_KIB: u32 = 1024;
+
+#[test]
+fn a_full_disk_fails_a_cli_import_clearly_and_loses_nothing() {
+    require_namespaces();
+    let dir = crate::cli::scratch("full-cli");
+    let seed = seeded(&dir);
+    let before = dump(&seed);
+    let big = big_import(&dir);
+    let small = small_import(&dir);
+    let disk = dir.join("disk");
+    let failed = dir.join("after-failed");
+    let next = dir.join("after-next");
+    for d in [&disk, &failed, &next] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let out = on_tiny_disk(
+        &disk,
+        TINY_DISK_KIB,
+        r#"cp "$SEED" "$DISK/accounts.db" || exit 90
+"$BIN" import --db "$DISK/accounts.db" "$BIG" >/dev/null 2>"$FAILED/stderr"; echo $? >"$FAILED/rc"
+cp "$DISK"/accounts.db* "$FAILED"/ || exit 91
+"$BIN" import --db "$DISK/accounts.db" "$SMALL" >/dev/null 2>"$NEXT/stderr"; echo $? >"$NEXT/rc"
+cp "$DISK"/accounts.db* "$NEXT"/ || exit 92"#,
+    )
+    .env("SEED", &seed)
+    .env("BIG", &big)
+    .env("SMALL", &small)
+    .env("FAILED", &failed)
+    .env("NEXT", &next)
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let read = |p: std::path::PathBuf| std::fs::read_to_string(p).unwrap();
+    let err = read(failed.join("stderr"));
+    assert_eq!(read(failed.join("rc")).trim(), "1", "{err}");
+    assert!(
+        err.contains("error: cannot write to ")
+            && err.contains("/disk/accounts.db: the disk is full")
+            && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("database or disk is full: Error code"),
+        "{err}"
+    );
+    // Exactly what it held before: the import was one transaction, rolled back.
+    let after = failed.join("accounts.db");
+    assert_eq!(integrity(&after), "ok");
+    assert_eq!(dump(&after), before);
+    assert_eq!(before["accounts"].len(), 12);
+    // And the store takes the next import that fits.
+    assert_eq!(
+        read(next.join("rc")).trim(),
+        "0",
+        "{}",
+        read(next.join("stderr"))
+    );
+    let after_next = next.join("accounts.db");
+    assert_eq!(integrity(&after_next), "ok");
+    let c = rusqlite::Connection::open(&after_next).unwrap();
+    let score: f64 = c
+        .query_row(
+            "SELECT health_score FROM accounts WHERE id = 'acc-001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(score, 55.0);
+}
+
+#[test]
+fn a_full_disk_fails_an_mcp_import_clearly_and_the_server_keeps_answering() {
+    require_namespaces();
+    let dir = crate::cli::scratch("full-mcp");
+    let seed = seeded(&dir);
+    let imports = dir.join("imports");
+    std::fs::create_dir_all(&imports).unwrap();
+    big_import(&imports);
+    let small = small_import(&imports);
+    let disk = dir.join("disk");
+    let out = dir.join("after");
+    std::fs::create_dir_all(&disk).unwrap();
+    std::fs::create_dir_all(&out).unwrap();
+    // What the database must hold at the end: the seed, plus the small import and one saved
+    // plan, done on a disk with room.
+    let reference = dir.join("reference.db");
+    std::fs::copy(&seed, &reference).unwrap();
+    let bin = env!("CARGO_BIN_EXE_expansion-planner");
+    for args in [
+        vec![
+            os("import"),
+            os("--db"),
+            reference.as_os_str(),
+            small.as_os_str(),
+        ],
+        vec![
+            os("plan"),
+            os("--db"),
+            reference.as_os_str(),
+            os("--account"),
+            os("Northwind"),
+        ],
+    ] {
+        let o = std::process::Command::new(bin)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{o:?}");
+    }
+    let mut cmd = on_tiny_disk(
+        &disk,
+        TINY_DISK_KIB,
+        r#"cp "$SEED" "$DISK/accounts.db" || exit 90
+"$BIN" serve --db "$DISK/accounts.db" --import-dir "$IMPORTS"; rc=$?
+cp "$DISK"/accounts.db* "$OUT"/ && exit $rc"#,
+    );
+    cmd.env("SEED", &seed)
+        .env("IMPORTS", &imports)
+        .env("OUT", &out);
+    let mut server = Server::start_command(cmd);
+    let mut id = 10;
+    let mut call = |server: &mut Server, tool: &str, args: Value| {
+        id += 1;
+        server.send_json(&tool_call(id, tool, &args));
+        server.answer_to(&json!(id), DEADLINE * 3)
+    };
+    let a = call(&mut server, "import_accounts", json!({"file": "big.jsonl"}));
+    assert_eq!(a["result"]["isError"], json!(true), "{a}");
+    let text = crate::wire::result_text(&a);
+    assert!(
+        text.starts_with(&format!(
+            "cannot write to {}: the disk is full",
+            disk.join("accounts.db").display()
+        )) && text.contains("nothing was changed"),
+        "{text}"
+    );
+    // The server keeps answering, from the database as it was.
+    let a = call(&mut server, "list_accounts", json!({}));
+    assert_eq!(a["result"]["structuredContent"]["total"], json!(12), "{a}");
+    let a = call(&mut server, "get_account", json!({"account": "big-00000"}));
+    assert_eq!(a["result"]["isError"], json!(true), "{a}");
+    assert!(crate::wire::result_text(&a).contains("matches no account"));
+    assert_still_answers(&mut server, 98);
+    // And it takes the next writes that fit.
+    let a = call(&mut server, "import_accounts", json!({"file": "small.csv"}));
+    assert_eq!(a["result"]["isError"], json!(false), "{a}");
+    assert_eq!(a["result"]["structuredContent"]["updated"], json!(1), "{a}");
+    let a = call(&mut server, "draft_plan", json!({"account": "Northwind"}));
+    assert_eq!(a["result"]["isError"], json!(false), "{a}");
+    assert!(!crate::wire::result_text(&a).contains("not saved"), "{a}");
+    server.close_stdin();
+    let status = server.wait_exit(EXIT_DEADLINE).expect("exit after EOF");
+    assert_eq!(status.code(), Some(0), "{}", server.stderr());
+    let after = out.join("accounts.db");
+    assert_eq!(integrity(&after), "ok");
+    assert_eq!(dump(&after), dump(&reference));
+}
