@@ -820,3 +820,267 @@ cp "$DISK"/accounts.db* "$OUT"/ && exit $rc"#,
     assert_eq!(integrity(&after), "ok");
     assert_eq!(dump(&after), dump(&reference));
 }
+
+/// Many calls on ONE stdio connection to `serve --db FILE`, all written before any answer is
+/// read: plans drafted (and saved) for every account on several days, imports of new and of
+/// existing accounts, segment plans, reads. Each answer must be the right one for its id,
+/// and afterwards the database must be intact and hold exactly what was imported and saved.
+#[test]
+fn concurrent_calls_on_one_connection_with_the_sqlite_store_are_matched_and_stored() {
+    use std::sync::Arc;
+    let dir = crate::cli::scratch("concurrent-db");
+    let db = seeded(&dir);
+    let imports = dir.join("imports");
+    std::fs::create_dir_all(&imports).unwrap();
+    std::fs::copy(
+        crate::root().join("tests/data/import/portfolio.jsonl"),
+        imports.join("portfolio.jsonl"),
+    )
+    .unwrap();
+    std::fs::copy(
+        crate::root().join("tests/data/import/csv/history.csv"),
+        imports.join("history.csv"),
+    )
+    .unwrap();
+    // Eight files of five new accounts each, in a segment of their own, 10 readings each.
+    const NEW_FILES: usize = 8;
+    const PER_FILE: usize = 5;
+    for f in 0..NEW_FILES {
+        let mut text = String::new();
+        for i in 0..PER_FILE {
+            let history: Vec<Value> = (0..10)
+                .map(|d| json!({"date": format!("2026-11-{:02}", d + 1), "active_users": 20 + d}))
+                .collect();
+            text.push_str(
+                &json!({
+                    "id": format!("new-{f}-{i}"), "name": format!("New {f}-{i}"),
+                    "segment": "Concurrent", "as_of": "2026-11-15",
+                    "contract": {"arr": 24000, "licensed_seats": 30},
+                    "usage": {"active_users": 25, "history": history},
+                })
+                .to_string(),
+            );
+            text.push('\n');
+        }
+        std::fs::write(imports.join(format!("new-{f}.jsonl")), text).unwrap();
+    }
+    let history_before: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM usage_history", [], |r| r.get(0))
+        .unwrap();
+
+    // What each answer must be, by id.
+    enum Want {
+        Plan(Value),
+        Import {
+            rows: u64,
+            created: u64,
+            updated: u64,
+        },
+        Segment(Value),
+        Account(Value),
+        Total(u64),
+        History(String),
+    }
+    let policy = Policy::default();
+    let reference = expansion_planner::service::Planner::new(
+        Policy::default(),
+        Arc::new(expansion_planner::store::Store::demo().unwrap()),
+    );
+    let days = ["2026-11-15", "2026-11-22", "2026-12-01"];
+    let segments = ["Enterprise", "Mid-Market", "SMB"];
+    let mut calls: Vec<(Value, Want)> = Vec::new();
+    let mut next_file = 0;
+    for (round, day) in days.iter().enumerate() {
+        for (k, s) in demo().iter().enumerate() {
+            let want = draft_plan(
+                s,
+                &policy,
+                expansion_planner::model::Day::parse(day).unwrap(),
+            );
+            calls.push((
+                json!(["draft_plan", {"account": s.name, "as_of": day}]),
+                Want::Plan(serde_json::to_value(want).unwrap()),
+            ));
+            calls.push((
+                json!(["get_account", {"account": s.id}]),
+                Want::Account(serde_json::to_value(s).unwrap()),
+            ));
+            if k % 3 == 0 {
+                calls.push((
+                    json!(["plan_history", {"account": s.name}]),
+                    Want::History(s.name.clone()),
+                ));
+            }
+            if k % 4 == round % 4 && next_file < NEW_FILES {
+                calls.push((
+                    json!(["import_accounts", {"file": format!("new-{next_file}.jsonl")}]),
+                    Want::Import {
+                        rows: PER_FILE as u64,
+                        created: PER_FILE as u64,
+                        updated: 0,
+                    },
+                ));
+                next_file += 1;
+            }
+            if k == 5 {
+                // The same accounts again: updated in place, nothing new.
+                calls.push((
+                    json!(["import_accounts", {"file": "portfolio.jsonl"}]),
+                    Want::Import {
+                        rows: 12,
+                        created: 0,
+                        updated: 12,
+                    },
+                ));
+                calls.push((
+                    json!(["import_accounts", {"file": "history.csv"}]),
+                    Want::Import {
+                        rows: 156,
+                        created: 0,
+                        updated: 12,
+                    },
+                ));
+            }
+        }
+        for seg in segments {
+            let args = json!({"segment": seg, "as_of": day});
+            let want =
+                expansion_planner::mcp::tools::call(&reference, "plan_segment", args.clone())
+                    .map(|a| a.structured)
+                    .unwrap_or_else(|e| panic!("reference plan_segment {args}: {e:?}"));
+            calls.push((json!(["plan_segment", args]), Want::Segment(want)));
+            let n = demo()
+                .iter()
+                .filter(|s| s.segment.as_deref() == Some(seg))
+                .count();
+            calls.push((
+                json!(["list_accounts", {"segment": seg}]),
+                Want::Total(n as u64),
+            ));
+        }
+    }
+    assert_eq!(next_file, NEW_FILES, "every new file is imported once");
+
+    let mut server = Server::start_command({
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_expansion-planner"));
+        c.args(["serve", "--db"])
+            .arg(&db)
+            .arg("--import-dir")
+            .arg(&imports);
+        c
+    });
+    let mut want: BTreeMap<u64, (Value, Want)> = BTreeMap::new();
+    for (i, (call, w)) in calls.into_iter().enumerate() {
+        let id = 5_000 + i as u64;
+        server.send_json(&tool_call(id, call[0].as_str().unwrap(), &call[1]));
+        want.insert(id, (call, w));
+    }
+    let total = want.len();
+    let mut order = Vec::new();
+    let until = Instant::now() + DEADLINE * 6;
+    while !want.is_empty() {
+        let a = server
+            .next(until.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} of {total} answered; stderr:\n{}",
+                    order.len(),
+                    server.stderr()
+                )
+            });
+        let id = a["id"].as_u64().unwrap();
+        let (call, w) = want
+            .remove(&id)
+            .unwrap_or_else(|| panic!("an answer to an unknown or already answered id {id}"));
+        assert_eq!(a["result"]["isError"], json!(false), "{call}: {a}");
+        let got = &a["result"]["structuredContent"];
+        match w {
+            Want::Plan(p) => assert_eq!(got, &p, "{call}"),
+            Want::Import {
+                rows,
+                created,
+                updated,
+            } => {
+                assert_eq!(
+                    (
+                        &got["rows"],
+                        &got["created"],
+                        &got["updated"],
+                        &got["written"]
+                    ),
+                    (&json!(rows), &json!(created), &json!(updated), &json!(true)),
+                    "{call}: {got}"
+                );
+            }
+            Want::Segment(s) => {
+                for key in [
+                    "distribution",
+                    "status_distribution",
+                    "accounts",
+                    "ranked_ready",
+                ] {
+                    assert_eq!(got[key], s[key], "{call}: {key}");
+                }
+            }
+            Want::Account(s) => assert_eq!(got["snapshot"], s, "{call}"),
+            Want::Total(n) => assert_eq!(got["total"], json!(n), "{call}"),
+            Want::History(name) => assert_eq!(got["account"], json!(name), "{call}: {got}"),
+        }
+        order.push(id);
+    }
+    let in_order = order.windows(2).all(|w| w[0] < w[1]);
+    eprintln!(
+        "{total} concurrent calls on the SQLite store answered, {}",
+        if in_order { "in order" } else { "out of order" }
+    );
+    assert_still_answers(&mut server, 1);
+    server.close_stdin();
+    let status = server.wait_exit(EXIT_DEADLINE).expect("exit after EOF");
+    assert_eq!(status.code(), Some(0), "{}", server.stderr());
+
+    assert_eq!(integrity(&db), "ok");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let count = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let new = (NEW_FILES * PER_FILE) as i64;
+    assert_eq!(count("SELECT count(*) FROM accounts"), 12 + new);
+    assert_eq!(
+        count("SELECT count(*) FROM accounts WHERE segment = 'Concurrent'"),
+        new
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM usage_history"),
+        history_before + new * 10
+    );
+    // One saved plan per demo account and day drafted, none for the others.
+    assert_eq!(
+        count("SELECT count(*) FROM plans"),
+        (demo().len() * days.len()) as i64
+    );
+    assert_eq!(
+        count("SELECT count(DISTINCT account) FROM plans"),
+        demo().len() as i64
+    );
+    // Each saved plan is the one drafted for that account and day.
+    let mut st = c
+        .prepare("SELECT a.id, p.as_of, p.outcome, p.markdown FROM plans p JOIN accounts a ON a.key = p.account")
+        .unwrap();
+    let rows: Vec<(String, String, String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (id, as_of, outcome, markdown) in rows {
+        let s = demo()
+            .iter()
+            .find(|s| s.id.as_deref() == Some(&id))
+            .unwrap();
+        let p = draft_plan(
+            s,
+            &policy,
+            expansion_planner::model::Day::parse(&as_of).unwrap(),
+        );
+        assert_eq!(outcome, p.outcome.as_str(), "{id} {as_of}");
+        assert_eq!(markdown, p.markdown, "{id} {as_of}");
+    }
+}
