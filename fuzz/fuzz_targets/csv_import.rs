@@ -77,12 +77,19 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => {
             let msg = e.to_string();
             assert!(!msg.trim().is_empty(), "an import error with no message");
-            assert_eq!(state(&store), before, "a failed import changed the store: {msg}");
+            assert_eq!(
+                state(&store),
+                before,
+                "a failed import changed the store: {msg}"
+            );
         }
         Ok(report) if !report.ok() => {
             assert!(!report.written, "a report with problems says it wrote");
             for e in &report.errors {
-                assert!(!e.problem.trim().is_empty(), "a problem with no text: {e:?}");
+                assert!(
+                    !e.problem.trim().is_empty(),
+                    "a problem with no text: {e:?}"
+                );
             }
             assert_eq!(
                 state(&store),
