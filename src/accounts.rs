@@ -28,6 +28,10 @@ pub enum SourceError {
     /// The store failed (I/O, corruption): not the caller's fault.
     #[error("{0}")]
     Unavailable(String),
+    /// The store cannot write (a read-only database, a full disk); nothing was changed, and
+    /// reading still works.
+    #[error("{0}")]
+    Unwritable(String),
 }
 
 /// The accounts a server or command works with: the SQLite store, on disk or in memory.

@@ -142,14 +142,34 @@ impl Planner {
         })
     }
 
-    /// Drafts the plan and, for a stored account, saves it to the plan history.
+    /// Drafts the plan and, for a stored account, saves it to the plan history. A store
+    /// that cannot write (read-only, disk full) does not stop the plan: it is logged, as
+    /// [`Planner::draft_noting`] says.
     pub fn draft(&self, l: &Loaded) -> Result<PlanResult, SourceError> {
+        Ok(self.draft_noting(l)?.0)
+    }
+
+    /// Drafts the plan and, for a stored account, saves it to the plan history. When the
+    /// store cannot write (a read-only database, a full disk), the plan is still returned,
+    /// with why it was not saved (also logged as a warning); any other store failure is an
+    /// error.
+    pub fn draft_noting(&self, l: &Loaded) -> Result<(PlanResult, Option<String>), SourceError> {
         let plan = crate::engine::draft_plan(&l.snapshot, &self.policy, l.as_of);
+        let mut not_saved = None;
         if let Some(key) = l.key {
-            self.accounts
-                .save_plan(key, &segment::plan_record(&l.snapshot, &plan))?;
+            match self
+                .accounts
+                .save_plan(key, &segment::plan_record(&l.snapshot, &plan))
+            {
+                Ok(()) => {}
+                Err(SourceError::Unwritable(why)) => {
+                    tracing::warn!(account = %l.snapshot.name, "the plan was not saved to the plan history: {why}");
+                    not_saved = Some(why);
+                }
+                Err(e) => return Err(e),
+            }
         }
-        Ok(plan)
+        Ok((plan, not_saved))
     }
 
     /// One row per account matching the filter. A file-backed store is read in one key

@@ -102,7 +102,9 @@ impl From<SourceError> for CliError {
     fn from(e: SourceError) -> CliError {
         match e {
             SourceError::Input(i) => CliError::Input(i),
-            SourceError::Unavailable(msg) => CliError::Other(anyhow::anyhow!(msg)),
+            SourceError::Unavailable(msg) | SourceError::Unwritable(msg) => {
+                CliError::Other(anyhow::anyhow!(msg))
+            }
         }
     }
 }

@@ -292,8 +292,22 @@ fn define_success_criteria(p: &Planner, a: serde_json::Value) -> Result<Answer, 
 fn draft_plan(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let a: StepArgs = from_value(args)?;
     let loaded = p.resolve(&a)?;
-    let plan: PlanResult = p.draft(&loaded)?;
-    Structured::with_markdown(plan, |p| &mut p.markdown)
+    let (plan, not_saved): (PlanResult, Option<String>) = p.draft_noting(&loaded)?;
+    match not_saved {
+        None => Structured::with_markdown(plan, |p| &mut p.markdown),
+        // The structured content is the plan and nothing else (its schema); the assistant
+        // learns from the text that the history did not get it.
+        Some(why) => {
+            let markdown = format!(
+                "{}\n\n> Note: this plan was not saved to the plan history: {why}\n",
+                plan.markdown
+            );
+            Ok(Answer {
+                structured: Structured::new(plan)?,
+                markdown,
+            })
+        }
+    }
 }
 
 fn check_framing(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
@@ -509,7 +523,9 @@ impl From<SourceError> for CallError {
     fn from(e: SourceError) -> CallError {
         match e {
             SourceError::Input(i) => CallError::Input(i),
-            SourceError::Unavailable(msg) => CallError::Internal(msg),
+            SourceError::Unavailable(msg) | SourceError::Unwritable(msg) => {
+                CallError::Internal(msg)
+            }
         }
     }
 }

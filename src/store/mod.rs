@@ -44,6 +44,14 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error(
+        "cannot write to {path}: the database is read-only ({reason}); nothing was changed. Reading still works (plan, scan, list_accounts, get_account, plan_segment); to import or save plans, make the file and its directory writable, or pass another file with --db"
+    )]
+    ReadOnly { path: String, reason: String },
+    #[error(
+        "cannot write to {path}: the disk is full ({reason}); nothing was changed: the write was rolled back and the database holds what it held before. Free space on the disk that holds {path} and try again"
+    )]
+    Full { path: String, reason: String },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("stored data is invalid: {0}")]
@@ -58,6 +66,9 @@ impl From<StoreError> for SourceError {
     fn from(e: StoreError) -> SourceError {
         match e {
             StoreError::Input(i) => SourceError::Input(i),
+            e @ (StoreError::ReadOnly { .. } | StoreError::Full { .. }) => {
+                SourceError::Unwritable(e.to_string())
+            }
             other => SourceError::Unavailable(other.to_string()),
         }
     }
@@ -73,13 +84,28 @@ fn is_corruption(e: &rusqlite::Error) -> bool {
     )
 }
 
+/// Whether an SQLite error means the file cannot be written (a read-only file, directory or
+/// mount).
+fn is_read_only(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::ReadOnly))
+}
+
+/// Whether an SQLite error means the disk (or the file system's quota) is full.
+fn is_full(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DiskFull))
+}
+
 /// The SQLite store. One connection behind a mutex: SQLite serialises writers anyway, and
 /// every request is short except a segment scan, which is one read.
 pub struct Store {
     conn: Mutex<Connection>,
     location: String,
-    /// The file, for the extra read connections of a parallel scan; `None` in memory.
+    /// The file, for the extra read connections of a parallel scan; `None` in memory (and
+    /// when the file is read-only: a scan then reads on the one connection).
     path: Option<PathBuf>,
+    /// Why the database cannot be written, when it was opened read-only; every write is
+    /// then refused up front with [`StoreError::ReadOnly`].
+    read_only: Option<String>,
 }
 
 impl std::fmt::Debug for Store {
@@ -99,6 +125,10 @@ impl Store {
     }
 
     /// Opens (creating and migrating on first use) the database at `path`.
+    ///
+    /// A database that exists but cannot be written (a read-only file, directory or mount)
+    /// is opened read-only: reads work, and every write is refused with
+    /// [`StoreError::ReadOnly`], naming the file. A warning says so at open.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let shown = path.display().to_string();
         let open_err = |reason: String| StoreError::Open {
@@ -113,24 +143,75 @@ impl Store {
             if m.len() > 0 {
                 check_header(path, &shown)?;
             }
-        } else if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| open_err(format!("cannot create {}: {e}", parent.display())))?;
+        } else {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| open_err(format!("cannot create {}: {e}", parent.display())))?;
+            }
+            // Created here rather than by SQLite, for an error that says why it cannot be.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .map_err(|e| {
+                    open_err(format!(
+                        "it does not exist and cannot be created: {e}{}",
+                        if e.kind() == std::io::ErrorKind::PermissionDenied {
+                            " (the directory is not writable)"
+                        } else {
+                            ""
+                        }
+                    ))
+                })?;
         }
-        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        if meta.is_none() {
-            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        // The file itself: a read-only mount or file refuses to be opened for writing.
+        let file_read_only = match std::fs::OpenOptions::new().write(true).open(path) {
+            Err(e) if is_read_only_io(&e) => Some(format!("the file cannot be written: {e}")),
+            _ => None,
+        };
+        if file_read_only.is_none() {
+            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let conn =
+                Connection::open_with_flags(path, flags).map_err(|e| open_err(e.to_string()))?;
+            match Store::init(conn, shown.clone(), true, None) {
+                Ok(mut store) => {
+                    store.path = Some(path.to_path_buf());
+                    return Ok(store);
+                }
+                // The file is writable but SQLite could not write beside it: in WAL mode it
+                // keeps `<file>-wal` and `<file>-shm` in the same directory.
+                Err(StoreError::Sql(e))
+                    if matches!(
+                        e.sqlite_error_code(),
+                        Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+                    ) => {}
+                Err(e) => return Err(e),
+            }
         }
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| open_err(e.to_string()))?;
-        let mut store = Store::init(conn, shown, true)?;
-        store.path = Some(path.to_path_buf());
+        let reason = file_read_only.unwrap_or_else(|| {
+            format!(
+                "its directory {} does not accept new files, and SQLite keeps {}-wal and {}-shm beside the database",
+                path.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| ".".into()),
+                shown,
+                shown
+            )
+        });
+        let conn = open_read_only(path).map_err(|e| open_err(e.to_string()))?;
+        let store = Store::init(conn, shown.clone(), false, Some(reason.clone()))?;
+        tracing::warn!(
+            db = %shown,
+            "the database is read-only ({reason}): reading works; imports and saving plans are refused"
+        );
         Ok(store)
     }
 
     /// A fresh database in memory: nothing is written anywhere.
     pub fn in_memory() -> Result<Store, StoreError> {
         let conn = Connection::open_in_memory()?;
-        Store::init(conn, ":memory:".into(), false)
+        Store::init(conn, ":memory:".into(), false, None)
     }
 
     /// The embedded demo portfolio, in memory.
@@ -140,7 +221,12 @@ impl Store {
         Ok(store)
     }
 
-    fn init(mut conn: Connection, location: String, on_disk: bool) -> Result<Store, StoreError> {
+    fn init(
+        mut conn: Connection,
+        location: String,
+        on_disk: bool,
+        read_only: Option<String>,
+    ) -> Result<Store, StoreError> {
         let classify = |e: rusqlite::Error| {
             if is_corruption(&e) {
                 StoreError::Corrupt {
@@ -206,12 +292,27 @@ impl Store {
             .map_err(classify)?;
         conn.pragma_update(None, "temp_store", "MEMORY")
             .map_err(classify)?;
-        migrations::migrate(&mut conn).map_err(classify)?;
+        if let Some(reason) = &read_only {
+            // Migrating writes; a read-only file can only be read as it is.
+            if version < migrations::latest() {
+                return Err(StoreError::ReadOnly {
+                    path: location,
+                    reason: format!(
+                        "{reason}; and it needs its schema {} (version {version} to {}), which writes to it",
+                        if version == 0 { "created" } else { "upgraded" },
+                        migrations::latest()
+                    ),
+                });
+            }
+        } else {
+            migrations::migrate(&mut conn).map_err(classify)?;
+        }
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Store {
             conn: Mutex::new(conn),
             location,
             path: None,
+            read_only,
         })
     }
 
@@ -226,12 +327,37 @@ impl Store {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Maps SQLite errors that mean corruption to a clear message naming the file.
+    /// Why the database cannot be written, when it was opened read-only.
+    pub fn read_only(&self) -> Option<&str> {
+        self.read_only.as_deref()
+    }
+
+    /// Refuses a write up front when the database was opened read-only.
+    pub(crate) fn check_writable(&self) -> Result<(), StoreError> {
+        match &self.read_only {
+            Some(reason) => Err(StoreError::ReadOnly {
+                path: self.location.clone(),
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Maps SQLite errors that mean corruption, a read-only file or a full disk to a clear
+    /// message naming the file.
     pub(crate) fn classify(&self, e: StoreError) -> StoreError {
         match e {
             StoreError::Sql(inner) if is_corruption(&inner) => StoreError::Corrupt {
                 path: self.location.clone(),
                 reason: inner.to_string(),
+            },
+            StoreError::Sql(inner) if is_read_only(&inner) => StoreError::ReadOnly {
+                path: self.location.clone(),
+                reason: format!("SQLite: {inner}"),
+            },
+            StoreError::Sql(inner) if is_full(&inner) => StoreError::Full {
+                path: self.location.clone(),
+                reason: format!("SQLite: {inner}"),
             },
             other => other,
         }
@@ -239,14 +365,18 @@ impl Store {
 
     /// Inserts or replaces whole snapshots (upsert by id, else by name), in one transaction.
     pub fn put(&self, snapshots: &[Snapshot]) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for s in snapshots {
-            let key = existing_key(&tx, s)?;
-            rows::write_snapshot(&tx, key, s)?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.check_writable()?;
+        let write = || -> Result<(), StoreError> {
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            for s in snapshots {
+                let key = existing_key(&tx, s)?;
+                rows::write_snapshot(&tx, key, s)?;
+            }
+            tx.commit()?;
+            Ok(())
+        };
+        write().map_err(|e| self.classify(e))
     }
 
     /// Number of stored accounts matching the filter.
@@ -512,6 +642,11 @@ impl Store {
 
     /// Saves a plan, replacing one saved for the same account and `as_of`.
     pub fn save_plan(&self, key: i64, r: &PlanRecord) -> Result<(), StoreError> {
+        self.check_writable()?;
+        self.write_plan(key, r).map_err(|e| self.classify(e))
+    }
+
+    fn write_plan(&self, key: i64, r: &PlanRecord) -> Result<(), StoreError> {
         let conn = self.conn();
         conn.prepare_cached(
             "INSERT OR REPLACE INTO plans (account, as_of, outcome, status, utilisation_pct, sustained_utilisation_pct, score, active_users, licensed_seats, expansion_type, estimated_expansion_arr_cents, confidence, currency, reassess_on, top_reason, markdown) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
@@ -602,9 +737,48 @@ impl Store {
         map: Option<&Path>,
         dry_run: bool,
     ) -> Result<ImportReport, StoreError> {
+        // Even a dry run writes, inside a transaction it then rolls back.
+        self.check_writable()?;
         import::import_file(self, file, map, dry_run).map_err(|e| self.classify(e))
     }
 }
+
+/// Whether an I/O error means the file or directory cannot be written.
+fn is_read_only_io(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+    )
+}
+
+/// Opens a database that cannot be written, for reading. In WAL mode SQLite needs the
+/// `-shm` file beside the database, and cannot create it in a read-only directory; the file
+/// is then opened as immutable, which is what it is: nobody can write it in WAL mode without
+/// that file either.
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    match conn.pragma_query_value(None, "application_id", |r| r.get::<_, i32>(0)) {
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) => {
+            drop(conn);
+            let text = path.to_string_lossy();
+            let encoded: String = percent_encoding::utf8_percent_encode(&text, URI_PATH).collect();
+            Connection::open_with_flags(
+                format!("file:{encoded}?immutable=1"),
+                flags | OpenFlags::SQLITE_OPEN_URI,
+            )
+        }
+        _ => Ok(conn),
+    }
+}
+
+/// Bytes escaped in the path of a `file:` URI.
+const URI_PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Checks the first 100 bytes: SQLite's magic string, then our application id.
 fn check_header(path: &Path, shown: &str) -> Result<(), StoreError> {

@@ -47,8 +47,21 @@ impl Server {
     }
 
     fn spawn_with(read_stdout: bool) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_expansion-planner"))
-            .args(["serve", "--demo"])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_expansion-planner"));
+        cmd.args(["serve", "--demo"]);
+        Server::spawn_command(cmd, read_stdout)
+    }
+
+    /// Starts a command that runs the server (e.g. `serve --db FILE`, or the server inside a
+    /// mount namespace) and completes the MCP handshake.
+    pub fn start_command(cmd: Command) -> Server {
+        let mut s = Server::spawn_command(cmd, true);
+        s.handshake();
+        s
+    }
+
+    fn spawn_command(mut cmd: Command, read_stdout: bool) -> Server {
+        let mut child = cmd
             .env("RUST_LOG", "warn")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
