@@ -6,6 +6,7 @@
 //! so, and is never written to. Only after those checks is WAL switched on and the schema
 //! migrated.
 
+mod cache;
 pub mod import;
 pub mod mapping;
 pub mod migrations;
@@ -106,6 +107,9 @@ pub struct Store {
     /// Why the database cannot be written, when it was opened read-only; every write is
     /// then refused up front with [`StoreError::ReadOnly`].
     read_only: Option<String>,
+    /// Accounts `find` read, reused until the database changes (see [`cache`]). Locked
+    /// after `conn`, never before.
+    cache: Mutex<cache::ReadCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -313,6 +317,7 @@ impl Store {
             location,
             path: None,
             read_only,
+            cache: Mutex::default(),
         })
     }
 
@@ -398,11 +403,43 @@ impl Store {
     /// Resolves a name or id: exact id, then exact name (case-insensitive), then a unique
     /// name prefix; otherwise an error listing the closest names.
     pub fn find(&self, query: &str, field: &str) -> Result<Found, StoreError> {
-        let conn = self.conn();
+        let guard = self.conn();
         let q = norm(query);
         if q.is_empty() {
             return Err(InputError::one(field, "must not be empty").into());
         }
+        // One read transaction for the lookups and the load: each statement on its own would
+        // take and release the file's locks (about a dozen system calls per account), and
+        // the account could change between finding it and reading it. Ended by rollback on
+        // drop: it writes nothing.
+        let conn = guard.unchecked_transaction()?;
+        let stamp = cache::Stamp {
+            data_version: conn
+                .prepare_cached("PRAGMA data_version")?
+                .query_row([], |r| r.get(0))?,
+            changes: conn.total_changes(),
+        };
+        let asked = query.trim();
+        if let Some(found) = self.cache().get(stamp, asked) {
+            return Ok(found);
+        }
+        let found = self.find_in(&conn, query, &q, field)?;
+        self.cache().put(stamp, asked, &found);
+        Ok(found)
+    }
+
+    fn cache(&self) -> MutexGuard<'_, cache::ReadCache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// [`find`](Self::find) in the database.
+    fn find_in(
+        &self,
+        conn: &Connection,
+        query: &str,
+        q: &str,
+        field: &str,
+    ) -> Result<Found, StoreError> {
         let by_id: Option<i64> = conn
             .prepare_cached("SELECT key FROM accounts WHERE id = ?1")?
             .query_row([query.trim()], |r| r.get(0))
@@ -417,16 +454,16 @@ impl Store {
                 .optional()?,
         };
         if let Some(key) = by_id {
-            let snapshot = self.load_key(&conn, key)?;
+            let snapshot = self.load_key(conn, key)?;
             return Ok(Found { key, snapshot });
         }
         let exact: Vec<(i64, Option<String>, String)> = conn
             .prepare_cached("SELECT key, id, name FROM accounts WHERE name_norm = ?1 ORDER BY key")?
-            .query_map([&q], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map([q], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
         match exact.as_slice() {
             [(key, _, _)] => {
-                let snapshot = self.load_key(&conn, *key)?;
+                let snapshot = self.load_key(conn, *key)?;
                 return Ok(Found {
                     key: *key,
                     snapshot,
@@ -441,17 +478,17 @@ impl Store {
                 return Err(accounts::ambiguous_name(field, query, &ids).into());
             }
         }
-        let mut upper = q.clone();
+        let mut upper = q.to_string();
         upper.push(char::MAX);
         let prefix: Vec<(i64, String)> = conn
             .prepare_cached(
                 "SELECT key, name FROM accounts WHERE name_norm >= ?1 AND name_norm < ?2 ORDER BY name_norm, key LIMIT 11",
             )?
-            .query_map([&q, &upper], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map([q, upper.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         match prefix.as_slice() {
             [(key, _)] => {
-                let snapshot = self.load_key(&conn, *key)?;
+                let snapshot = self.load_key(conn, *key)?;
                 return Ok(Found {
                     key: *key,
                     snapshot,
@@ -648,6 +685,7 @@ impl Store {
 
     fn write_plan(&self, key: i64, r: &PlanRecord) -> Result<(), StoreError> {
         let conn = self.conn();
+        let before = conn.total_changes();
         conn.prepare_cached(
             "INSERT OR REPLACE INTO plans (account, as_of, outcome, status, utilisation_pct, sustained_utilisation_pct, score, active_users, licensed_seats, expansion_type, estimated_expansion_arr_cents, confidence, currency, reassess_on, top_reason, markdown) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?
@@ -669,6 +707,8 @@ impl Store {
             r.top_reason,
             r.markdown.as_deref().unwrap_or_default(),
         ])?;
+        // Only the plan history changed: the accounts read before are still as stored.
+        self.cache().restamp(before, conn.total_changes());
         Ok(())
     }
 

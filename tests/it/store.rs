@@ -766,3 +766,44 @@ fn a_file_store_scanned_in_parallel_plans_like_the_in_memory_one() {
         assert_eq!(seen.len(), 12, "{parts} parts");
     }
 }
+
+/// `find` reuses accounts it read while the database is unchanged; any change, by this
+/// connection or another (another process's import, say), is seen on the next lookup.
+#[test]
+fn accounts_read_again_are_never_stale() {
+    let dir = crate::cli::scratch("read-cache");
+    let path = dir.join("accounts.db");
+    let _ = std::fs::remove_file(&path);
+    let a = Store::open(&path).unwrap();
+    let demo = expansion_planner::demo::portfolio().unwrap();
+    a.put(demo).unwrap();
+    let seats = |s: &Store| {
+        s.find("Northwind", "account")
+            .unwrap()
+            .snapshot
+            .contract
+            .licensed_seats
+    };
+    let original = seats(&a);
+    assert_eq!(seats(&a), original, "read twice");
+    let with_seats = |n: u32| {
+        let mut s: Snapshot = demo.iter().find(|s| s.name == "Northwind").unwrap().clone();
+        s.contract.licensed_seats = Some(n);
+        s
+    };
+    // Another connection to the same file commits.
+    let b = Store::open(&path).unwrap();
+    b.put(&[with_seats(500)]).unwrap();
+    assert_eq!(seats(&a), Some(500), "a commit by another connection");
+    // This connection writes.
+    a.put(&[with_seats(600)]).unwrap();
+    assert_eq!(seats(&a), Some(600), "a write on this connection");
+    assert_eq!(seats(&b), Some(600));
+    // Saving a plan changes no account; the next read still sees the latest data.
+    let p = planner(a);
+    call(&p, "draft_plan", json!({"account": "Northwind"}));
+    assert_eq!(seats(&b), Some(600));
+    b.put(&[with_seats(700)]).unwrap();
+    let after = call(&p, "check_health", json!({"account": "Northwind"}));
+    assert_eq!(after["licensed_seats"], 700, "{after}");
+}
