@@ -7,15 +7,26 @@
 //! bench_store parse FILE.jsonl      baseline: serde_json parse of every snapshot, no checks
 //! bench_store import FILE.jsonl DB  import into a fresh database (timed)
 //! bench_store scan DB               plan_segment over every stored account (timed)
+//! bench_store read DB               baseline: the same accounts read whole from the same
+//!                                   store, by the same threads, and dropped
 //! bench_store assess FILE.jsonl     baseline: the same segment plan from snapshots in memory
 //! ```
+//!
+//! `scan` and `read` also print the peak anonymous memory (heap, stacks) they reached,
+//! sampled from /proc/self/status every 5 ms: the peak RSS that /usr/bin/time reports also
+//! counts the pages of the database file that SQLite maps (up to 1 GiB a connection), which
+//! grow with the file but are page cache, not memory the process holds on to.
+//!
+//! The allocator is mimalloc, as in the `expansion-planner` binary, so that `scan` costs
+//! what the product's `scan` and `plan_segment` cost.
 //!
 //! Not a test: nothing here asserts a time. Figures go to the README by hand.
 
 use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use expansion_planner::engine::{Policy, segment};
 use expansion_planner::model::portfolio::AccountFilter;
@@ -23,7 +34,70 @@ use expansion_planner::model::{Day, Snapshot};
 use expansion_planner::service::Planner;
 use expansion_planner::store::Store;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// This process's anonymous resident memory (heap, stacks), in KiB; 0 when unknown.
+fn rss_anon_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("RssAnon:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Samples `rss_anon_kib` every 5 ms on its own thread until dropped; `peak_mib` is the
+/// highest sample.
+struct AnonPeak {
+    stop: Arc<AtomicBool>,
+    peak: Arc<AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AnonPeak {
+    fn start() -> AnonPeak {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak = Arc::new(AtomicU64::new(rss_anon_kib()));
+        let (s, p) = (stop.clone(), peak.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                p.fetch_max(rss_anon_kib(), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        AnonPeak {
+            stop,
+            peak,
+            thread: Some(thread),
+        }
+    }
+    fn peak_mib(&self) -> f64 {
+        self.peak.fetch_max(rss_anon_kib(), Ordering::Relaxed);
+        self.peak.load(Ordering::Relaxed) as f64 / 1024.0
+    }
+}
+
+impl Drop for AnonPeak {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The threads `Planner::segment_rows` reads with, for the `read` baseline.
+fn parts() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+}
 
 /// xorshift64*: deterministic, no dependency.
 struct Rng(u64);
@@ -202,15 +276,37 @@ fn main() -> Res<()> {
         "scan" => {
             let store = Store::open(Path::new(arg(1)))?;
             let planner = Planner::new(Policy::default(), Arc::new(store));
+            let anon = AnonPeak::start();
             let t = Instant::now();
             let plan = planner.plan_segment(&AccountFilter::default(), None)?;
             let secs = t.elapsed().as_secs_f64();
             println!(
-                "scan: plan_segment over {} accounts in {secs:.3} s ({} blocked, {} not ready, {} ready)",
+                "scan: plan_segment over {} accounts in {secs:.3} s ({} blocked, {} not ready, {} ready); anon peak {:.0} MiB, {:.0} MiB held with the plan",
                 plan.total_accounts,
                 plan.distribution.blocked,
                 plan.distribution.not_ready,
-                plan.distribution.ready
+                plan.distribution.ready,
+                anon.peak_mib(),
+                rss_anon_kib() as f64 / 1024.0,
+            );
+            Ok(())
+        }
+        "read" => {
+            let store = Store::open(Path::new(arg(1)))?;
+            let n = AtomicU64::new(0);
+            let anon = AnonPeak::start();
+            let t = Instant::now();
+            store.scan_parallel(&AccountFilter::default(), parts(), &|_, _, s| {
+                n.fetch_add(1, Ordering::Relaxed);
+                drop(s);
+                Ok(())
+            })?;
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "read: {} accounts read whole in {secs:.3} s ({} threads); anon peak {:.0} MiB",
+                n.load(Ordering::Relaxed),
+                parts(),
+                anon.peak_mib()
             );
             Ok(())
         }
@@ -232,7 +328,7 @@ fn main() -> Res<()> {
             Ok(())
         }
         _ => Err(
-            "usage: bench_store gen N FILE | parse FILE | import FILE DB | scan DB | assess FILE"
+            "usage: bench_store gen N FILE | parse FILE | import FILE DB | scan DB | read DB | assess FILE"
                 .into(),
         ),
     }

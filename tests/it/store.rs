@@ -807,3 +807,61 @@ fn accounts_read_again_are_never_stale() {
     let after = call(&p, "check_health", json!({"account": "Northwind"}));
     assert_eq!(after["licensed_seats"], 700, "{after}");
 }
+
+proptest::proptest! {
+    /// `segment::sort_by_name` (indices sorted, then the rows moved in place) puts rows in
+    /// exactly the order the stable `sort_by` it replaced did, ties and all: the plan's
+    /// `accounts[]` is unchanged.
+    #[test]
+    fn sorting_rows_by_name_in_place_matches_the_stable_sort(
+        picks in proptest::collection::vec((0usize..12, 0usize..4, 0usize..3), 0..300),
+    ) {
+        let policy = Policy::default();
+        let demo: Vec<_> = expansion_planner::demo::portfolio()
+            .unwrap()
+            .iter()
+            .map(|s| segment::assess(s, &policy, s.as_of.unwrap()))
+            .collect();
+        // Few names and ids, so that many rows tie; top_reason records the input position.
+        let names = ["Acme", "acme", "Bluefin", "Zed"];
+        let ids = [None, Some("A-1".to_string()), Some("A-2".to_string())];
+        let rows: Vec<_> = picks
+            .iter()
+            .enumerate()
+            .map(|(i, &(d, n, k))| {
+                let mut r = demo[d].clone();
+                r.name = names[n].to_string();
+                r.id = ids[k].clone();
+                r.top_reason = i.to_string();
+                r
+            })
+            .collect();
+        let mut expected = rows.clone();
+        expected.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+        let mut got = rows;
+        segment::sort_by_name(&mut got);
+        proptest::prop_assert_eq!(got, expected);
+    }
+}
+
+/// The plan does not depend on the order the rows arrive in (parts of a parallel scan are
+/// appended in part order, so this is what the store path relies on).
+#[test]
+fn segment_plan_is_the_same_whatever_order_the_rows_arrive_in() {
+    let policy = Policy::default();
+    let today = Day::parse("2026-11-29").unwrap();
+    let rows: Vec<_> = expansion_planner::demo::portfolio()
+        .unwrap()
+        .iter()
+        .map(|s| segment::assess(s, &policy, s.as_of.unwrap()))
+        .collect();
+    let plan =
+        |rows: Vec<_>| segment::summarise(&AccountFilter::default(), None, today, rows, vec![]);
+    let expected = plan(rows.clone());
+    let mut reversed = rows.clone();
+    reversed.reverse();
+    assert_eq!(plan(reversed), expected);
+    let mut rotated = rows;
+    rotated.rotate_left(5);
+    assert_eq!(plan(rotated), expected);
+}
