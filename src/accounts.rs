@@ -81,6 +81,75 @@ pub trait AccountSource: Send + Sync {
         map: Option<&Path>,
         dry_run: bool,
     ) -> Result<ImportReport, SourceError>;
+    /// Prepares what the first calls will need (a deferred store opens here); called off
+    /// the request path after the MCP handshake.
+    fn warm_up(&self) {}
+}
+
+/// A source that is a [`Store`] reached on first use: the demo portfolio, or a database
+/// opened after the MCP handshake ([`Deferred`]). Every call is the store's, or the reason it
+/// could not be had.
+pub trait StoreOnDemand: Send + Sync {
+    fn store(&self) -> Result<&Store, SourceError>;
+}
+
+impl<T: StoreOnDemand> AccountSource for T {
+    fn find(&self, query: &str, field: &str) -> Result<Found, SourceError> {
+        AccountSource::find(self.store()?, query, field)
+    }
+    fn scan(
+        &self,
+        filter: &AccountFilter,
+        each: &mut dyn FnMut(Found) -> Result<(), SourceError>,
+    ) -> Result<(), SourceError> {
+        AccountSource::scan(self.store()?, filter, each)
+    }
+    fn scan_parallel(
+        &self,
+        filter: &AccountFilter,
+        parts: usize,
+        each: &(dyn Fn(usize, Found) -> Result<(), SourceError> + Sync),
+    ) -> Result<(), SourceError> {
+        AccountSource::scan_parallel(self.store()?, filter, parts, each)
+    }
+    fn count(&self, filter: &AccountFilter) -> Result<u64, SourceError> {
+        AccountSource::count(self.store()?, filter)
+    }
+    fn complete(&self, text: &str, limit: usize) -> Result<Vec<String>, SourceError> {
+        AccountSource::complete(self.store()?, text, limit)
+    }
+    fn segments(&self) -> Result<Vec<String>, SourceError> {
+        AccountSource::segments(self.store()?)
+    }
+    fn names_page(
+        &self,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<(String, Option<String>)>, SourceError> {
+        AccountSource::names_page(self.store()?, offset, limit)
+    }
+    fn save_plan(&self, key: i64, record: &PlanRecord) -> Result<(), SourceError> {
+        AccountSource::save_plan(self.store()?, key, record)
+    }
+    fn plans(&self, key: i64) -> Result<Vec<PlanRecord>, SourceError> {
+        AccountSource::plans(self.store()?, key)
+    }
+    fn due(&self, filter: &AccountFilter, as_of: Day) -> Result<Vec<DueReassessment>, SourceError> {
+        AccountSource::due(self.store()?, filter, as_of)
+    }
+    fn import(
+        &self,
+        file: &Path,
+        map: Option<&Path>,
+        dry_run: bool,
+    ) -> Result<ImportReport, SourceError> {
+        AccountSource::import(self.store()?, file, map, dry_run)
+    }
+    fn warm_up(&self) {
+        if let Err(e) = self.store() {
+            tracing::error!("the account store is not available: {e}");
+        }
+    }
 }
 
 /// The embedded demo portfolio in one shared in-memory store. Kept for callers that want
@@ -91,54 +160,33 @@ pub struct Demo;
 static DEMO: LazyLock<Result<Store, String>> =
     LazyLock::new(|| Store::demo().map_err(|e: StoreError| e.to_string()));
 
-fn demo() -> Result<&'static Store, SourceError> {
-    DEMO.as_ref()
-        .map_err(|e| SourceError::Unavailable(e.clone()))
+impl StoreOnDemand for Demo {
+    fn store(&self) -> Result<&Store, SourceError> {
+        DEMO.as_ref()
+            .map_err(|e| SourceError::Unavailable(e.clone()))
+    }
 }
 
-impl AccountSource for Demo {
-    fn find(&self, query: &str, field: &str) -> Result<Found, SourceError> {
-        AccountSource::find(demo()?, query, field)
+type Opener = Box<dyn FnOnce() -> Result<Store, String> + Send>;
+
+/// A store opened on first use rather than at start. `serve` on stdio answers `initialize`
+/// first and opens the database after (on the warm-up thread, see `mcp::warm_up`): opening
+/// it (SQLite, the schema check, the demo import for `--demo`) took most of the start-up
+/// time. A database that cannot be opened is then reported by every call that needs it,
+/// naming the file and the reason, and in the log.
+pub struct Deferred(LazyLock<Result<Store, String>, Opener>);
+
+impl Deferred {
+    pub fn new(open: impl FnOnce() -> Result<Store, String> + Send + 'static) -> Deferred {
+        Deferred(LazyLock::new(Box::new(open)))
     }
-    fn scan(
-        &self,
-        filter: &AccountFilter,
-        each: &mut dyn FnMut(Found) -> Result<(), SourceError>,
-    ) -> Result<(), SourceError> {
-        AccountSource::scan(demo()?, filter, each)
-    }
-    fn count(&self, filter: &AccountFilter) -> Result<u64, SourceError> {
-        AccountSource::count(demo()?, filter)
-    }
-    fn complete(&self, text: &str, limit: usize) -> Result<Vec<String>, SourceError> {
-        AccountSource::complete(demo()?, text, limit)
-    }
-    fn segments(&self) -> Result<Vec<String>, SourceError> {
-        AccountSource::segments(demo()?)
-    }
-    fn names_page(
-        &self,
-        offset: usize,
-        limit: usize,
-    ) -> Result<Vec<(String, Option<String>)>, SourceError> {
-        AccountSource::names_page(demo()?, offset, limit)
-    }
-    fn save_plan(&self, key: i64, record: &PlanRecord) -> Result<(), SourceError> {
-        AccountSource::save_plan(demo()?, key, record)
-    }
-    fn plans(&self, key: i64) -> Result<Vec<PlanRecord>, SourceError> {
-        AccountSource::plans(demo()?, key)
-    }
-    fn due(&self, filter: &AccountFilter, as_of: Day) -> Result<Vec<DueReassessment>, SourceError> {
-        AccountSource::due(demo()?, filter, as_of)
-    }
-    fn import(
-        &self,
-        file: &Path,
-        map: Option<&Path>,
-        dry_run: bool,
-    ) -> Result<ImportReport, SourceError> {
-        AccountSource::import(demo()?, file, map, dry_run)
+}
+
+impl StoreOnDemand for Deferred {
+    fn store(&self) -> Result<&Store, SourceError> {
+        LazyLock::force(&self.0)
+            .as_ref()
+            .map_err(|e| SourceError::Unavailable(e.clone()))
     }
 }
 

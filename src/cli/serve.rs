@@ -9,6 +9,7 @@ use clap::Args;
 use clap::builder::RangedU64ValueParser;
 
 use super::{CliError, Common, StoreArgs, load_policy};
+use crate::accounts::{AccountSource, Deferred};
 use crate::mcp::http::{
     DEFAULT_ADDR, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS, ENV_TOKEN_NAME, HttpOptions, Tokens,
 };
@@ -103,8 +104,20 @@ pub fn run(a: ServeArgs) -> Result<(), CliError> {
         None => None,
     };
     let dirs = import_dirs(&a.import_dir)?;
-    let store = a.store.open()?;
-    let planner = Planner::new(policy, Arc::new(store)).with_import_dirs(dirs);
+    let accounts: Arc<dyn AccountSource> = if http.is_some() {
+        // A team server: a database that cannot be opened stops it at once.
+        Arc::new(a.store.open()?)
+    } else {
+        // One client on a pipe, which waits for the answer to `initialize` before anything
+        // else: the database opens after that answer, on the warm-up thread.
+        let store = a.store.clone();
+        Arc::new(Deferred::new(move || {
+            store
+                .open()
+                .map_err(|e| format!("cannot open the account store: {e}"))
+        }))
+    };
+    let planner = Planner::new(policy, accounts).with_import_dirs(dirs);
     match http {
         Some((addr, opts)) => {
             // Many clients at once: one worker per core.

@@ -52,13 +52,15 @@ fn tools() -> &'static [Tool] {
     TOOLS.get_or_init(tool_list)
 }
 
-/// Prepares, on a background thread, what the first requests will need (the tool list and
-/// the demo portfolio), while the client reads the answer to `initialize`.
-pub fn warm_up() {
+/// Prepares, on a background thread, what the first requests will need (the tool list, the
+/// account store when it opens on first use, the demo portfolio), while the client reads the
+/// answer to `initialize`.
+pub fn warm_up(accounts: Arc<dyn crate::accounts::AccountSource>) {
     let spawned = std::thread::Builder::new()
         .name("warm-up".into())
-        .spawn(|| {
+        .spawn(move || {
             tools();
+            accounts.warm_up();
             let _ = crate::demo::portfolio();
         });
     if let Err(e) = spawned {
@@ -521,6 +523,7 @@ fn params_problem<T: serde::de::DeserializeOwned>(params: serde_json::Value) -> 
 /// where and what was wrong (see [`stdio`]). When stdin and stdout are pipes (as MCP clients
 /// launch servers) they are driven by the async reactor, without a thread hand-off per read.
 pub async fn serve_stdio(planner: Planner) -> anyhow::Result<()> {
+    let accounts = planner.accounts.clone();
     let prepared = Arc::new(fast::Prepared::default());
     let server = ExpansionServer::new(planner).with_prepared(prepared.clone());
     let (read, write) = rmcp::transport::stdio_pipes();
@@ -530,7 +533,7 @@ pub async fn serve_stdio(planner: Planner) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("MCP handshake failed: {e}"))?;
     // After the handshake, not before: on a single core the warm-up thread would otherwise
     // share the CPU with the answer to `initialize` (measured: 4.4 ms instead of 2.0 ms).
-    warm_up();
+    warm_up(accounts);
     let reason = running
         .waiting()
         .await

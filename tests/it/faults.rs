@@ -1084,3 +1084,66 @@ fn concurrent_calls_on_one_connection_with_the_sqlite_store_are_matched_and_stor
         assert_eq!(markdown, p.markdown, "{id} {as_of}");
     }
 }
+
+/// On stdio the database opens after the answer to `initialize` (start-up time). One that
+/// cannot be opened still gets the client an answer to every call: tools that need accounts
+/// say which file and why, the rest keep working, and the log says so too.
+#[test]
+fn a_database_that_cannot_be_opened_is_named_by_every_call_that_needs_it() {
+    let dir = crate::cli::scratch("unopenable");
+    let db = dir.join("not-ours.db");
+    std::fs::write(
+        &db,
+        b"this is not an SQLite database, and it must stay as it is",
+    )
+    .unwrap();
+    let before = std::fs::read(&db).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_expansion-planner"));
+    cmd.args(["serve", "--db"]).arg(&db);
+    let mut server = Server::start_command(cmd);
+    let shown = db.display().to_string();
+    for (id, tool, args) in [
+        (1, "check_health", json!({"account": "Northwind"})),
+        (2, "list_accounts", json!({})),
+        (3, "plan_segment", json!({})),
+    ] {
+        server.send_json(&tool_call(id, tool, &args));
+        let a = server.answer_to(&json!(id), DEADLINE);
+        assert_eq!(a["result"]["isError"], json!(true), "{tool}: {a}");
+        let text = crate::wire::result_text(&a);
+        assert!(
+            text.contains("cannot open the account store") && text.contains(&shown),
+            "{tool}: {text}"
+        );
+    }
+    // A snapshot needs no store.
+    server.send_json(&tool_call(
+        4,
+        "check_health",
+        &json!({"snapshot": oversold()}),
+    ));
+    let a = server.answer_to(&json!(4), DEADLINE);
+    assert_eq!(a["result"]["isError"], json!(false), "{a}");
+    assert_still_answers(&mut server, 5);
+    // stderr is read by a thread of the test: give it a moment.
+    let until = Instant::now() + DEADLINE;
+    while !server
+        .stderr()
+        .contains("the account store is not available")
+        && Instant::now() < until
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        server
+            .stderr()
+            .contains("the account store is not available"),
+        "{}",
+        server.stderr()
+    );
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the file is left alone"
+    );
+}
