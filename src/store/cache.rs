@@ -9,13 +9,16 @@
 //! changes when another connection, in this process or another, commits) and this
 //! connection's total change count (which changes when this connection writes). Either
 //! differing empties the cache. The one write that leaves accounts as they were, saving a
-//! plan to the history, says so ([`ReadCache::restamp`]), so drafting a plan does not throw
-//! away the account it was drafted from.
+//! plan to the history, says so ([`ReadCache::saved`]), so drafting a plan does not throw
+//! away the account it was drafted from. The cache also remembers the plans saved since, so
+//! that drafting the same plan again (same account, same day, same figures) does not write
+//! the same row again.
 
 use std::collections::HashMap;
 
 use crate::accounts::Found;
-use crate::model::Snapshot;
+use crate::model::portfolio::PlanRecord;
+use crate::model::{Day, Snapshot};
 
 /// What the database was when the cache was filled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +35,8 @@ pub struct ReadCache {
     /// The trimmed name or id asked for, to the account it resolved to.
     keys: HashMap<String, i64>,
     snapshots: HashMap<i64, Snapshot>,
+    /// Plans this connection saved, by account and `as_of`, while the database was as stamped.
+    saved: HashMap<(i64, Day), PlanRecord>,
 }
 
 impl ReadCache {
@@ -67,20 +72,34 @@ impl ReadCache {
             .or_insert_with(|| found.snapshot.clone());
     }
 
-    /// This connection wrote, between change counts `before` and `after`, only what the
-    /// cache does not hold (a saved plan): the cache stays good if it was good before.
-    pub fn restamp(&mut self, before: u64, after: u64) {
-        if let Some(s) = &mut self.stamp
-            && s.changes == before
-        {
-            s.changes = after;
+    /// Whether this exact plan is already what the history holds for its account and day.
+    pub fn already_saved(&self, stamp: Stamp, key: i64, plan: &PlanRecord) -> bool {
+        self.stamp == Some(stamp) && self.saved.get(&(key, plan.as_of)) == Some(plan)
+    }
+
+    /// This connection saved `plan` (and wrote nothing else) when the database was at `at`;
+    /// its change count is now `after`. Accounts read before are still as stored.
+    pub fn saved(&mut self, at: Stamp, after: u64, key: i64, plan: &PlanRecord) {
+        let now = Stamp {
+            changes: after,
+            ..at
+        };
+        if self.stamp == Some(at) {
+            self.stamp = Some(now);
+        } else {
+            self.reset(now);
         }
+        if self.saved.len() >= Self::MAX_ACCOUNTS {
+            self.saved.clear();
+        }
+        self.saved.insert((key, plan.as_of), plan.clone());
     }
 
     fn reset(&mut self, stamp: Stamp) {
         self.stamp = Some(stamp);
         self.keys.clear();
         self.snapshots.clear();
+        self.saved.clear();
     }
 
     #[cfg(test)]
@@ -132,16 +151,43 @@ mod tests {
         assert!(c.get(wrote, "Northwind").is_none());
     }
 
+    fn plan(day: &str, score: f64) -> PlanRecord {
+        serde_json::from_value(serde_json::json!({
+            "as_of": day, "outcome": "ready", "status": "Healthy", "utilisation_pct": 80.0,
+            "sustained_utilisation_pct": 80.0, "score": score, "active_users": 8,
+            "licensed_seats": 10, "expansion_type": null, "estimated_expansion_arr": null,
+            "confidence": null, "currency": "USD", "reassess_on": null, "top_reason": "x"
+        }))
+        .unwrap()
+    }
+
     #[test]
-    fn saving_a_plan_keeps_the_accounts() {
+    fn saving_a_plan_keeps_the_accounts_and_remembers_the_plan() {
         let mut c = ReadCache::default();
         c.put(AT, "acc-001", &found(1, "Northwind"));
-        c.restamp(10, 11);
+        let p = plan("2026-11-15", 86.0);
+        assert!(!c.already_saved(AT, 1, &p));
+        c.saved(AT, 11, 1, &p);
         let after = Stamp { changes: 11, ..AT };
-        assert!(c.get(after, "acc-001").is_some());
-        // A restamp from a count the cache did not see changes nothing.
-        c.restamp(5, 12);
-        assert!(c.get(after, "acc-001").is_some());
+        assert!(c.get(after, "acc-001").is_some(), "accounts kept");
+        assert!(c.already_saved(after, 1, &p));
+        assert!(!c.already_saved(after, 2, &p), "another account");
+        assert!(
+            !c.already_saved(after, 1, &plan("2026-11-15", 85.0)),
+            "other figures"
+        );
+        assert!(
+            !c.already_saved(after, 1, &plan("2026-11-16", 86.0)),
+            "another day"
+        );
+        // Any other change forgets it: the row may have been replaced or deleted.
+        let other = Stamp {
+            data_version: 2,
+            ..after
+        };
+        assert!(!c.already_saved(other, 1, &p));
+        assert!(c.get(other, "acc-001").is_none());
+        assert!(!c.already_saved(after, 1, &p), "forgotten once reset");
     }
 
     #[test]

@@ -413,12 +413,7 @@ impl Store {
         // the account could change between finding it and reading it. Ended by rollback on
         // drop: it writes nothing.
         let conn = guard.unchecked_transaction()?;
-        let stamp = cache::Stamp {
-            data_version: conn
-                .prepare_cached("PRAGMA data_version")?
-                .query_row([], |r| r.get(0))?,
-            changes: conn.total_changes(),
-        };
+        let stamp = stamp(&conn)?;
         let asked = query.trim();
         if let Some(found) = self.cache().get(stamp, asked) {
             return Ok(found);
@@ -685,7 +680,11 @@ impl Store {
 
     fn write_plan(&self, key: i64, r: &PlanRecord) -> Result<(), StoreError> {
         let conn = self.conn();
-        let before = conn.total_changes();
+        let at = stamp(&conn)?;
+        if self.cache().already_saved(at, key, r) {
+            // The history already holds this very plan: drafting it again writes nothing.
+            return Ok(());
+        }
         conn.prepare_cached(
             "INSERT OR REPLACE INTO plans (account, as_of, outcome, status, utilisation_pct, sustained_utilisation_pct, score, active_users, licensed_seats, expansion_type, estimated_expansion_arr_cents, confidence, currency, reassess_on, top_reason, markdown) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?
@@ -708,7 +707,7 @@ impl Store {
             r.markdown.as_deref().unwrap_or_default(),
         ])?;
         // Only the plan history changed: the accounts read before are still as stored.
-        self.cache().restamp(before, conn.total_changes());
+        self.cache().saved(at, conn.total_changes(), key, r);
         Ok(())
     }
 
@@ -916,6 +915,17 @@ fn plan_from_row(r: &rusqlite::Row<'_>) -> Result<PlanRecord, StoreError> {
         reassess_on: reassess.as_deref().map(parse_day).transpose()?,
         top_reason: r.get(13)?,
         markdown: Some(markdown),
+    })
+}
+
+/// Where the database is now, for [`cache::ReadCache`]: `PRAGMA data_version` (commits by
+/// other connections) and this connection's change count (its own writes).
+fn stamp(conn: &Connection) -> Result<cache::Stamp, StoreError> {
+    Ok(cache::Stamp {
+        data_version: conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))?,
+        changes: conn.total_changes(),
     })
 }
 

@@ -865,3 +865,49 @@ fn segment_plan_is_the_same_whatever_order_the_rows_arrive_in() {
     rotated.rotate_left(5);
     assert_eq!(plan(rotated), expected);
 }
+
+/// Drafting the same plan again (same account, day and figures) does not write the same row
+/// again; any other plan, or the history changed by someone else, is written.
+#[test]
+fn drafting_the_same_plan_twice_writes_it_once() {
+    let dir = crate::cli::scratch("resave");
+    let path = dir.join("accounts.db");
+    let _ = std::fs::remove_file(&path);
+    let store = Store::open(&path).unwrap();
+    store
+        .put(expansion_planner::demo::portfolio().unwrap())
+        .unwrap();
+    let p = planner(store);
+    // Another connection sees a commit by ours as a new data_version.
+    let watcher = rusqlite::Connection::open(&path).unwrap();
+    let version = || -> i64 {
+        watcher
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    let plans = || -> i64 {
+        watcher
+            .query_row("SELECT count(*) FROM plans", [], |r| r.get(0))
+            .unwrap()
+    };
+    let v0 = version();
+    call(&p, "draft_plan", json!({"account": "Northwind"}));
+    let v1 = version();
+    assert_ne!(v1, v0, "the first draft is saved");
+    assert_eq!(plans(), 1);
+    call(&p, "draft_plan", json!({"account": "Northwind"}));
+    call(&p, "draft_plan", json!({"account": "acc-001"}));
+    assert_eq!(version(), v1, "the same plan again writes nothing");
+    call(
+        &p,
+        "draft_plan",
+        json!({"account": "Northwind", "as_of": "2026-11-20"}),
+    );
+    let v2 = version();
+    assert_ne!(v2, v1, "another day is another plan");
+    assert_eq!(plans(), 2);
+    // Someone else empties the history: the next draft saves again.
+    watcher.execute("DELETE FROM plans", []).unwrap();
+    call(&p, "draft_plan", json!({"account": "Northwind"}));
+    assert_eq!(plans(), 1, "saved again after the history changed under it");
+}
