@@ -208,6 +208,15 @@ fn instructions_for(command: &str, tool: &str, account: &str, n: usize) -> Resul
     );
     let mut s = Server::spawn(&wrapped)?;
     s.handshake()?;
+    // What a server prepares after the handshake (the tool list, an account store opened on
+    // first use) is done before the counted calls, the same in both sessions, so that it
+    // cancels out whatever the calls are.
+    const SETTLE: u64 = 1 << 40;
+    s.call(
+        SETTLE,
+        &format!(r#"{{"jsonrpc":"2.0","id":{SETTLE},"method":"tools/list"}}"#),
+    )?;
+    s.call(SETTLE + 1, &tool_line(SETTLE + 1, "check_health", account))?;
     for id in 1..=n as u64 {
         s.call(id, &tool_line(id, tool, account))?;
     }

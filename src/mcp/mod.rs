@@ -52,16 +52,15 @@ fn tools() -> &'static [Tool] {
     TOOLS.get_or_init(tool_list)
 }
 
-/// Prepares, on a background thread, what the first requests will need (the tool list, the
-/// account store when it opens on first use, the demo portfolio), while the client reads the
-/// answer to `initialize`.
+/// Prepares, on a background thread, what the first requests will need (the tool list, and
+/// the account store when it opens on first use: for `--demo` that parses and imports the
+/// demo portfolio), while the client reads the answer to `initialize`.
 pub fn warm_up(accounts: Arc<dyn crate::accounts::AccountSource>) {
     let spawned = std::thread::Builder::new()
         .name("warm-up".into())
         .spawn(move || {
             tools();
             accounts.warm_up();
-            let _ = crate::demo::portfolio();
         });
     if let Err(e) = spawned {
         tracing::debug!("no warm-up thread ({e}); the first requests prepare what they need");
