@@ -105,7 +105,7 @@ pub struct PreparedAnswer {
 
 /// Prepared answers waiting for the transport, by request id. An answer is taken out when
 /// written; one the transport never asks for (the request was cancelled after its answer was
-/// prepared) is dropped when the table grows past [`Prepared::MAX_WAITING`].
+/// prepared) is dropped when more than a thousand are waiting.
 #[derive(Debug, Default)]
 pub struct Prepared {
     waiting: Mutex<HashMap<RequestId, PreparedAnswer>>,
