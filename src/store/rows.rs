@@ -702,32 +702,44 @@ pub struct Selection {
 type NamedParams<'a> = Vec<(&'static str, Box<dyn ToSql + 'a>)>;
 
 impl Selection {
-    fn condition(&self) -> (String, NamedParams<'_>) {
-        let mut conds = Vec::new();
+    /// The `WHERE` conditions for the accounts table and for the child tables (each `None`
+    /// when everything is selected), and their parameters. Every condition uses every
+    /// parameter. Keys are matched on the child tables' own `account` column: a subquery
+    /// there makes SQLite build a temporary table per child table and query, which was most of
+    /// the cost of reading one account; only segment and CSM need the accounts table.
+    fn conditions(&self) -> (Option<String>, Option<String>, NamedParams<'_>) {
+        let mut accounts = Vec::new();
+        let mut children = Vec::new();
+        let mut by_account = Vec::new();
         let mut params: NamedParams<'_> = Vec::new();
         if let Some(s) = &self.segment {
-            conds.push("segment = :segment COLLATE NOCASE");
+            by_account.push("segment = :segment COLLATE NOCASE");
             params.push((":segment", Box::new(s.trim())));
         }
         if let Some(c) = &self.csm {
-            conds.push("csm = :csm COLLATE NOCASE");
+            by_account.push("csm = :csm COLLATE NOCASE");
             params.push((":csm", Box::new(c.trim())));
         }
         if let Some(k) = self.key {
-            conds.push("key = :key");
+            accounts.push("key = :key".to_string());
+            children.push("account = :key".to_string());
             params.push((":key", Box::new(k)));
         }
         if let Some((from, to)) = self.key_range {
-            conds.push("key BETWEEN :from AND :to");
+            accounts.push("key BETWEEN :from AND :to".to_string());
+            children.push("account BETWEEN :from AND :to".to_string());
             params.push((":from", Box::new(from)));
             params.push((":to", Box::new(to)));
         }
-        let sql = if conds.is_empty() {
-            String::new()
-        } else {
-            conds.join(" AND ")
-        };
-        (sql, params)
+        if !by_account.is_empty() {
+            let cond = by_account.join(" AND ");
+            children.push(format!(
+                "account IN (SELECT key FROM accounts WHERE {cond})"
+            ));
+            accounts.push(cond);
+        }
+        let join = |c: Vec<String>| (!c.is_empty()).then(|| c.join(" AND "));
+        (join(accounts), join(children), params)
     }
 }
 
@@ -737,22 +749,10 @@ pub fn scan(
     sel: &Selection,
     each: &mut dyn FnMut(i64, Snapshot) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let (cond, named) = sel.condition();
+    let (accounts, children, named) = sel.conditions();
     let named_refs: Vec<(&str, &dyn ToSql)> = named.iter().map(|(n, v)| (*n, v.as_ref())).collect();
-    let where_accounts = if cond.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {cond}")
-    };
-    let where_children = if cond.is_empty() {
-        String::new()
-    } else if sel.key.is_some() && named.len() == 1 {
-        // One account: a plain lookup. The subquery form below makes SQLite build a
-        // temporary table per child table, which was most of the cost of loading one account.
-        "WHERE account = :key".to_string()
-    } else {
-        format!("WHERE account IN (SELECT key FROM accounts WHERE {cond})")
-    };
+    let where_accounts = accounts.map(|c| format!("WHERE {c}")).unwrap_or_default();
+    let where_children = children.map(|c| format!("WHERE {c}")).unwrap_or_default();
     let child_sql = |cols: &str, table: &str, order: &str| {
         format!("SELECT account, {cols} FROM {table} {where_children} ORDER BY account, {order}")
     };
