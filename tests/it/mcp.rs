@@ -18,6 +18,8 @@ use rmcp::service::RunningService;
 use rmcp::{ClientLifecycleMode, ClientServiceExt, RoleClient, ServiceError, ServiceExt};
 use serde_json::{Value, json};
 
+use crate::wire::oversold;
+
 fn planner() -> Planner {
     Planner::new(Policy::default(), Arc::new(Demo))
 }
@@ -54,17 +56,6 @@ fn text(r: &CallToolResult) -> String {
         .filter_map(|c| c.as_text().map(|t| t.text.clone()))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// The playbook's own example: 45 seats, 12 active.
-fn oversold() -> Value {
-    json!({
-        "name": "Oversold Ltd", "as_of": "2026-11-15", "account_executive": "Dana",
-        "contract": {"arr": 54000, "licensed_seats": 45},
-        "usage": {"active_users": 12},
-        "health": {"score": 55, "goals": [{"goal": "Automate reporting", "status": "on_track"}],
-                   "relationship": {"responsive": true, "engaged": true, "sponsor": "Lee"}}
-    })
 }
 
 async fn call(client: &RunningService<RoleClient, ()>, tool: &str, args: Value) -> CallToolResult {
