@@ -1247,6 +1247,7 @@ async fn slowloris_sockets_are_closed_by_the_header_timeout() {
     // Trickle one header byte per socket every 200 ms, and check /healthz every 50 ms,
     // for 3.5 s: past the 2 s header timeout, counted from each socket's accept.
     let mut worst = Duration::ZERO;
+    let mut worst_at = Duration::ZERO;
     let mut checks = 0;
     let mut next_trickle = Instant::now();
     while opened.elapsed() < Duration::from_millis(3500) {
@@ -1259,14 +1260,17 @@ async fn slowloris_sockets_are_closed_by_the_header_timeout() {
         }
         let (status, took) = healthz_from([127, 0, 0, 1], addr).await;
         assert_eq!(status, StatusCode::OK);
-        worst = worst.max(took);
+        if took > worst {
+            worst = took;
+            worst_at = opened.elapsed();
+        }
         checks += 1;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(checks >= 20, "only {checks} health checks");
     assert!(
         worst < Duration::from_millis(100),
-        "/healthz took {worst:?} at worst under {SOCKETS} trickling sockets"
+        "/healthz took {worst:?} at worst ({worst_at:?} in) under {SOCKETS} trickling sockets"
     );
     let mut open = 0;
     for s in &mut sockets {
@@ -1543,4 +1547,58 @@ async fn a_batch_or_unreadable_body_gets_a_jsonrpc_error() {
             .await;
         assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
+}
+
+/// A kept-alive connection with no request after its reply is closed at the idle timeout,
+/// and logged; a connection carrying a session's open SSE stream is busy, not idle.
+#[tokio::test]
+async fn an_idle_connection_is_closed_and_a_busy_one_kept() {
+    use tokio::io::AsyncWriteExt;
+    let server = Process::spawn(
+        "idle",
+        &[
+            "--idle-timeout-secs",
+            "1",
+            "--header-read-timeout-secs",
+            "10",
+        ],
+        &[],
+    );
+    let addr = server.addr;
+    let mut client = Mcp::new(addr, None).await;
+    client.initialize().await;
+    let session = client.session.clone().unwrap();
+    // The session's standing SSE stream, on its own raw connection.
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "GET /mcp HTTP/1.1\r\nhost: {addr}\r\naccept: text/event-stream\r\n\
+                 mcp-session-id: {session}\r\nmcp-protocol-version: {VERSION}\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    // A connection that asks once, then says nothing.
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(format!("GET /healthz HTTP/1.1\r\nhost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let t0 = Instant::now();
+    assert!(
+        closed_by_server(&mut idle, Duration::from_secs(5)).await,
+        "an idle connection was kept"
+    );
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_millis(900),
+        "closed after {took:?}, before the idle timeout"
+    );
+    assert!(
+        !closed_by_server(&mut stream, Duration::from_millis(1500)).await,
+        "the SSE stream's connection was closed as idle"
+    );
+    let log = server.log();
+    assert!(log.contains("idle for 1 s (--idle-timeout-secs)"), "{log}");
 }
