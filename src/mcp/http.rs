@@ -404,6 +404,7 @@ pub async fn serve(
              connections close after the header timeout"
         );
     }
+    conn::check_fd_limit(opts.conn.max_connections);
     let proto = ExpansionServer::new(planner);
     HttpServer::new(move || proto.clone(), opts)
         .serve(listener, shutdown_signal())

@@ -1221,6 +1221,25 @@ async fn closed_by_server(stream: &mut TcpStream, within: Duration) -> bool {
 async fn slowloris_sockets_are_closed_by_the_header_timeout() {
     use tokio::io::AsyncWriteExt;
     const SOCKETS: usize = 1000;
+    // This process holds the 1,000 client ends, and the server (a child, which inherits
+    // the limit) the other ends: raise the soft open-file limit to the hard one.
+    {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            },
+        )
+        .unwrap();
+        let fds = getrlimit(Resource::Nofile).current;
+        assert!(
+            fds.is_none_or(|n| n >= 2 * SOCKETS as u64 + 256),
+            "the open-file limit ({fds:?}) is too low for {SOCKETS} sockets; raise `ulimit -Hn`"
+        );
+    }
     let server = Process::spawn(
         "slowloris",
         &[
