@@ -101,6 +101,10 @@ fn id_of(body: &[u8]) -> Option<Value> {
         #[serde(default)]
         id: Option<Value>,
     }
+    // A derived struct also reads from an array, whose first element would pass for `id`.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
     serde_json::from_slice::<Probe>(body).ok()?.id
 }
 
