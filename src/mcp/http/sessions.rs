@@ -26,7 +26,11 @@ use rmcp::transport::streamable_http_server::session::{
 };
 
 use super::auth::Owner;
-use super::log::plain;
+use super::log::{Throttle, plain};
+
+static FULL: Throttle = Throttle::new();
+static QUOTA: Throttle = Throttle::new();
+static FOREIGN: Throttle = Throttle::new();
 
 const HEADER_SESSION_ID: &str = "mcp-session-id";
 
@@ -123,23 +127,29 @@ impl SessionManager for BoundedSessions {
             live.len()
         };
         if open >= self.max {
-            tracing::warn!(
-                open,
-                max = self.max,
-                owner = %owner,
-                "session limit reached: refusing a new session (--max-sessions)"
-            );
+            if let Some(held) = FULL.admit() {
+                tracing::warn!(
+                    open,
+                    max = self.max,
+                    owner = %owner,
+                    held_back = held,
+                    "session limit reached: refusing a new session (--max-sessions)"
+                );
+            }
             refuse(Refusal::Full { max: self.max });
             return Err(SessionsError::Full(open));
         }
         let held = self.owners().values().filter(|o| **o == owner).count();
         if held >= self.per_owner {
-            tracing::warn!(
-                held,
-                max = self.per_owner,
-                owner = %owner,
-                "session quota reached: refusing a new session (--max-sessions-per-token)"
-            );
+            if let Some(held_back) = QUOTA.admit() {
+                tracing::warn!(
+                    held,
+                    max = self.per_owner,
+                    owner = %owner,
+                    held_back,
+                    "session quota reached: refusing a new session (--max-sessions-per-token)"
+                );
+            }
             refuse(Refusal::Quota {
                 max: self.per_owner,
             });
@@ -220,11 +230,14 @@ pub(super) async fn guard(
         && let Some(opener) = sessions.owner_of(id)
         && opener != owner
     {
-        tracing::warn!(
-            owner = %owner,
-            opener = %opener,
-            "refused a request for a session opened by another client"
-        );
+        if let Some(held) = FOREIGN.admit() {
+            tracing::warn!(
+                owner = %owner,
+                opener = %opener,
+                held_back = held,
+                "refused a request for a session opened by another client"
+            );
+        }
         return plain(
             StatusCode::FORBIDDEN,
             format!(
