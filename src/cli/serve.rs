@@ -11,7 +11,9 @@ use clap::builder::RangedU64ValueParser;
 use super::{CliError, Common, StoreArgs, load_policy};
 use crate::accounts::{AccountSource, Deferred};
 use crate::mcp::http::{
-    DEFAULT_ADDR, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_SESSIONS, ENV_TOKEN_NAME, HttpOptions, Tokens,
+    ConnLimits, DEFAULT_ADDR, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_CONNECTIONS_PER_PEER, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_TOKEN,
+    ENV_TOKEN_NAME, HttpOptions, Tokens,
 };
 use crate::model::InputError;
 use crate::service::Planner;
@@ -76,6 +78,32 @@ pub struct HttpArgs {
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000),
           requires = "http")]
     pub max_sessions: usize,
+    /// Most sessions one token holds at once (429 beyond it); without tokens, one client
+    /// address (all of loopback is one client then).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_SESSIONS_PER_TOKEN,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000),
+          requires = "http")]
+    pub max_sessions_per_token: usize,
+    /// Time a client has to send a request's head, from connecting or from the end of the
+    /// previous reply; the connection is closed after it.
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600), requires = "http")]
+    pub header_read_timeout_secs: u64,
+    /// A connection with no request for this long after a reply is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600), requires = "http")]
+    pub idle_timeout_secs: u64,
+    /// Most connections open at once; more are closed on arrival. Keep it under the
+    /// process's file-descriptor limit (`ulimit -n`).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000),
+          requires = "http")]
+    pub max_connections: usize,
+    /// Most connections open at once from one client address.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS_PER_PEER,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000),
+          requires = "http")]
+    pub max_connections_per_peer: usize,
 }
 
 /// The allowed import directories, resolved once so that a later `..` or symlink cannot
@@ -189,6 +217,13 @@ fn http_config(a: &HttpArgs, addr: &str) -> Result<(SocketAddr, HttpOptions), Cl
         max_body_bytes: a.max_body_bytes,
         request_timeout: Duration::from_secs(a.request_timeout_secs),
         max_sessions: a.max_sessions,
+        max_sessions_per_token: a.max_sessions_per_token,
+        conn: ConnLimits {
+            header_read_timeout: Duration::from_secs(a.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(a.idle_timeout_secs),
+            max_connections: a.max_connections,
+            max_connections_per_peer: a.max_connections_per_peer,
+        },
     };
     Ok((addr, opts))
 }

@@ -1,34 +1,40 @@
 //! MCP over streamable HTTP for a team: rmcp's `StreamableHttpService` at `/mcp` and
-//! `GET /healthz`, with what a shared server needs in front of `/mcp`: bearer tokens, Host
-//! and Origin allow-lists, a body limit, a per-request deadline, a ceiling on open sessions,
-//! one log line per request, and a shutdown that lets calls in flight finish.
+//! `GET /healthz`, with what a shared server needs around `/mcp`, each a layer: bearer
+//! tokens, sessions owned by the token that opened them, a per-request deadline, one log
+//! line per request; and below them, connections bounded in number and in how long they
+//! may dawdle (`conn`), and a shutdown that lets calls in flight finish. rmcp checks Host,
+//! Origin and the body limit.
 //!
 //! The server type is the one stdio serves ([`ExpansionServer`]); this module only adds the
 //! transport around it. [`HttpServer`] is generic over the handler so tests can put a
 //! deliberately slow one behind the same gate.
 
 mod auth;
-mod gate;
+mod conn;
+mod jsonrpc;
+mod log;
 mod sessions;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::{any, get};
-use axum::serve::ListenerExt;
+use axum::middleware::from_fn_with_state;
+use axum::routing::get;
 use rmcp::ServerHandler;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::trace::TraceLayer;
 
 pub use self::auth::{AuthFailure, DEFAULT_TOKEN_NAME, ENV_TOKEN_NAME, MIN_TOKEN_CHARS, Tokens};
-use self::gate::Gate;
+pub use self::conn::ConnLimits;
+pub use self::jsonrpc::REQUEST_TIMEOUT_CODE;
+pub use self::log::{MAX_FIELD_CHARS, fields as log_fields};
 use self::sessions::BoundedSessions;
 use super::ExpansionServer;
 use crate::service::Planner;
@@ -38,6 +44,14 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:8765";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_SESSIONS: usize = 1024;
+pub const DEFAULT_MAX_SESSIONS_PER_TOKEN: usize = 64;
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+pub const DEFAULT_MAX_CONNECTIONS_PER_PEER: usize = 256;
+/// How long shutdown waits, after the calls in flight are done, for clients to close
+/// their connections.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
 /// Host names always accepted: a request can only carry them if it reached the socket
 /// directly, which a DNS-rebinding page cannot arrange.
@@ -70,6 +84,9 @@ pub struct HttpOptions {
     pub request_timeout: Duration,
     /// Ceiling on open sessions (stateful mode).
     pub max_sessions: usize,
+    /// Ceiling on the sessions one token (or, without tokens, one peer address) holds.
+    pub max_sessions_per_token: usize,
+    pub conn: ConnLimits,
 }
 
 impl Default for HttpOptions {
@@ -82,15 +99,23 @@ impl Default for HttpOptions {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_sessions: DEFAULT_MAX_SESSIONS,
+            max_sessions_per_token: DEFAULT_MAX_SESSIONS_PER_TOKEN,
+            conn: ConnLimits {
+                header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+                idle_timeout: DEFAULT_IDLE_TIMEOUT,
+                max_connections: DEFAULT_MAX_CONNECTIONS,
+                max_connections_per_peer: DEFAULT_MAX_CONNECTIONS_PER_PEER,
+            },
         }
     }
 }
 
-/// Counts of what the server holds right now: open sessions and requests in flight.
-#[derive(Clone, Default)]
+/// Counts of what the server holds right now.
+#[derive(Clone)]
 pub struct Stats {
     sessions: Option<Arc<BoundedSessions>>,
-    in_flight: InFlight,
+    in_flight: TaskTracker,
+    open: conn::Open,
 }
 
 impl Stats {
@@ -102,44 +127,14 @@ impl Stats {
         }
     }
 
-    /// Requests being read or answered.
+    /// POST requests being read or answered.
     pub fn in_flight(&self) -> usize {
-        self.in_flight.count()
-    }
-}
-
-/// The number of requests in flight, and a way to wait until there are none.
-#[derive(Clone, Default)]
-struct InFlight(Arc<(AtomicUsize, Notify)>);
-
-struct InFlightGuard(InFlight);
-
-impl InFlight {
-    fn enter(&self) -> InFlightGuard {
-        self.0.0.fetch_add(1, Ordering::SeqCst);
-        InFlightGuard(self.clone())
+        self.in_flight.len()
     }
 
-    fn count(&self) -> usize {
-        self.0.0.load(Ordering::SeqCst)
-    }
-
-    async fn idle(&self) {
-        loop {
-            let notified = self.0.1.notified();
-            if self.count() == 0 {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
-
-impl Drop for InFlightGuard {
-    fn drop(&mut self) {
-        if self.0.0.0.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.0.1.notify_waiters();
-        }
+    /// Open connections.
+    pub fn connections(&self) -> usize {
+        self.open.count()
     }
 }
 
@@ -152,11 +147,16 @@ pub struct HttpServer {
     /// Cancelled when shutdown begins: `/healthz` then answers 503.
     draining: CancellationToken,
     drain_deadline: Duration,
+    conn: ConnLimits,
 }
 
 impl HttpServer {
     /// Builds the router; `factory` makes one handler per session (or per request when
     /// stateless), so it should be cheap, e.g. a clone.
+    ///
+    /// `/mcp` is rmcp's service under four layers, outermost first: the request log
+    /// line (`tower_http` trace), the bearer token, the session owner, and the JSON-RPC
+    /// deadline. rmcp itself checks Host and Origin, the body limit and the protocol.
     pub fn new<S>(factory: impl Fn() -> S + Send + Sync + 'static, opts: HttpOptions) -> HttpServer
     where
         S: ServerHandler + Send + 'static,
@@ -182,70 +182,74 @@ impl HttpServer {
             .with_max_request_body_bytes(opts.max_body_bytes)
             .with_cancellation_token(mcp_ct.child_token());
         let factory = move || Ok(factory());
-        let (mcp, sessions): (gate::McpService, _) = if opts.stateless {
+        let deadline = jsonrpc::Deadline {
+            timeout: opts.request_timeout,
+            tracker: TaskTracker::new(),
+        };
+        let in_flight = deadline.tracker.clone();
+        let (mcp, sessions) = if opts.stateless {
             let config = config
                 .with_legacy_session_mode(false)
                 .with_json_response(true);
-            let service = Arc::new(StreamableHttpService::new(
+            let service = StreamableHttpService::new(
                 factory,
                 Arc::new(NeverSessionManager::default()),
                 config,
-            ));
-            (
-                Arc::new(move |req| {
-                    let service = service.clone();
-                    Box::pin(async move { service.handle(req).await })
-                }),
-                None,
-            )
+            );
+            let mcp = Router::new()
+                .route_service("/mcp", service)
+                .layer(from_fn_with_state(deadline, jsonrpc::deadline));
+            (mcp, None)
         } else {
-            let sessions = Arc::new(BoundedSessions::new(opts.max_sessions));
-            let service = Arc::new(StreamableHttpService::new(
-                factory,
-                sessions.clone(),
-                config,
+            let sessions = Arc::new(BoundedSessions::new(
+                opts.max_sessions,
+                opts.max_sessions_per_token,
             ));
-            (
-                Arc::new(move |req| {
-                    let service = service.clone();
-                    Box::pin(async move { service.handle(req).await })
-                }),
-                Some(sessions),
-            )
+            let service = StreamableHttpService::new(factory, sessions.clone(), config);
+            let mcp = Router::new()
+                .route_service("/mcp", service)
+                .layer(from_fn_with_state(deadline, jsonrpc::deadline))
+                .layer(from_fn_with_state(sessions.clone(), sessions::guard));
+            (mcp, Some(sessions))
         };
+        // `layer` wraps what is already there: the last one added sees a request first.
+        let mcp = mcp
+            .layer(from_fn_with_state(opts.tokens, auth::require_token))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(log::request_span)
+                    .on_request(())
+                    .on_response(log::on_response)
+                    .on_body_chunk(())
+                    .on_eos(())
+                    .on_failure(()),
+            );
+        let health = draining.clone();
+        let router = Router::new().merge(mcp).route(
+            "/healthz",
+            get(move || {
+                let draining = health.is_cancelled();
+                async move {
+                    if draining {
+                        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "draining\n")
+                    } else {
+                        (axum::http::StatusCode::OK, "ok\n")
+                    }
+                }
+            }),
+        );
         let stats = Stats {
             sessions,
-            in_flight: InFlight::default(),
+            in_flight,
+            open: conn::Open::new(opts.conn.max_connections),
         };
-        let gate = Arc::new(Gate {
-            tokens: opts.tokens,
-            max_body_bytes: opts.max_body_bytes,
-            request_timeout: opts.request_timeout,
-            stats: stats.clone(),
-            mcp,
-        });
-        let health = draining.clone();
-        let router = Router::new()
-            .route("/mcp", any(gate::mcp).with_state(gate))
-            .route(
-                "/healthz",
-                get(move || {
-                    let draining = health.is_cancelled();
-                    async move {
-                        if draining {
-                            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "draining\n")
-                        } else {
-                            (axum::http::StatusCode::OK, "ok\n")
-                        }
-                    }
-                }),
-            );
         HttpServer {
             router,
             stats,
             mcp_ct,
             draining,
             drain_deadline: opts.request_timeout,
+            conn: opts.conn,
         }
     }
 
@@ -267,58 +271,57 @@ impl HttpServer {
             mcp_ct,
             draining,
             drain_deadline,
+            conn,
         } = self;
-        let drainer = tokio::spawn({
-            let draining = draining.clone();
-            let mcp_ct = mcp_ct.clone();
-            let in_flight = stats.in_flight.clone();
-            async move {
-                shutdown.await;
-                tracing::info!(
-                    in_flight = in_flight.count(),
-                    "shutting down: accepting no new connections, finishing requests in flight"
-                );
-                draining.cancel();
-                if tokio::time::timeout(drain_deadline, in_flight.idle())
-                    .await
-                    .is_err()
-                {
-                    tracing::warn!(
-                        in_flight = in_flight.count(),
-                        "requests still in flight at the drain deadline; closing them"
-                    );
-                }
-                // Only now end sessions and SSE streams: cancelling earlier would cut the
-                // replies of the calls we just waited for.
-                mcp_ct.cancel();
-            }
-        });
-        let app = router.into_make_service_with_connect_info::<SocketAddr>();
-        // Replies go out in several small writes (headers, SSE events, the last chunk);
-        // with Nagle on, each exchange can stall for a delayed ACK (tens of ms).
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!("cannot set TCP_NODELAY: {e}");
-            }
-        });
-        let server =
-            axum::serve(listener, app).with_graceful_shutdown(draining.clone().cancelled_owned());
-        let result = tokio::select! {
-            r = server.into_future() => r,
-            // A client that keeps its connection open after every stream has ended must not
-            // hold the process up for ever.
-            () = async {
-                mcp_ct.cancelled().await;
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            } => {
-                tracing::warn!("connections still open 5 s after shutdown; exiting anyway");
-                Ok(())
-            }
-        };
+        let conns = TaskTracker::new();
+        let acceptor = tokio::spawn(conn::accept(
+            listener,
+            router,
+            conn,
+            stats.open.clone(),
+            draining.clone(),
+            conns.clone(),
+        ));
+        shutdown.await;
+        let in_flight = stats.in_flight.clone();
+        tracing::info!(
+            in_flight = in_flight.len(),
+            "shutting down: accepting no new connections, finishing requests in flight"
+        );
+        // Stops the accept loop (dropping the listener) and asks each connection to close
+        // once its current request is answered.
+        draining.cancel();
+        if let Err(e) = acceptor.await {
+            tracing::warn!("the accept loop ended abnormally: {e}");
+        }
+        in_flight.close();
+        if tokio::time::timeout(drain_deadline, in_flight.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                in_flight = in_flight.len(),
+                "requests still in flight at the drain deadline; closing them"
+            );
+        }
+        // Only now end sessions and SSE streams: cancelling earlier would cut the replies
+        // of the calls we just waited for.
         mcp_ct.cancel();
-        drainer.abort();
+        conns.close();
+        // A client that keeps its connection open after every stream has ended must not
+        // hold the process up for ever.
+        if tokio::time::timeout(CLOSE_GRACE, conns.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                open = stats.open.count(),
+                "connections still open {} s after shutdown; exiting anyway",
+                CLOSE_GRACE.as_secs()
+            );
+        }
         tracing::info!("HTTP server stopped");
-        result
+        Ok(())
     }
 }
 
@@ -387,8 +390,21 @@ pub async fn serve(
         max_body_bytes = opts.max_body_bytes,
         request_timeout_secs = opts.request_timeout.as_secs_f64(),
         max_sessions = opts.max_sessions,
+        max_sessions_per_token = opts.max_sessions_per_token,
+        header_read_timeout_secs = opts.conn.header_read_timeout.as_secs_f64(),
+        idle_timeout_secs = opts.conn.idle_timeout.as_secs_f64(),
+        max_connections = opts.conn.max_connections,
+        max_connections_per_peer = opts.conn.max_connections_per_peer,
         "serving MCP over streamable HTTP"
     );
+    if opts.conn.idle_timeout > opts.conn.header_read_timeout {
+        tracing::warn!(
+            "--idle-timeout-secs is longer than --header-read-timeout-secs: hyper's header \
+             timer also runs while a connection waits for its next request, so idle \
+             connections close after the header timeout"
+        );
+    }
+    conn::check_fd_limit(opts.conn.max_connections);
     let proto = ExpansionServer::new(planner);
     HttpServer::new(move || proto.clone(), opts)
         .serve(listener, shutdown_signal())

@@ -691,7 +691,7 @@ async fn invalid_posts_leave_the_session_table_flat() {
             (
                 vec![accept, json_ct],
                 "{not json".into(),
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                StatusCode::BAD_REQUEST,
             ),
             (
                 vec![accept, ("content-type", "text/plain")],
@@ -721,6 +721,11 @@ async fn invalid_posts_leave_the_session_table_flat() {
             (
                 vec![accept, json_ct],
                 json!({"jsonrpc": "2.0", "id": i, "result": {}}).to_string(),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                vec![accept, json_ct],
+                json!([initialize(json!(i))]).to_string(),
                 StatusCode::BAD_REQUEST,
             ),
         ];
@@ -759,8 +764,10 @@ async fn invalid_posts_leave_the_session_table_flat() {
         "after {sent} invalid requests"
     );
     assert_eq!(server.stats.in_flight(), 0);
-    // The one real session still works.
+    // The one real session still works, over a new connection: the first one has sat
+    // idle through all of the above, long enough for the idle timeout to close it.
     client.session = Some(session);
+    client.http = http(server.addr).await;
     let answer = client
         .call(json!(1), "check_health", json!({"account": "Northwind"}))
         .await;
@@ -963,8 +970,14 @@ async fn sigterm_finishes_the_call_in_flight_and_logs_token_names_only() {
         log.contains("token=alice") && log.contains("token=env"),
         "{log}"
     );
+    // The call's own line, written when its reply was ready after SIGTERM. (Which tool
+    // ran and how it went is the tool side's to log: the transport no longer parses
+    // bodies or scans replies for it.)
+    let after = log.split("SIGTERM received").nth(1).unwrap_or_default();
     assert!(
-        log.contains("tool=check_health") && log.contains("outcome=ok"),
+        after
+            .lines()
+            .any(|l| l.contains("token=alice") && l.contains("mcp request status=200")),
         "{log}"
     );
     assert!(log.contains("auth=bearer, tokens: alice, env"), "{log}");
@@ -1152,4 +1165,459 @@ async fn a_client_that_disconnects_mid_call_does_not_take_the_server_down() {
         server.begin_shutdown();
         server.finished().await;
     }
+}
+
+// --- Hostile clients (issue 16) ---------------------------------------------------
+
+/// A TCP connection to `addr` from the loopback address `from` (all of 127.0.0.0/8 is
+/// this machine on Linux), so a test can be several peers at once.
+async fn connect_from(from: [u8; 4], addr: SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::from((from, 0)))
+        .expect("bind a loopback source address");
+    socket.connect(addr).await.unwrap()
+}
+
+/// GET /healthz on a fresh connection from `from`; the status and how long it took, from
+/// connecting to the last byte.
+async fn healthz_from(from: [u8; 4], addr: SocketAddr) -> (StatusCode, Duration) {
+    let t0 = Instant::now();
+    let stream = connect_from(from, addr).await;
+    stream.set_nodelay(true).unwrap();
+    let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let mut h = Http {
+        send,
+        host: addr.to_string(),
+    };
+    let r = h.send("GET", "/healthz", &[], full("")).await;
+    (r.status, t0.elapsed())
+}
+
+/// Whether the server has closed `stream`: end of file, or a reset, within `within`.
+async fn closed_by_server(stream: &mut TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 512];
+    let until = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(until, stream.read(&mut buf)).await {
+            Err(_still_open) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            // A reply the server wrote before closing (hyper may send one): read on.
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// Slowloris: 1,000 sockets that trickle a request head one byte at a time. `/healthz`
+/// answers within 100 ms throughout, and the header-read timeout closes every one of
+/// them, with a log line saying so.
+#[tokio::test]
+async fn slowloris_sockets_are_closed_by_the_header_timeout() {
+    use tokio::io::AsyncWriteExt;
+    const SOCKETS: usize = 1000;
+    // This process holds the 1,000 client ends, and the server (a child, which inherits
+    // the limit) the other ends: raise the soft open-file limit to the hard one.
+    {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            },
+        )
+        .unwrap();
+        let fds = getrlimit(Resource::Nofile).current;
+        assert!(
+            fds.is_none_or(|n| n >= 2 * SOCKETS as u64 + 256),
+            "the open-file limit ({fds:?}) is too low for {SOCKETS} sockets; raise `ulimit -Hn`"
+        );
+    }
+    let server = Process::spawn(
+        "slowloris",
+        &[
+            "--header-read-timeout-secs",
+            "2",
+            "--max-connections",
+            "4000",
+            "--max-connections-per-peer",
+            "4000",
+        ],
+        &[],
+    );
+    let addr = server.addr;
+    let head = format!("POST /mcp HTTP/1.1\r\nhost: {addr}\r\n");
+    let mut sockets = Vec::with_capacity(SOCKETS);
+    for i in 0..SOCKETS {
+        // Ten attacking peers, a hundred sockets each; /healthz comes from 127.0.0.1.
+        let from = [127, 0, 0, 10 + (i % 10) as u8];
+        let mut s = connect_from(from, addr).await;
+        s.write_all(head.as_bytes()).await.unwrap();
+        sockets.push(s);
+    }
+    let opened = Instant::now();
+    // Trickle one header byte per socket every 200 ms, and check /healthz every 50 ms,
+    // for 3.5 s: past the 2 s header timeout, counted from each socket's accept.
+    let mut worst = Duration::ZERO;
+    let mut worst_at = Duration::ZERO;
+    let mut checks = 0;
+    let mut next_trickle = Instant::now();
+    while opened.elapsed() < Duration::from_millis(3500) {
+        if Instant::now() >= next_trickle {
+            for s in &mut sockets {
+                // A socket the server has closed fails here; that is the point.
+                let _ = s.write_all(b"x").await;
+            }
+            next_trickle = Instant::now() + Duration::from_millis(200);
+        }
+        let (status, took) = healthz_from([127, 0, 0, 1], addr).await;
+        assert_eq!(status, StatusCode::OK);
+        if took > worst {
+            worst = took;
+            worst_at = opened.elapsed();
+        }
+        checks += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(checks >= 20, "only {checks} health checks");
+    assert!(
+        worst < Duration::from_millis(100),
+        "/healthz took {worst:?} at worst ({worst_at:?} in) under {SOCKETS} trickling sockets"
+    );
+    let mut open = 0;
+    for s in &mut sockets {
+        if !closed_by_server(s, Duration::from_secs(2)).await {
+            open += 1;
+        }
+    }
+    assert_eq!(open, 0, "{open} of {SOCKETS} trickling sockets still open");
+    let log = server.log();
+    assert!(
+        log.contains("did not arrive within 2 s (--header-read-timeout-secs)"),
+        "{log}"
+    );
+}
+
+/// Past the per-peer cap a peer's extra connections are closed on arrival, past the total
+/// cap anyone's are, and /healthz keeps answering on a connection that got in.
+#[tokio::test]
+async fn the_connection_caps_refuse_extra_connections() {
+    let server = Process::spawn(
+        "conncap",
+        &["--max-connections", "8", "--max-connections-per-peer", "5"],
+        &[],
+    );
+    let addr = server.addr;
+    // The operator's health checker, connected first, from its own address.
+    let stream = connect_from([127, 0, 0, 2], addr).await;
+    let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let mut checker = Http {
+        send,
+        host: addr.to_string(),
+    };
+    let r = checker.send("GET", "/healthz", &[], full("")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        held.push(connect_from([127, 0, 0, 1], addr).await);
+    }
+    let mut extra = connect_from([127, 0, 0, 1], addr).await;
+    assert!(
+        closed_by_server(&mut extra, Duration::from_secs(2)).await,
+        "a sixth connection from one peer was kept"
+    );
+    // Another peer still gets in, up to the total of 8.
+    let (status, _) = healthz_from([127, 0, 0, 3], addr).await;
+    assert_eq!(status, StatusCode::OK);
+    for _ in 0..2 {
+        held.push(connect_from([127, 0, 0, 3], addr).await);
+    }
+    let mut over = connect_from([127, 0, 0, 4], addr).await;
+    assert!(
+        closed_by_server(&mut over, Duration::from_secs(2)).await,
+        "a ninth connection was kept"
+    );
+    let r = checker.send("GET", "/healthz", &[], full("")).await;
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ok\n"));
+    // Room again once connections close.
+    drop(held);
+    let t0 = Instant::now();
+    loop {
+        let mut s = connect_from([127, 0, 0, 1], addr).await;
+        if !closed_by_server(&mut s, Duration::from_millis(300)).await {
+            break;
+        }
+        assert!(t0.elapsed() < STEP, "the caps never freed");
+    }
+    let log = server.log();
+    assert!(
+        log.contains("(--max-connections-per-peer)") && log.contains("(--max-connections)"),
+        "{log}"
+    );
+}
+
+/// A session answers only the token that opened it; without tokens, only the address.
+#[tokio::test]
+async fn a_session_is_refused_to_another_token() {
+    let server = start(HttpOptions {
+        tokens: tokens(),
+        ..HttpOptions::default()
+    })
+    .await;
+    let mut alice = Mcp::new(server.addr, Some(ALICE)).await;
+    alice.initialize().await;
+    let mut mallory = Mcp::new(server.addr, Some(BOB)).await;
+    mallory.session = alice.session.clone();
+    let r = mallory
+        .post(&call(
+            json!(1),
+            "check_health",
+            json!({"account": "Northwind"}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("opened with another token"), "{}", r.body);
+    let session = alice.session.clone().unwrap();
+    for (method, accept) in [("GET", "text/event-stream"), ("DELETE", "*/*")] {
+        let auth = format!("Bearer {BOB}");
+        let r = mallory
+            .http
+            .send(
+                method,
+                "/mcp",
+                &[
+                    ("accept", accept),
+                    ("authorization", auth.as_str()),
+                    ("mcp-session-id", session.as_str()),
+                    ("mcp-protocol-version", VERSION),
+                ],
+                full(""),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{method}: {}", r.body);
+    }
+    // Alice's session is untouched.
+    let answer = alice
+        .call(json!(2), "check_health", json!({"account": "Northwind"}))
+        .await;
+    assert_eq!(answer["result"]["isError"], false, "{answer}");
+    assert_eq!(server.stats.sessions().await, 1);
+
+    // No tokens: the peer address owns the session.
+    let open = start(HttpOptions::default()).await;
+    let mut here = Mcp::new(open.addr, None).await;
+    here.initialize().await;
+    let stream = connect_from([127, 0, 0, 5], open.addr).await;
+    let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let mut elsewhere = Mcp {
+        http: Http {
+            send,
+            host: open.addr.to_string(),
+        },
+        token: None,
+        session: here.session.clone(),
+    };
+    let r = elsewhere
+        .post(&call(json!(1), "check_health", json!({})))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("another client address"), "{}", r.body);
+}
+
+/// One token opening sessions in a loop fills its own quota, not the table: another
+/// token still gets sessions.
+#[tokio::test]
+async fn the_per_token_quota_stops_one_client_filling_the_table() {
+    let server = start(HttpOptions {
+        tokens: tokens(),
+        max_sessions: 50,
+        max_sessions_per_token: 3,
+        ..HttpOptions::default()
+    })
+    .await;
+    let mut opened = 0;
+    let mut h = http(server.addr).await;
+    let auth = format!("Bearer {ALICE}");
+    let mut refused = None;
+    for i in 0..200 {
+        let r = h
+            .mcp(&[("authorization", auth.as_str())], &initialize(json!(i)))
+            .await;
+        if r.status == StatusCode::OK {
+            opened += 1;
+        } else {
+            refused = Some(r);
+        }
+    }
+    assert_eq!(opened, 3);
+    let r = refused.unwrap();
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.body.contains("quota 3"), "{}", r.body);
+    assert_eq!(r.header("retry-after"), Some("5"));
+    assert_eq!(server.stats.sessions().await, 3);
+    let mut bob = Mcp::new(server.addr, Some(BOB)).await;
+    bob.initialize().await;
+    let answer = bob
+        .call(json!(1), "check_health", json!({"account": "Northwind"}))
+        .await;
+    assert_eq!(answer["result"]["isError"], false);
+    assert_eq!(server.stats.sessions().await, 4);
+}
+
+/// A 900 KB request id and a 900 KB resource URI: the client gets its id back whole, the
+/// log (rmcp's lines included) shows each cut short.
+#[tokio::test]
+async fn a_huge_id_or_uri_is_logged_cut_short() {
+    let server = Process::spawn("hugeid", &[], &[]);
+    let mut client = Mcp::new(server.addr, None).await;
+    client.initialize().await;
+    let id = json!(format!("id-{}", "7".repeat(900 * 1024)));
+    let r = client
+        .post(&call(id.clone(), "no_such_tool", json!({})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.answer(&id)["error"]["code"], -32602);
+    let uri = format!("expansion://accounts/{}", "u".repeat(900 * 1024));
+    let r = client
+        .post(
+            &json!({"jsonrpc": "2.0", "id": 2, "method": "resources/read",
+                       "params": {"uri": uri}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.answer(&json!(2)).get("error").is_some(), "{}", r.body);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = server.log();
+    assert!(log.len() < 64 * 1024, "the log holds {} bytes", log.len());
+    assert!(log.contains("more bytes]"), "{log}");
+}
+
+/// A JSON-RPC batch, or a body that is not JSON-RPC at all, gets a JSON-RPC error the
+/// client can read, not rmcp's plain-text 415.
+#[tokio::test]
+async fn a_batch_or_unreadable_body_gets_a_jsonrpc_error() {
+    for stateless in [false, true] {
+        let server = start(HttpOptions {
+            stateless,
+            ..HttpOptions::default()
+        })
+        .await;
+        let mut h = http(server.addr).await;
+        let batch = json!([initialize(json!(1)), {"jsonrpc": "2.0", "id": 2, "method": "ping"}]);
+        for (body, code, needle) in [
+            (batch.to_string(), -32600, "batches are not supported"),
+            ("{not json".to_string(), -32700, "not JSON"),
+            (
+                json!({"jsonrpc": "2.0", "id": 5, "method": 7}).to_string(),
+                -32600,
+                "not a JSON-RPC 2.0",
+            ),
+        ] {
+            let r = h
+                .send(
+                    "POST",
+                    "/mcp",
+                    &[
+                        ("accept", "application/json, text/event-stream"),
+                        ("content-type", "application/json"),
+                    ],
+                    full(body.clone()),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.body);
+            assert_eq!(r.header("content-type"), Some("application/json"));
+            let error: Value = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(error["jsonrpc"], "2.0");
+            assert_eq!(error["error"]["code"], code, "{}", r.body);
+            assert!(
+                error["error"]["message"].as_str().unwrap().contains(needle),
+                "{}",
+                r.body
+            );
+        }
+        // A wrong Content-Type is an HTTP matter and stays 415.
+        let r = h
+            .send(
+                "POST",
+                "/mcp",
+                &[
+                    ("accept", "application/json, text/event-stream"),
+                    ("content-type", "text/plain"),
+                ],
+                full(initialize(json!(1)).to_string()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+}
+
+/// A kept-alive connection with no request after its reply is closed at the idle timeout,
+/// and logged; a connection carrying a session's open SSE stream is busy, not idle.
+#[tokio::test]
+async fn an_idle_connection_is_closed_and_a_busy_one_kept() {
+    use tokio::io::AsyncWriteExt;
+    let server = Process::spawn(
+        "idle",
+        &[
+            "--idle-timeout-secs",
+            "1",
+            "--header-read-timeout-secs",
+            "10",
+        ],
+        &[],
+    );
+    let addr = server.addr;
+    let mut client = Mcp::new(addr, None).await;
+    client.initialize().await;
+    let session = client.session.clone().unwrap();
+    // The session's standing SSE stream, on its own raw connection.
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "GET /mcp HTTP/1.1\r\nhost: {addr}\r\naccept: text/event-stream\r\n\
+                 mcp-session-id: {session}\r\nmcp-protocol-version: {VERSION}\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    // A connection that asks once, then says nothing.
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(format!("GET /healthz HTTP/1.1\r\nhost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let t0 = Instant::now();
+    assert!(
+        closed_by_server(&mut idle, Duration::from_secs(5)).await,
+        "an idle connection was kept"
+    );
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_millis(900),
+        "closed after {took:?}, before the idle timeout"
+    );
+    assert!(
+        !closed_by_server(&mut stream, Duration::from_millis(1500)).await,
+        "the SSE stream's connection was closed as idle"
+    );
+    let log = server.log();
+    assert!(log.contains("idle for 1 s (--idle-timeout-secs)"), "{log}");
 }

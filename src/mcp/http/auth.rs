@@ -2,11 +2,101 @@
 //! does not depend on how much of a presented token is right.
 //!
 //! Each token has a name; the name (never the token) is what the request log shows.
+//! [`require_token`] is the middleware that checks it, before a byte of the body is read,
+//! and names the request's [`Owner`] for the session table.
 
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
+
+use super::log::plain;
+
+/// Who a request comes from, as far as sessions go: the token it presented, or, when the
+/// server asks for none, the address it came from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Owner {
+    Token(Arc<str>),
+    Peer(IpAddr),
+    /// Only for a request that reached the session table without passing
+    /// [`require_token`], which this server's router never routes.
+    Unknown,
+}
+
+impl Owner {
+    pub(super) fn unknown() -> Owner {
+        Owner::Unknown
+    }
+
+    /// What identifies the owner, for messages.
+    pub(super) fn kind(&self) -> &'static str {
+        match self {
+            Owner::Token(_) => "token",
+            Owner::Peer(_) | Owner::Unknown => "client address",
+        }
+    }
+}
+
+impl fmt::Display for Owner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Owner::Token(name) => write!(f, "token:{name}"),
+            Owner::Peer(ip) => write!(f, "peer:{ip}"),
+            Owner::Unknown => f.write_str("unknown"),
+        }
+    }
+}
+
+/// The middleware in front of `/mcp`: 401 without a valid token; otherwise the request
+/// goes on carrying its [`Owner`], and the token's name is recorded in the request's log
+/// span.
+pub(super) async fn require_token(
+    State(tokens): State<Tokens>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    let owner = match tokens.authorize(presented) {
+        Ok(Some(name)) => {
+            tracing::Span::current().record("token", tracing::field::display(&*name));
+            Owner::Token(name)
+        }
+        Ok(None) => match req.extensions().get::<ConnectInfo<SocketAddr>>() {
+            Some(ConnectInfo(peer)) => Owner::Peer(peer.ip()),
+            None => Owner::Unknown,
+        },
+        Err(failure) => return unauthorized(failure),
+    };
+    req.extensions_mut().insert(owner);
+    next.run(req).await
+}
+
+fn unauthorized(failure: AuthFailure) -> Response {
+    let (challenge, text) = match failure {
+        AuthFailure::Missing => (
+            r#"Bearer realm="expansion-planner""#,
+            "unauthorized: this server needs a bearer token (Authorization: Bearer <token>)",
+        ),
+        AuthFailure::Invalid => (
+            r#"Bearer realm="expansion-planner", error="invalid_token""#,
+            "unauthorized: the bearer token is not one this server accepts",
+        ),
+    };
+    let mut r = plain(StatusCode::UNAUTHORIZED, text.to_string());
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(challenge),
+    );
+    r
+}
 
 /// The name given to a bare token (a line without `name:`) in a token file.
 pub const DEFAULT_TOKEN_NAME: &str = "default";
