@@ -213,7 +213,7 @@ async function host(server, view, opts) {
   });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.exposeFunction("mcpCall", (params) => server.request("tools/call", params));
+  await page.exposeFunction("mcpCall", (params) => server.request("tools/call", opts.forward ? opts.forward(params) : params));
   await page.goto(pathToFileURL(path.join(here, "harness.html")).href);
   await page.evaluate((o) => window.startView(o), {
     html: view.html,
@@ -379,6 +379,45 @@ await test("hostile account names render as text in the views (segment and plan)
   await assertNoInjection(h.frame, HOSTILE + " Northwind");
   eq(await h.frame.evaluate(() => document.querySelector('[data-k="account"]').textContent), HOSTILE + " Northwind", "account name");
   eq(h.external, [], "network requests");
+  await h.page.close();
+});
+
+await test("check_health result: the plan view stops at the gate; the host's theme change is followed", async () => {
+  const args = { account: "Bluefin Logistics" };
+  const result = await demoServer.call("check_health", args);
+  const data = result.structuredContent;
+  const view = await demoServer.view("check_health");
+  const h = await host(demoServer, view, { arguments: args, result, theme: "light", ready: '[data-k="health.unhealthy_path.reassess_on"]' });
+  const figures = await figuresIn(h.frame);
+  // The view draws a HealthResult under `health`: compare against that shape.
+  compareFigures(figures, { health: data, account: data.account }, ["health.utilisation_pct", "health.score", "health.unhealthy_path.reassess_on"]);
+  eq(await outcomeShown(h.frame), "blocked", "outcome shown for a failed gate");
+  await assertTheme(h.frame, "light", "light");
+  await h.page.evaluate(() => window.sendToView({ jsonrpc: "2.0", method: "ui/notifications/host-context-changed", params: { theme: "dark" } }));
+  await h.frame.waitForFunction(() => document.documentElement.dataset.theme === "dark");
+  await assertTheme(h.frame, "dark", "dark");
+  eq(h.errors, [], "script errors");
+  await h.page.close();
+});
+
+await test("a summary draft_plan answer: the view asks the host for detail full and draws it", async () => {
+  const args = { account: "Northwind" };
+  const full = (await demoServer.call("draft_plan", planArgs(demoServer, args))).structuredContent;
+  // The summary as the contract describes it: outcome, verdict, headline figures, markdown.
+  const summary = { outcome: full.outcome, account: full.account, as_of: full.as_of, verdict: "Ready: propose in December", utilisation_pct: full.health.utilisation_pct, markdown: "" };
+  const hasDetail = !!(demoServer.tool("draft_plan").inputSchema.properties || {}).detail;
+  const view = await demoServer.view("draft_plan");
+  const h = await host(demoServer, view, {
+    arguments: args,
+    result: { content: [{ type: "text", text: "summary" }], structuredContent: summary },
+    theme: "light",
+    ready: '[data-k="opportunity.scenarios.0.expansion_arr"]',
+    // A server without the detail switch always answers in full.
+    forward: (p) => (hasDetail ? p : { ...p, arguments: Object.fromEntries(Object.entries(p.arguments).filter(([k]) => k !== "detail")) }),
+  });
+  eq(await h.page.evaluate(() => window.toolCalls), [{ name: "draft_plan", arguments: { account: "Northwind", detail: "full" } }], "tools/call for the full plan");
+  compareFigures(await figuresIn(h.frame), full, ["health.utilisation_pct", "opportunity.estimated_expansion_arr"]);
+  eq(h.errors, [], "script errors");
   await h.page.close();
 });
 
