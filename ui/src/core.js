@@ -285,8 +285,10 @@ const Bridge = {
   watchSize() {
     let last = "";
     const send = () => {
-      const width = Math.ceil(document.documentElement.scrollWidth);
-      const height = Math.ceil(document.documentElement.scrollHeight);
+      // The body's own height, not the document's: the document is at least as tall as
+      // the iframe, so measuring it would let the view grow but never shrink.
+      const width = Math.ceil(window.innerWidth);
+      const height = Math.ceil(document.body.scrollHeight);
       const key = width + "x" + height;
       if (key !== last) {
         last = key;

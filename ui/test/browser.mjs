@@ -465,6 +465,16 @@ await test("plan --format html: one offline file, data embedded and escaped", as
   await h.page.close();
 });
 
+await test("plan --demo --format html: every plan of the portfolio in one file", async () => {
+  const { file } = writeFile(["plan", "--demo", "--format", "html"], "plan-demo-file");
+  const plans = JSON.parse(execFileSync(bin, ["plan", "--demo", "--format", "json"], { maxBuffer: 64 * 1024 * 1024 }).toString());
+  const h = await openFile(file, "light", "article.plan");
+  const shown = await h.frame.evaluate(() => Array.from(document.querySelectorAll("article.plan")).map((a) => [a.querySelector('[data-k="account"]').textContent, a.dataset.outcome]));
+  eq(shown, plans.map((p) => [p.account, p.outcome]), "plans in the file");
+  eq(h.errors, [], "script errors");
+  await h.page.close();
+});
+
 await test("scan --format html: the segment file, hostile names as text, rows not clickable", async () => {
   const { file, html } = writeFile(["scan", "--db", hostileDb, "--format", "html"], "scan-file");
   assert(!html.includes(HOSTILE), "the hostile name appears unescaped in the file");
