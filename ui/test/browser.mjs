@@ -26,6 +26,9 @@ mkdirSync(outDir, { recursive: true });
 // playwright-core lives where scripts/browser-test installed it (.tools/), not in the repo.
 const requireFrom = createRequire(path.join(process.env.PLAYWRIGHT_PREFIX || here, "package.json"));
 const { chromium } = requireFrom("playwright-core");
+// The host side of the handshake is the official SDK's (installed next to playwright-core).
+const bridgeFrom = createRequire(path.join(process.env.EXT_APPS_PREFIX || here, "package.json"));
+const { AppBridge } = await import(pathToFileURL(bridgeFrom.resolve("@modelcontextprotocol/ext-apps/app-bridge")).href);
 
 const UI = "io.modelcontextprotocol/ui";
 const MIME = "text/html;profile=mcp-app";
@@ -34,6 +37,14 @@ const MAX_VIEW_BYTES = 150 * 1024;
 
 let passed = 0;
 const failures = [];
+// What the SDK's AppBridge warns about (a view calling the host before the handshake is
+// done, and the like) fails the run, as do notifications it refused to send.
+const sdkWarnings = [];
+const warn = console.warn;
+console.warn = (...args) => {
+  sdkWarnings.push(args.map(String).join(" "));
+  warn(...args);
+};
 async function test(name, fn) {
   try {
     await fn();
@@ -203,7 +214,26 @@ const browser = await chromium.launch({
   args: ["--no-sandbox"],
 });
 
-/** Loads a view in the test host with a real result; returns the page and the view's frame. */
+/** The transport between the AppBridge (here) and the view (in the page's iframe). */
+class PageTransport {
+  constructor(page) {
+    this.page = page;
+  }
+  async start() {}
+  async send(message) {
+    await this.page.evaluate((m) => window.sendToView(m), message);
+  }
+  async close() {
+    if (this.onclose) this.onclose();
+  }
+}
+
+/**
+ * Loads a view in the test host with a real result: the official AppBridge answers the
+ * view's `ui/initialize`, sends the tool input and result once the view is initialized,
+ * follows its size, and forwards its `tools/call` requests to the server (recorded in
+ * `calls`). Returns the page, the view's frame and the bridge.
+ */
 async function host(server, view, opts) {
   const page = await browser.newPage({ viewport: { width: 1000, height: 900 }, colorScheme: opts.theme });
   const external = [];
@@ -213,22 +243,49 @@ async function host(server, view, opts) {
   });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.exposeFunction("mcpCall", (params) => server.request("tools/call", opts.forward ? opts.forward(params) : params));
-  await page.goto(pathToFileURL(path.join(here, "harness.html")).href);
-  await page.evaluate((o) => window.startView(o), {
-    html: view.html,
-    csp: view.csp,
-    tool: { name: view.tool.name, inputSchema: view.tool.inputSchema },
-    arguments: opts.arguments,
-    result: opts.result,
-    theme: opts.theme,
+  const calls = [];
+  const transport = new PageTransport(page);
+  const bridge = new AppBridge(
+    null,
+    { name: "expansion-planner-test-host", version: "1" },
+    { serverTools: {}, logging: {} },
+    {
+      hostContext: {
+        theme: opts.theme,
+        displayMode: "inline",
+        availableDisplayModes: ["inline"],
+        containerDimensions: { width: 1000 },
+        toolInfo: { tool: { name: view.tool.name, inputSchema: view.tool.inputSchema } },
+        locale: "en-US",
+        platform: "web",
+      },
+    },
+  );
+  bridge.oncalltool = async (params) => {
+    calls.push(params);
+    return server.request("tools/call", opts.forward ? opts.forward(params) : params);
+  };
+  bridge.addEventListener("sizechange", (p) => {
+    if (typeof p.height === "number") page.evaluate((h) => window.setViewHeight(h), p.height).catch(() => {});
   });
+  bridge.addEventListener("initialized", () => {
+    bridge
+      .sendToolInput({ arguments: opts.arguments })
+      .then(() => bridge.sendToolResult(opts.result))
+      .catch((e) => sdkWarnings.push("sending the tool result: " + String(e)));
+  });
+  await page.exposeFunction("toHost", (m) => {
+    if (transport.onmessage) transport.onmessage(m);
+  });
+  await page.goto(pathToFileURL(path.join(here, "harness.html")).href);
+  await bridge.connect(transport);
+  await page.evaluate(([html, csp]) => window.startView(html, csp), [view.html, view.csp]);
   const handle = await page.waitForSelector("iframe");
   const frame = await handle.contentFrame();
   await frame.waitForSelector(opts.ready, { timeout: 10000 });
   // Let the size-changed notification settle the iframe's height.
   await page.waitForTimeout(150);
-  return { page, frame, external, errors };
+  return { page, frame, external, errors, calls, bridge };
 }
 
 async function shoot(page, name) {
@@ -273,8 +330,10 @@ await test("plan view, ready plan: every figure equals structuredContent (light 
   const data = result.structuredContent;
   eq(data.outcome, "ready", "Northwind's outcome");
   const view = await demoServer.view("draft_plan");
-  const { page, frame, external, errors } = await host(demoServer, view, { arguments: args, result, theme: "light", ready: '[data-k="opportunity.scenarios.0.expansion_arr"]' });
+  const { page, frame, external, errors, bridge } = await host(demoServer, view, { arguments: args, result, theme: "light", ready: '[data-k="opportunity.scenarios.0.expansion_arr"]' });
   eq(await outcomeShown(frame), "ready", "outcome shown");
+  eq(bridge.getAppVersion(), { name: "expansion-planner plan view", version: "1" }, "appInfo the host received");
+  eq(bridge.getAppCapabilities(), { availableDisplayModes: ["inline"] }, "appCapabilities the host received");
   const required = [
     "account", "as_of", "health.utilisation_pct", "health.score", "health.status",
     "opportunity.estimated_expansion_arr", "opportunity.nrr_after_pct", "opportunity.confidence", "opportunity.current_arr",
@@ -331,7 +390,7 @@ await test("segment view: distribution, accounts, ranking and right-size equal s
   const result = await demoServer.call("plan_segment", {});
   const data = result.structuredContent;
   const view = await demoServer.view("plan_segment");
-  const { page, frame, external, errors } = await host(demoServer, view, { arguments: {}, result, theme: "light", ready: "table.accounts" });
+  const { page, frame, external, errors, calls } = await host(demoServer, view, { arguments: {}, result, theme: "light", ready: "table.accounts" });
   const required = [
     "total_accounts",
     ...Object.keys(data.distribution).map((k) => "distribution." + k),
@@ -355,7 +414,6 @@ await test("segment view: distribution, accounts, ranking and right-size equal s
   const target = data.accounts.find((a) => a.name === "Northwind");
   await frame.click('table.accounts tbody tr[data-account="Northwind"]');
   await frame.waitForFunction(() => /Ready|Blocked|Not ready/.test((document.getElementById("draft-status") || {}).textContent || ""), null, { timeout: 10000 });
-  const calls = await page.evaluate(() => window.toolCalls);
   eq(calls, [{ name: "draft_plan", arguments: { account: target.id, as_of: target.as_of } }], "tools/call sent by the row click");
   const status = await frame.evaluate(() => document.getElementById("draft-status").textContent);
   assert(status.includes("Northwind") && status.includes("Ready"), "the draft's outcome is shown: " + status);
@@ -393,7 +451,7 @@ await test("check_health result: the plan view stops at the gate; the host's the
   compareFigures(figures, { health: data, account: data.account }, ["health.utilisation_pct", "health.score", "health.unhealthy_path.reassess_on"]);
   eq(await outcomeShown(h.frame), "blocked", "outcome shown for a failed gate");
   await assertTheme(h.frame, "light", "light");
-  await h.page.evaluate(() => window.sendToView({ jsonrpc: "2.0", method: "ui/notifications/host-context-changed", params: { theme: "dark" } }));
+  await h.bridge.sendHostContextChange({ theme: "dark" });
   await h.frame.waitForFunction(() => document.documentElement.dataset.theme === "dark");
   await assertTheme(h.frame, "dark", "dark");
   eq(h.errors, [], "script errors");
@@ -415,7 +473,7 @@ await test("a summary draft_plan answer: the view asks the host for detail full 
     // A server without the detail switch always answers in full.
     forward: (p) => (hasDetail ? p : { ...p, arguments: Object.fromEntries(Object.entries(p.arguments).filter(([k]) => k !== "detail")) }),
   });
-  eq(await h.page.evaluate(() => window.toolCalls), [{ name: "draft_plan", arguments: { account: "Northwind", detail: "full" } }], "tools/call for the full plan");
+  eq(h.calls, [{ name: "draft_plan", arguments: { account: "Northwind", detail: "full" } }], "tools/call for the full plan");
   compareFigures(await figuresIn(h.frame), full, ["health.utilisation_pct", "opportunity.estimated_expansion_arr"]);
   eq(h.errors, [], "script errors");
   await h.page.close();
@@ -488,6 +546,10 @@ await test("scan --format html: the segment file, hostile names as text, rows no
   eq(h.external, [], "network requests");
   eq(h.errors, [], "script errors");
   await h.page.close();
+});
+
+await test("the SDK's host side had nothing to warn about", async () => {
+  eq(sdkWarnings, [], "AppBridge warnings");
 });
 
 await browser.close();
