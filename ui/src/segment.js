@@ -115,7 +115,46 @@ function accountsTable(data, opts, status) {
     wrap.replaceChildren(h("table", { class: "accounts" }, h("thead", null, head), h("tbody", null, body)));
   };
   draw();
-  return wrap;
+  // A paged answer (`next_cursor`) lists one page of accounts: inside a host, the rest are
+  // fetched with the same call and the cursor, so the table sorts over all of them.
+  let cursor = data.next_cursor;
+  const more = h("p", { class: "more" });
+  const offer = () => {
+    if (cursor === undefined || cursor === null || cursor === "") {
+      more.replaceChildren();
+      return;
+    }
+    if (opts.standalone || !Bridge.canCallTools()) {
+      more.replaceChildren(h("span", { class: "muted" }, rows.length + " of " + str(data.total_accounts) + " accounts listed."));
+      return;
+    }
+    more.replaceChildren(
+      h(
+        "button",
+        {
+          type: "button",
+          id: "load-more",
+          onclick: () => {
+            more.replaceChildren(h("span", { class: "muted" }, "Loading\u2026"));
+            const args = Object.assign({}, Bridge.toolInput || {}, { cursor: cursor });
+            Bridge.callTool("plan_segment", args)
+              .then((r) => {
+                const page = structuredOf(r);
+                if (!page || r.isError) throw new Error(textOf(r) || "no structured result");
+                rows.push(...arr(page.accounts));
+                cursor = page.next_cursor;
+                draw();
+                offer();
+              })
+              .catch((e) => more.replaceChildren("The next page could not be loaded: " + String(e.message || e)));
+          },
+        },
+        "Load more accounts (" + rows.length + " of " + str(data.total_accounts) + " listed)",
+      ),
+    );
+  };
+  offer();
+  return h("div", null, wrap, more);
 }
 
 function draftFor(a, data, status) {

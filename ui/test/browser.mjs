@@ -263,6 +263,7 @@ async function host(server, view, opts) {
   );
   bridge.oncalltool = async (params) => {
     calls.push(params);
+    if (opts.answer) return opts.answer(params);
     return server.request("tools/call", opts.forward ? opts.forward(params) : params);
   };
   bridge.addEventListener("sizechange", (p) => {
@@ -420,6 +421,38 @@ await test("segment view: distribution, accounts, ranking and right-size equal s
   eq(external, [], "network requests");
   eq(errors, [], "script errors");
   await page.close();
+});
+
+await test("segment view, paged answer: the next pages are fetched with the cursor and join the table", async () => {
+  const result = await demoServer.call("plan_segment", {});
+  const all = result.structuredContent;
+  // Pages of 5, cut from the real answer, the way a paged plan_segment answers.
+  const page = (from) => {
+    const accounts = all.accounts.slice(from, from + 5);
+    const next = from + 5 < all.accounts.length ? String(from + 5) : undefined;
+    return { ...all, accounts, ...(next ? { next_cursor: next } : {}) };
+  };
+  const first = page(0);
+  delete first.markdown;
+  const view = await demoServer.view("plan_segment");
+  const h = await host(demoServer, view, {
+    arguments: {},
+    result: { content: [{ type: "text", text: "page 1" }], structuredContent: first },
+    theme: "light",
+    ready: "#load-more",
+    answer: (p) => ({ content: [{ type: "text", text: "page" }], structuredContent: page(Number(p.arguments.cursor)) }),
+  });
+  const rows = () => h.frame.evaluate(() => document.querySelectorAll("table.accounts tbody tr").length);
+  eq(await rows(), 5, "rows of the first page");
+  await h.frame.click("#load-more");
+  await h.frame.waitForFunction(() => document.querySelectorAll("table.accounts tbody tr").length === 10);
+  await h.frame.click("#load-more");
+  await h.frame.waitForFunction(() => document.querySelectorAll("table.accounts tbody tr").length === 12);
+  eq(await h.frame.evaluate(() => document.getElementById("load-more")), null, "a button after the last page");
+  eq(h.calls.map((c) => c.arguments.cursor), ["5", "10"], "cursors sent");
+  eq(h.calls.map((c) => c.name), ["plan_segment", "plan_segment"], "tool called for the pages");
+  eq(h.errors, [], "script errors");
+  await h.page.close();
 });
 
 await test("hostile account names render as text in the views (segment and plan)", async () => {
