@@ -142,6 +142,16 @@ async fn a_client_that_advertises_mcp_apps_gets_the_views() {
         ] {
             assert!(!text.contains(external), "{uri} contains {external}");
         }
+        // Account text reaches the DOM as text only: no HTML sink in the script.
+        for sink in [
+            "innerHTML =",
+            "innerHTML=",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+        ] {
+            assert!(!text.contains(sink), "{uri} uses {sink}");
+        }
         let csp = serde_json::to_value(meta.unwrap()).unwrap();
         for k in [
             "connectDomains",
