@@ -53,6 +53,9 @@ pub struct Planner {
     pub today: fn() -> Day,
     /// Directories `import_accounts` may read from; empty disables the tool.
     pub import_dirs: Arc<Vec<PathBuf>>,
+    /// Whether MCP clients that support MCP Apps get the plan and segment views
+    /// (`serve --no-views` turns them off); see `mcp::apps`.
+    pub views: bool,
 }
 
 /// Parses an optional `as_of` argument.
@@ -80,7 +83,14 @@ impl Planner {
             accounts,
             today,
             import_dirs: Arc::new(Vec::new()),
+            views: true,
         }
+    }
+
+    /// The same planner, offering the MCP App views or not.
+    pub fn with_views(mut self, views: bool) -> Planner {
+        self.views = views;
+        self
     }
 
     /// The same planner, allowed to import from these directories.

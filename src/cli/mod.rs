@@ -89,6 +89,16 @@ pub enum Format {
     Json,
 }
 
+/// The output of the commands that have a view (`plan`, `scan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ViewFormat {
+    #[default]
+    Markdown,
+    Json,
+    /// One self-contained HTML file: the MCP App view with the data embedded.
+    Html,
+}
+
 /// A failure with the exit code it maps to.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {

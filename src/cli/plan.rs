@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{CliError, Common, Format, StoreArgs, load_policy};
+use super::{CliError, Common, StoreArgs, ViewFormat, load_policy};
 use crate::engine::draft_plan;
 use crate::model::input::from_str;
 use crate::model::results::PlanResult;
@@ -26,9 +26,10 @@ pub struct PlanArgs {
     /// --demo without --account plans every demo account.
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Markdown)]
-    pub format: Format,
+    /// Output format: markdown, the draft_plan tool's structured content (`full`), or one
+    /// self-contained HTML file with the plan view (several plans are drawn one after another).
+    #[arg(long, value_enum, default_value_t = ViewFormat::Markdown)]
+    pub format: ViewFormat,
     #[command(flatten)]
     pub common: Common,
 }
@@ -116,20 +117,24 @@ pub fn run(a: PlanArgs) -> Result<(), CliError> {
         .into());
     }
     let out = match a.format {
-        Format::Markdown => plans
+        ViewFormat::Markdown => plans
             .iter()
             .map(|p| p.markdown.as_str())
             .collect::<Vec<_>>()
             .join("\n\n---\n\n"),
-        Format::Json => {
+        ViewFormat::Json | ViewFormat::Html => {
             let v = if plans.len() == 1 && a.file.is_some() || a.account.is_some() {
                 serde_json::to_value(plans.first())
             } else {
                 serde_json::to_value(&plans)
             }
             .map_err(|e| anyhow::anyhow!("cannot serialise the plan: {e}"))?;
-            serde_json::to_string_pretty(&v)
-                .map_err(|e| anyhow::anyhow!("cannot serialise the plan: {e}"))?
+            if a.format == ViewFormat::Html {
+                crate::mcp::apps::View::Plan.file(&v)
+            } else {
+                serde_json::to_string_pretty(&v)
+            }
+            .map_err(|e| anyhow::anyhow!("cannot serialise the plan: {e}"))?
         }
     };
     super::emit(&out)?;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{CliError, Common, Format, StoreArgs, load_policy};
+use super::{CliError, Common, StoreArgs, ViewFormat, load_policy};
 use crate::model::portfolio::AccountFilter;
 use crate::service::{Planner, parse_as_of};
 
@@ -16,9 +16,10 @@ pub struct ScanArgs {
     /// Only this CSM's book (case-insensitive).
     #[arg(long, value_name = "NAME")]
     pub csm: Option<String>,
-    /// Output format: markdown, or the plan_segment tool's structured content.
-    #[arg(long, value_enum, default_value_t = Format::Markdown)]
-    pub format: Format,
+    /// Output format: markdown, the plan_segment tool's structured content, or one
+    /// self-contained HTML file with the segment view.
+    #[arg(long, value_enum, default_value_t = ViewFormat::Markdown)]
+    pub format: ViewFormat,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -37,8 +38,13 @@ pub fn run(a: ScanArgs) -> Result<(), CliError> {
     planner.check_segment(&filter, "--segment")?;
     let plan = planner.plan_segment(&filter, as_of)?;
     match a.format {
-        Format::Markdown => super::emit(&plan.markdown)?,
-        Format::Json => super::emit(
+        ViewFormat::Markdown => super::emit(&plan.markdown)?,
+        ViewFormat::Html => super::emit(
+            &crate::mcp::apps::View::Segment
+                .file(&plan)
+                .map_err(|e| anyhow::anyhow!("cannot serialise the segment plan: {e}"))?,
+        )?,
+        ViewFormat::Json => super::emit(
             &serde_json::to_string_pretty(&plan)
                 .map_err(|e| anyhow::anyhow!("cannot serialise the segment plan: {e}"))?,
         )?,

@@ -29,6 +29,10 @@ pub struct ServeArgs {
     /// one, the tool refuses every path.
     #[arg(long, value_name = "DIR")]
     pub import_dir: Vec<PathBuf>,
+    /// Offer no MCP App views (the plan and the segment drawn inside the client), even to
+    /// clients that support them; every answer keeps its text and structured content.
+    #[arg(long)]
+    pub no_views: bool,
     #[command(flatten)]
     pub common: Common,
     #[command(flatten)]
@@ -145,7 +149,9 @@ pub fn run(a: ServeArgs) -> Result<(), CliError> {
                 .map_err(|e| format!("cannot open the account store: {e}"))
         }))
     };
-    let planner = Planner::new(policy, accounts).with_import_dirs(dirs);
+    let planner = Planner::new(policy, accounts)
+        .with_import_dirs(dirs)
+        .with_views(!a.no_views);
     match http {
         Some((addr, opts)) => {
             // Many clients at once: one worker per core.

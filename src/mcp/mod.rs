@@ -3,6 +3,7 @@
 //! generated so that every tool's schema, annotations and error path come from one table
 //! (`tools::DEFS`) that `schemas/` is generated from too.
 
+pub mod apps;
 pub mod fast;
 pub mod http;
 pub mod prompts;
@@ -251,6 +252,11 @@ impl ServerHandler for ExpansionServer {
                 .enable_prompts()
                 .enable_resources()
                 .enable_completions()
+                .enable_extensions_with(if self.planner.views {
+                    apps::server_extensions()
+                } else {
+                    Default::default()
+                })
                 .build(),
         )
         .with_server_info(
@@ -263,9 +269,13 @@ impl ServerHandler for ExpansionServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(tools().to_vec()))
+        let views = apps::enabled(self.planner.views, &context);
+        Ok(ListToolsResult::with_all_items(apps::tool_list(
+            tools(),
+            views,
+        )))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -365,7 +375,7 @@ impl ServerHandler for ExpansionServer {
     async fn list_resources(
         &self,
         request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
         // The store may hold many accounts: they are listed a page at a time, and the cursor
         // is the offset of the next page.
@@ -393,6 +403,9 @@ impl ServerHandler for ExpansionServer {
                     .with_description("What `snapshot` accepts in every tool")
                     .with_mime_type("application/schema+json"),
             ]);
+            if apps::enabled(self.planner.views, &context) {
+                items.extend(apps::resources());
+            }
         }
         let page = self
             .planner
@@ -434,9 +447,14 @@ impl ServerHandler for ExpansionServer {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.as_str();
+        if apps::enabled(self.planner.views, &context)
+            && let Some(view) = apps::read(uri)
+        {
+            return Ok(view.into());
+        }
         let (text, mime) = match uri {
             POLICY_URI => (policy_json(&self.planner.policy), "application/json"),
             PLAYBOOK_URI => (playbook_markdown(&self.planner.policy), "text/markdown"),

@@ -1621,3 +1621,64 @@ async fn an_idle_connection_is_closed_and_a_busy_one_kept() {
     let log = server.log();
     assert!(log.contains("idle for 1 s (--idle-timeout-secs)"), "{log}");
 }
+
+/// MCP Apps over HTTP: a session whose `initialize` advertised the extension gets the views,
+/// another session on the same server does not, and a stateless request (no `initialize`
+/// to read) never does.
+#[tokio::test]
+async fn the_views_follow_each_sessions_capabilities() {
+    use expansion_planner::mcp::apps::{EXTENSION_ID, MIME_TYPE, PLAN_URI};
+    let linked = |r: &Reply, id: Value| -> Vec<String> {
+        r.answer(&id)["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t.pointer("/_meta/ui/resourceUri").is_some())
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let list = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/list"});
+    let server = start(HttpOptions::default()).await;
+    let mut apps = Mcp::new(server.addr, None).await;
+    let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": VERSION,
+        "capabilities": {"extensions": {EXTENSION_ID: {"mimeTypes": [MIME_TYPE]}}},
+        "clientInfo": {"name": "it", "version": "1"}}});
+    let r = apps.post(&init).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    apps.session = r.header("mcp-session-id").map(str::to_string);
+    apps.post(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        .await;
+    let mut plain = Mcp::new(server.addr, None).await;
+    plain.initialize().await;
+    assert_eq!(
+        linked(&apps.post(&list).await, json!(5)),
+        ["check_health", "draft_plan", "plan_segment"]
+    );
+    assert_eq!(
+        linked(&plain.post(&list).await, json!(5)),
+        Vec::<String>::new()
+    );
+    let read =
+        json!({"jsonrpc": "2.0", "id": 6, "method": "resources/read", "params": {"uri": PLAN_URI}});
+    let r = apps.post(&read).await;
+    assert_eq!(
+        r.answer(&json!(6))["result"]["contents"][0]["mimeType"],
+        MIME_TYPE
+    );
+    let r = plain.post(&read).await;
+    assert!(r.answer(&json!(6))["error"].is_object(), "{}", r.body);
+
+    let stateless = start(HttpOptions {
+        stateless: true,
+        ..HttpOptions::default()
+    })
+    .await;
+    let mut one = Mcp::new(stateless.addr, None).await;
+    let r = one.post(&init).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        linked(&one.post(&list).await, json!(5)),
+        Vec::<String>::new()
+    );
+}

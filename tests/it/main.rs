@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod apps;
 mod badinput;
 mod cases;
 mod cli;
