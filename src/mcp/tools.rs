@@ -345,6 +345,14 @@ fn check_framing(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
                 "{} is not ready: signals or readiness fall short, so hold the expansion conversation",
                 s.name
             )),
+            Outcome::Provisional => Some(format!(
+                "{} is provisional: data is unverified, so collect it (step 0 of the plan) before sending an expansion message",
+                s.name
+            )),
+            Outcome::OnHold => Some(format!(
+                "{} is on hold: timing blocks the proposal (an escalation, incident, contentious renewal or distracted champion), so wait before sending it",
+                s.name
+            )),
             Outcome::Ready => None,
         };
         (ev.expansion.map(|x| x.framing), Some(ev.outcome), note)
