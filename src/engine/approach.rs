@@ -323,7 +323,7 @@ pub fn design(
                     timing.defer_until.join(", and ")
                 ),
                 ("defer", Some(_)) => format!(
-                    "Propose in context ({}), after the blockers clear: {}",
+                    "Propose in context ({}), once {}",
                     timing.trigger,
                     timing.defer_until.join(", and ")
                 ),

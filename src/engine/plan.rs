@@ -274,6 +274,7 @@ pub fn verdict(s: &Snapshot, plan: &PlanResult) -> String {
     };
     let when = |t: &TimingResult| match (t.date, t.trigger.as_str()) {
         (Some(d), "QBR / business review") => format!("at the {} QBR", day_label(d, as_of)),
+        (Some(d), "Business review") => format!("at a business review on {}", day_label(d, as_of)),
         (Some(d), trig) => format!("on {} ({})", day_label(d, as_of), trig.to_lowercase()),
         (None, _) => "once a business review is set".into(),
     };

@@ -390,7 +390,7 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
             ),
             (Some(b), None) => (
                 Some(b),
-                "Business review after the blocker clears".to_string(),
+                "Business review".to_string(),
                 format!(
                     "defer until {}; propose from {b}, the first working day after it",
                     defer_until.join(", and ")
