@@ -161,6 +161,13 @@ pub fn assess(s: &Snapshot, p: &Policy, as_of: Day) -> SegmentRow {
         Outcome::OnHold => on_hold_reason(&tm),
         _ => ready_reason(&sig),
     };
+    if outcome == Outcome::NotReady {
+        row.reassess_on = Some(
+            as_of
+                .plus_days(i64::from(p.reassess_after_days))
+                .working_day(),
+        );
+    }
     // A not-ready row still carries the opportunity's size, as the plan does.
     let opp = opportunity::quantify(s, p, as_of, &sig, &tm, outcome);
     row.expansion_type = opp.expansion_type;
@@ -595,7 +602,7 @@ pub fn plan_record(s: &Snapshot, plan: &PlanResult) -> PlanRecord {
         estimated_expansion_arr: opp.and_then(|o| o.estimated_expansion_arr),
         confidence: opp.map(|o| o.confidence),
         currency: super::currency(s).to_string(),
-        reassess_on: h.unhealthy_path.as_ref().map(|u| u.reassess_on),
+        reassess_on: plan.reassessment.as_ref().map(|r| r.on),
         top_reason,
         markdown: Some(plan.markdown.clone()),
     }
