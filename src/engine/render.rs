@@ -300,9 +300,8 @@ pub fn opportunity_section(out: &mut String, o: &OpportunityResult) {
             line(
                 out,
                 format!(
-                    "  - Flat price: {} at any adoption ({})",
-                    money(sc.expansion_arr),
-                    sc.math
+                    "  - Flat price: {} at any adoption",
+                    money(sc.expansion_arr)
                 ),
             );
         }

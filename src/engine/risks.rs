@@ -98,9 +98,14 @@ pub fn assess(
                 .active_users
                 .map(|a| format!(" on top of {a} active users"))
                 .unwrap_or_default();
+            let true_up = matches!((h.active_users, h.licensed_seats), (Some(a), Some(l)) if a > l);
             risks.push(Risk {
                 risk: "Onboarding capacity, training and change-management load".into(),
-                why: format!("{added}{current} means new people to onboard and train at once"),
+                why: if true_up {
+                    format!("{added} are for people already active beyond the licence (a true-up): little new onboarding, but the conversation must read as access for the team, not as a penalty")
+                } else {
+                    format!("{added}{current} means new people to onboard and train at once")
+                },
                 gating_action: "Gate on a rollout plan: onboarding cohorts, training dates and a named owner per team agreed with the customer".into(),
             });
         }

@@ -541,7 +541,9 @@ fn offer_fit(s: &Snapshot, as_of: Day, p: &Policy, signals: &[FoundSignal]) -> V
             passed: Some(needed > idle),
             actual: Some(format!("{needed} seats needed, {idle} licensed seats idle")),
             required: "more seats needed than the licensed seats nobody uses".into(),
-            detail: if needed > idle {
+            detail: if idle == 0 {
+                format!("no idle seats: all {needed} are new")
+            } else if needed > idle {
                 format!(
                     "reassign the {idle} idle seats first; {} new seats are in scope",
                     needed - idle
