@@ -219,17 +219,45 @@ pub fn plan_with(s: &Snapshot, ev: Evaluation, p: &Policy) -> PlanResult {
                 owner: csm.clone(),
                 what: "check the failing readiness thresholds and signals again".into(),
             });
+            let on = plan
+                .reassessment
+                .as_ref()
+                .map(|r| r.on)
+                .unwrap_or(plan.as_of);
+            let short: Vec<String> = x
+                .signals
+                .readiness
+                .iter()
+                .filter(|c| c.passed == Some(false))
+                .map(|c| {
+                    format!(
+                        "{} {} (needs {})",
+                        c.check.replace('_', " "),
+                        c.actual.clone().unwrap_or_else(|| "unknown".into()),
+                        c.required
+                    )
+                })
+                .collect();
+            let ae = s
+                .account_executive
+                .clone()
+                .unwrap_or_else(|| "the AE".into());
             plan.first_action = Some(FirstAction {
-                action: plan
-                    .watch_for
-                    .first()
-                    .map(|w| format!("Track what keeps the account from ready: {w}"))
-                    .unwrap_or_else(|| "Track the readiness thresholds".into()),
+                action: format!(
+                    "Tell {ae} why not yet ({}) and book the {on} reassessment",
+                    short.join("; ")
+                ),
                 owner: csm.clone(),
                 date: Some(plan.as_of.plus_days(1).working_day()),
             });
+            let mut opp = x.opportunity;
+            // Not ready means no proposal: the opportunity is sized, not dated.
+            opp.timeline = crate::model::results::Timeline {
+                propose_by: None,
+                reason: format!("not proposed while not ready; reassess on {on}"),
+            };
             plan.signals = Some(x.signals);
-            plan.opportunity = Some(x.opportunity);
+            plan.opportunity = Some(opp);
         } else {
             plan.first_action = x.approach.steps.first().map(|st| FirstAction {
                 action: st.action.clone(),
