@@ -304,7 +304,7 @@ pub fn verdict(s: &Snapshot, plan: &PlanResult) -> String {
         (Some(d), "QBR / business review") => format!("at the {} QBR", day_label(d, as_of)),
         (Some(d), "Business review") => format!("at a business review on {}", day_label(d, as_of)),
         (Some(d), trig) => format!("on {} ({})", day_label(d, as_of), trig.to_lowercase()),
-        (None, _) => "once a business review is set".into(),
+        (None, _) => "at a business review still to be booked".into(),
     };
     match plan.outcome {
         Outcome::Blocked => {

@@ -429,12 +429,17 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
             defer_until,
             blocked_until,
         },
+        // Nothing says when: the plan schedules a business review three weeks out (a date the
+        // CSM can book), and asks for the planning month.
         None => TimingResult {
             recommendation: "propose".into(),
-            date: None,
-            window_end: None,
-            trigger: "QBR / business review".into(),
-            reason: "no timing event or planning month is known: schedule a business review and propose there, aligned with the customer's planning cycle (give contract.planning_month or events)".into(),
+            date: Some(as_of.plus_days(21).working_day()),
+            window_end: Some(as_of.plus_days(28).working_day()),
+            trigger: "Business review".into(),
+            reason: format!(
+                "no timing event or planning month is known: book a business review for {} and propose there; ask for the customer's planning month (contract.planning_month) so the next proposal lands in its cycle",
+                as_of.plus_days(21).working_day()
+            ),
             triggers,
             blockers: blocker_items,
             defer_until,
