@@ -174,9 +174,12 @@ pub fn assess(s: &Snapshot, p: &Policy, as_of: Day) -> SegmentRow {
     row.expansion_arr_100 = scenario_at(&opp, 100.0);
     row.expansion_arr_50 = scenario_at(&opp, 50.0);
     row.confidence = Some(opp.confidence);
-    row.expected_arr = row
-        .expansion_arr_100
-        .map(|m| m.percent_tenths(confidence_weight_tenths(opp.confidence)));
+    // Weighted once and rounded to the currency's minor unit (whole yen for JPY).
+    let minor = crate::model::values::minor_digits(&row.currency);
+    row.expected_arr = row.expansion_arr_100.map(|m| {
+        let w = u64::try_from(confidence_weight_tenths(opp.confidence)).unwrap_or(0);
+        m.mul_div(w, 1000, minor).unwrap_or(m)
+    });
     row
 }
 
