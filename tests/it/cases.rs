@@ -281,6 +281,9 @@ fn demo_portfolio_covers_every_outcome_and_type() {
     let mut outcomes = std::collections::BTreeSet::new();
     let mut types = std::collections::BTreeSet::new();
     for s in demo {
+        let plan = serde_json::to_value(draft_plan(s, &policy, s.as_of.unwrap())).unwrap();
+        let broken = invariants(&plan);
+        assert!(broken.is_empty(), "{}: {broken:?}", s.name);
         let ev = evaluate(s, &policy, s.as_of.unwrap());
         outcomes.insert(format!("{:?}", ev.outcome));
         use expansion_planner::model::results::Outcome;
