@@ -46,6 +46,15 @@ fuzz_target!(|data: &[u8]| {
                 assert!(sig.readiness.iter().all(|c| c.passed == Some(true)));
             }
             Outcome::NotReady => assert!(h.clear_to_expand),
+            Outcome::Provisional => {
+                let sig = plan.signals.as_ref().expect("signals when provisional");
+                assert!(sig.readiness.iter().all(|c| c.passed != Some(false)));
+                assert!(sig.readiness.iter().any(|c| c.passed.is_none()));
+            }
+            Outcome::OnHold => {
+                let sig = plan.signals.as_ref().expect("signals when on hold");
+                assert!(sig.readiness.iter().all(|c| c.passed == Some(true)));
+            }
         }
         if let Some(o) = &plan.opportunity
             && let [full, half, ..] = o.scenarios.as_slice()

@@ -23,11 +23,30 @@ fn bad_example(t: ExpansionType) -> &'static str {
     }
 }
 
+/// A metric name as a person says it: `api_calls` → `API calls`.
+fn metric_words(m: &str) -> String {
+    m.split('_')
+        .map(|w| match w {
+            "api" => "API".to_string(),
+            "gb" => "GB".to_string(),
+            "sso" => "SSO".to_string(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The customer-facing sentence for one signal. It is built from the snapshot's structured
+/// figures and the customer's own quoted words only: the free-text `evidence` is a CRM note
+/// for the team, and never pasted into what the customer reads.
 fn statement(s: &Snapshot, f: &FoundSignal) -> String {
     let raw = s
         .signals
         .iter()
         .find(|g| g.kind == f.kind && g.date == f.date && !f.derived);
+    let quote = raw
+        .and_then(|g| g.quote.as_deref())
+        .map(|q| q.trim().trim_end_matches(['.', '!']));
     match f.kind {
         SignalKind::TeamGrowth => match raw.and_then(|g| Some((g.team_size?, g.users_with_access?))) {
             Some((t, a)) => format!(
@@ -35,19 +54,38 @@ fn statement(s: &Snapshot, f: &FoundSignal) -> String {
             ),
             None => "Your team is growing. Let's make sure everyone who needs access has it and is onboarded.".into(),
         },
-        SignalKind::UsageLimit => {
-            if f.derived {
-                format!(
-                    "You're using {}. Let's make sure the platform keeps up with your growth.",
-                    f.evidence
-                )
-            } else {
-                format!(
-                    "You told us: {}. Let's make sure the platform keeps up with your growth.",
-                    first_clause(&f.evidence)
-                )
+        SignalKind::UsageLimit if f.derived && f.expansion_type == ExpansionType::Seats => {
+            match (s.usage.active_users, s.contract.licensed_seats) {
+                (Some(a), Some(l)) if a >= l => format!(
+                    "All {l} of your seats are in use, and {} people are active. Let's make sure everyone who needs access has it.",
+                    a
+                ),
+                (Some(a), Some(l)) => format!(
+                    "{a} of your {l} seats are in use. Let's make sure the platform keeps up as your team grows."
+                ),
+                _ => "Nearly every seat you have is in use. Let's make sure the platform keeps up as your team grows.".into(),
             }
         }
+        SignalKind::UsageLimit if f.derived => {
+            let limit = f
+                .names
+                .first()
+                .and_then(|m| s.usage.limits.iter().find(|l| &l.metric == m));
+            match limit {
+                Some(l) => format!(
+                    "You're using {} of your {} {}{}. Let's make sure the platform keeps up with your growth.",
+                    fmt_qty(l.used),
+                    fmt_qty(l.limit),
+                    metric_words(&l.metric),
+                    l.period.as_ref().map(|p| format!(" a {p}")).unwrap_or_default()
+                ),
+                None => "You're close to your plan's limits. Let's make sure the platform keeps up with your growth.".into(),
+            }
+        }
+        SignalKind::UsageLimit => match quote {
+            Some(q) => format!("You told us: \"{q}\". Let's make sure the platform keeps up with your growth."),
+            None => "You've been running into your plan's limits. Let's make sure the platform keeps up with your growth.".into(),
+        },
         SignalKind::FeatureRequest => {
             let feature = raw.and_then(|g| g.feature.clone()).unwrap_or_else(|| "this capability".into());
             let tier = raw
@@ -61,39 +99,59 @@ fn statement(s: &Snapshot, f: &FoundSignal) -> String {
                 .and_then(|g| g.product.clone().or_else(|| g.module.clone()))
                 .unwrap_or_else(|| "the adjacent module".into());
             format!(
-                "Several customers with your workflow have found {x} removes the manual step you described ({}).",
-                first_clause(&f.evidence)
+                "Several customers with your workflow have found {x} removes the manual step you mentioned."
             )
         }
-        SignalKind::ExecutiveEngagement => format!(
-            "Your leadership is leaning in ({}). Let's shape the next phase of the partnership around their priorities.",
-            first_clause(&f.evidence)
-        ),
-        SignalKind::Advocacy => format!(
-            "Your results are worth sharing ({}). Would your team like to be featured, and to bring peers who face the same problem?",
-            first_clause(&f.evidence)
-        ),
+        SignalKind::ExecutiveEngagement => "Your leadership is taking a closer interest in what your team has achieved. Let's shape the next phase around their priorities.".into(),
+        SignalKind::Advocacy => "Your results are worth sharing. Would your team like to tell the story, and introduce peers who face the same problem?".into(),
     }
 }
 
-/// The evidence without the bracketed provenance the signals step appends.
-fn first_clause(evidence: &str) -> String {
-    let cut = evidence.find(" [").unwrap_or(evidence.len());
-    evidence
-        .get(..cut)
-        .unwrap_or(evidence)
-        .trim()
-        .trim_end_matches('.')
-        .to_string()
+fn fmt_qty(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        let digits = format!("{:.0}", x.abs());
+        let mut out = String::new();
+        for (i, ch) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(ch);
+        }
+        out
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// Whether a signal names the offered tier, module or product.
+fn names_offer(s: &Snapshot, f: &FoundSignal) -> bool {
+    let Some(o) = &s.offer else { return false };
+    let offered: Vec<String> = [&o.target_plan, &o.module, &o.product]
+        .into_iter()
+        .flatten()
+        .map(|n| n.to_lowercase())
+        .filter(|n| n.len() > 2)
+        .collect();
+    f.names.iter().any(|n| {
+        let n = n.to_lowercase();
+        offered
+            .iter()
+            .any(|o| o.contains(&n) || n.contains(o.as_str()))
+    })
 }
 
 pub fn frame(s: &Snapshot, sig: &SignalsResult, opp: &OpportunityResult) -> FramingResult {
     let mut statements: Vec<Framing> = Vec::new();
+    let mut lead: Option<String> = None;
     for f in sig
         .signals
         .iter()
         .filter(|f| f.organic && f.strength != Strength::Weak)
     {
+        let good = statement(s, f);
+        if lead.is_none() && names_offer(s, f) {
+            lead = Some(good.clone());
+        }
         if statements
             .iter()
             .any(|st| st.signal == Some(f.kind) && st.expansion_type == f.expansion_type)
@@ -104,14 +162,16 @@ pub fn frame(s: &Snapshot, sig: &SignalsResult, opp: &OpportunityResult) -> Fram
             expansion_type: f.expansion_type,
             signal: Some(f.kind),
             bad: bad_example(f.expansion_type).into(),
-            good: statement(s, f),
+            good,
         });
     }
-    let lead = opp
-        .expansion_type
-        .and_then(|t| statements.iter().find(|st| st.expansion_type == t))
-        .or_else(|| statements.first())
-        .map(|st| st.good.clone())
+    let lead = lead
+        .or_else(|| {
+            opp.expansion_type
+                .and_then(|t| statements.iter().find(|st| st.expansion_type == t))
+                .or_else(|| statements.first())
+                .map(|st| st.good.clone())
+        })
         .unwrap_or_else(|| {
             format!(
                 "Lead with what {} has achieved and the goals still ahead; no organic signal yet supports a specific expansion.",

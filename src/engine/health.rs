@@ -14,7 +14,9 @@ use crate::model::results::{
     Check, HealthResult, RecoveryTarget, RightSize, Sequence, Status, UnhealthyPath,
 };
 use crate::model::snapshot::{GoalStatus, Snapshot};
-use crate::model::values::{Day, fmt_pct, fmt_score, ratio_pct, round1};
+use crate::model::values::{
+    Day, fmt_pct, fmt_score, pct_tenths_not_across, ratio_pct, round1, score_not_across,
+};
 
 use super::policy::{Policy, pct_tenths};
 use super::{fmt_amount, price_per_seat};
@@ -75,7 +77,7 @@ pub fn utilisation(s: &Snapshot, p: &Policy, as_of: Day) -> Utilisation {
     }
     u.peak_active = past.iter().map(|h| h.active_users).chain(u.active).max();
     if let (Some(a), Some(l)) = (u.active, u.licensed) {
-        u.pct = ratio_pct(u64::from(a), u64::from(l));
+        u.pct = display_pct(a, l, p);
     }
     u.has_history = !past.is_empty();
     let window_start = as_of.plus_days(-i64::from(p.sustained_window_days));
@@ -104,7 +106,7 @@ pub fn utilisation(s: &Snapshot, p: &Policy, as_of: Day) -> Utilisation {
             let n = pcts.len();
             let passing = pcts.iter().filter(|&&(_, ok)| ok).count();
             let lower_median = pcts.get((n - 1) / 2).map(|&(a, _)| a).unwrap_or(0);
-            u.sustained_pct = ratio_pct(u64::from(lower_median), u64::from(l));
+            u.sustained_pct = display_pct(lower_median, l, p);
             if covered < i64::from(p.sustained_min_days) {
                 u.sustained_passed = None;
                 u.sustained_detail = format!(
@@ -126,10 +128,38 @@ pub fn utilisation(s: &Snapshot, p: &Policy, as_of: Day) -> Utilisation {
     u
 }
 
-/// The composite score, how it was obtained, and notes on re-weighting.
+/// Utilisation in percent with one decimal, never rounded across the policy's thresholds
+/// (the gate, the capacity signal, the right-size line): 1,199 of 2,000 is 59.9 %.
+pub fn display_pct(active: u32, licensed: u32, p: &Policy) -> Option<f64> {
+    let th = [
+        p.utilisation_gate_tenths(),
+        pct_tenths(p.capacity_signal_pct),
+        pct_tenths(p.right_size_below_pct),
+    ];
+    pct_tenths_not_across(u64::from(active), u64::from(licensed), &th).map(|t| t as f64 / 10.0)
+}
+
+/// A score shown with one decimal, never rounded across the gate or a band edge.
+pub fn display_score(x: f64, p: &Policy) -> f64 {
+    score_not_across(x, &[p.health_gate, p.healthy_band, p.neutral_band])
+}
+
+/// The score's own band.
+pub fn band(x: f64, p: &Policy) -> Status {
+    if x >= p.healthy_band {
+        Status::Healthy
+    } else if x >= p.neutral_band {
+        Status::Neutral
+    } else {
+        Status::Unhealthy
+    }
+}
+
+/// The composite score (exact, for comparisons), how it was obtained, and notes on
+/// re-weighting.
 pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, &'static str, Vec<String>) {
     if let Some(score) = s.health.score {
-        return (Some(round1(score)), "provided", vec![]);
+        return (Some(score), "provided", vec![]);
     }
     let Some(c) = &s.health.components else {
         return (None, "unknown", vec![]);
@@ -154,7 +184,7 @@ pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, &'static str, 
     let score = present.iter().map(|&(_, v, w)| v * w).sum::<f64>() / total_w;
     let mut notes = vec![format!(
         "composite score {} = {} / {}",
-        fmt_score(round1(score)),
+        fmt_score(display_score(score, p)),
         present
             .iter()
             .map(|&(n, v, w)| format!("{n} {} x {}", fmt_score(v), fmt_score(w)))
@@ -174,7 +204,7 @@ pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, &'static str, 
             present.len()
         ));
     }
-    (Some(round1(score)), "components", notes)
+    (Some(score), "components", notes)
 }
 
 pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
@@ -221,10 +251,15 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
     };
     checks.push(seat_check);
 
-    if u.has_history {
-        if u.sustained_passed.is_none() {
-            missing.push(format!("usage.history ({} days)", p.sustained_min_days));
-        }
+    // History too short to show 30 days is treated like no history, never worse: the gate
+    // uses today's figure and the readiness check in step 2 stays unverified.
+    if u.has_history && u.sustained_passed.is_none() {
+        notes.push(format!(
+            "sustained utilisation unverified: {}; the gate uses today's figure",
+            u.sustained_detail
+        ));
+    }
+    if u.sustained_passed.is_some() {
         checks.push(Check {
             check: "sustained_utilisation".into(),
             passed: u.sustained_passed,
@@ -239,14 +274,15 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
         });
     }
 
-    let (score, score_source, score_notes) = composite_score(s, p);
+    let (exact_score, score_source, score_notes) = composite_score(s, p);
+    let score = exact_score.map(|x| display_score(x, p));
     notes.extend(score_notes);
     if score.is_none() {
         missing.push("health.score".to_string());
     }
     checks.push(Check {
         check: "health_score".into(),
-        passed: score.map(|x| x >= p.health_gate),
+        passed: exact_score.map(|x| x >= p.health_gate),
         actual: score.map(fmt_score),
         required: format!(">= {}", fmt_score(p.health_gate)),
         detail: match score_source {
@@ -397,30 +433,60 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
         },
     });
 
-    let status = if !critical.is_empty() {
+    if let Some(r) = s.contract.renewal_date.filter(|r| *r < as_of) {
+        notes.push(format!(
+            "contract.renewal_date {r} is in the past: stale CRM data, confirm the current term and the next renewal"
+        ));
+    }
+    let score_band = exact_score.map(|x| band(x, p));
+    let clear = checks.iter().all(|c| c.passed == Some(true));
+    let below_gate = checks.iter().any(|c| {
+        matches!(
+            c.check.as_str(),
+            "seat_utilisation" | "sustained_utilisation"
+        ) && c.passed == Some(false)
+    });
+    let measured_failure = checks.iter().any(|c| c.passed == Some(false));
+    // Health for expansion purposes: below the utilisation gate or with a critical churn
+    // signal the account is Unhealthy whatever the score; an account the gate stops is never
+    // shown as Healthy; a measured failure with no score is still Unhealthy, not unknown.
+    let status = if !critical.is_empty() || below_gate {
         Some(Status::Unhealthy)
     } else {
-        score.map(|x| {
-            if x >= p.healthy_band {
-                Status::Healthy
-            } else if x >= p.neutral_band {
-                Status::Neutral
-            } else {
-                Status::Unhealthy
-            }
-        })
+        match score_band {
+            Some(Status::Healthy) if !clear => Some(Status::Neutral),
+            None if measured_failure => Some(Status::Unhealthy),
+            b => b,
+        }
     };
-    let clear = checks.iter().all(|c| c.passed == Some(true));
+    if status != score_band
+        && let Some(b) = score_band
+        && let Some(st) = status
+    {
+        notes.push(format!(
+            "status {} for expansion purposes although the score's band is {}: {}",
+            st.as_str(),
+            b.as_str(),
+            if below_gate {
+                "utilisation is below the gate"
+            } else if !critical.is_empty() {
+                "a critical churn signal is active"
+            } else {
+                "the gate does not pass"
+            }
+        ));
+    }
     let mut result = HealthResult {
         account: s.name.clone(),
         as_of,
         active_users: u.active,
         licensed_seats: u.licensed,
         utilisation_pct: u.pct,
-        sustained_utilisation_pct: u.sustained_pct,
+        sustained_utilisation_pct: u.sustained_pct.filter(|_| u.sustained_passed.is_some()),
         score,
         score_source: score_source.into(),
         status,
+        score_band,
         clear_to_expand: clear,
         checks,
         missing,
@@ -454,9 +520,23 @@ fn unhealthy_path(
     u: &Utilisation,
     h: &HealthResult,
 ) -> UnhealthyPath {
-    let window = p.recovery_window_days;
-    let recover_by = as_of.plus_days(i64::from(window));
-    let reassess_on = as_of.plus_days(i64::from(p.reassess_after_days));
+    // A gate that fails only because data is missing is a data gap, not an unhealthy
+    // customer: the recovery is to collect it within two weeks and run the gate again, not a
+    // 60-day recovery and a 90-day hold.
+    let only_gaps = !h.checks.iter().any(|c| c.passed == Some(false));
+    let window = if only_gaps {
+        DATA_GAP_DAYS
+    } else {
+        p.recovery_window_days
+    };
+    let recover_by = as_of.plus_days(i64::from(window)).working_day();
+    let reassess_on = if only_gaps {
+        recover_by
+    } else {
+        as_of
+            .plus_days(i64::from(p.reassess_after_days))
+            .working_day()
+    };
     let gate = p.utilisation_gate_tenths();
     let mut targets = Vec::new();
 
@@ -484,7 +564,8 @@ fn unhealthy_path(
                 ),
             });
     }
-    if failed(h, "health_score") {
+    // An unknown score is a data gap (collected below), not a score to raise.
+    if failed(h, "health_score") && h.score.is_some() {
         let target = p.health_gate;
         targets.push(RecoveryTarget {
             metric: "health_score".into(),
@@ -556,32 +637,34 @@ fn unhealthy_path(
         });
     }
     if failed(h, "relationship") {
+        // Only what was recorded as failing gets a recovery action; what nobody recorded is
+        // a data gap, collected with the other missing inputs below.
         let rel = s.health.relationship.clone().unwrap_or_default();
         let mut fixes = Vec::new();
-        if rel.responsive != Some(true) {
+        if rel.responsive == Some(false) {
             fixes.push("restore responsiveness (replies within a week)");
         }
-        if rel.engaged != Some(true) {
+        if rel.engaged == Some(false) {
             fixes.push("re-engage the customer (attended business review or working session)");
         }
-        if rel.sponsor.is_none() {
-            fixes.push("identify a sponsor");
+        if !fixes.is_empty() {
+            targets.push(RecoveryTarget {
+                metric: "relationship".into(),
+                current: h
+                    .checks
+                    .iter()
+                    .find(|c| c.check == "relationship")
+                    .and_then(|c| c.actual.clone()),
+                target: "responsive, engaged, sponsor identified".into(),
+                target_active_users: None,
+                target_score: None,
+                window_days: Some(window),
+                by: recover_by,
+                detail: fixes.join("; "),
+            });
         }
-        targets.push(RecoveryTarget {
-            metric: "relationship".into(),
-            current: h
-                .checks
-                .iter()
-                .find(|c| c.check == "relationship")
-                .and_then(|c| c.actual.clone()),
-            target: "responsive, engaged, sponsor identified".into(),
-            target_active_users: None,
-            target_score: None,
-            window_days: Some(window),
-            by: recover_by,
-            detail: fixes.join("; "),
-        });
     }
+    let gap_by = as_of.plus_days(i64::from(DATA_GAP_DAYS)).working_day();
     for m in &h.missing {
         targets.push(RecoveryTarget {
             metric: "missing_input".into(),
@@ -590,8 +673,11 @@ fn unhealthy_path(
             target_active_users: None,
             target_score: None,
             window_days: None,
-            by: as_of.plus_days(14),
-            detail: format!("{m} is unknown, and an unknown input fails the gate: collect it"),
+            by: gap_by,
+            detail: format!(
+                "{m} is not recorded (a data gap, not a health problem): {} collects it",
+                csm_name(s)
+            ),
         });
     }
 
@@ -605,9 +691,16 @@ fn unhealthy_path(
             recover_by,
             reassess_on,
             steps: vec![
-                format!(
-                    "Recover: restore adoption and health over {window} days (to {recover_by}); run /health-assessment to diagnose the root cause"
-                ),
+                if only_gaps {
+                    format!(
+                        "Collect the missing data within {window} days (to {recover_by}): {}",
+                        h.missing.join(", ")
+                    )
+                } else {
+                    format!(
+                        "Recover: restore adoption and health over {window} days (to {recover_by}); use this server's health-check prompt or the check_health tool to diagnose the root cause"
+                    )
+                },
                 format!(
                     "Reassess on {reassess_on}: check expansion fit against the Step 2 readiness signals"
                 ),
@@ -621,10 +714,20 @@ fn unhealthy_path(
         right_size,
         ae_note,
         upstream_feedback,
-        diagnose:
-            "Run /health-assessment to diagnose the root cause before any expansion conversation"
-                .into(),
+        diagnose: if only_gaps {
+            "Collect the missing data first, then run the check_health tool (or this server's health-check prompt) again".into()
+        } else {
+            "Diagnose the root cause with this server's health-check prompt or the check_health tool before any expansion conversation".into()
+        },
     }
+}
+
+/// Days to collect data the gate needed and did not have.
+pub const DATA_GAP_DAYS: u32 = 14;
+
+/// The CSM who owns collecting the account's data.
+fn csm_name(s: &Snapshot) -> String {
+    s.csm.clone().unwrap_or_else(|| "the CSM".into())
 }
 
 fn pct_label(pct: f64) -> String {
@@ -690,6 +793,10 @@ fn upstream(p: &Policy, u: &Utilisation) -> Option<String> {
     ))
 }
 
+fn as_of_gap(h: &HealthResult) -> Day {
+    h.as_of.plus_days(i64::from(DATA_GAP_DAYS)).working_day()
+}
+
 fn ae_note(
     s: &Snapshot,
     p: &Policy,
@@ -740,6 +847,14 @@ fn ae_note(
     );
     if !unblock.is_empty() {
         note.push_str(&format!("Unblocks when: {}. ", unblock.join("; ")));
+    }
+    if !h.missing.is_empty() {
+        note.push_str(&format!(
+            "Missing data (a gap, not a health problem): {}; {} collects it by {}. ",
+            h.missing.join(", "),
+            csm_name(s),
+            as_of_gap(h)
+        ));
     }
     note.push_str(&format!("Reassessment: {reassess_on}. "));
     if let Some(r) = right_size {

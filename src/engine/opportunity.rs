@@ -6,13 +6,14 @@
 //! otherwise it is the conservative 50 % scenario.
 
 use crate::model::results::{
-    Confidence, ExpansionType, OpportunityResult, Scenario, SignalsResult, Strength, Timeline,
+    Confidence, ExpansionType, OpportunityResult, Outcome, Scenario, SignalsResult, Strength,
+    Timeline, TimingResult,
 };
 use crate::model::snapshot::{Offer, OfferType, SignalKind, Snapshot};
-use crate::model::values::{Day, Money};
+use crate::model::values::{Day, Money, minor_digits};
 
 use super::policy::{Policy, pct_tenths};
-use super::{currency, fmt_amount, price_per_seat};
+use super::{currency, fmt_amount};
 
 /// Adoption scenarios, in tenths of a percent.
 const SCENARIOS: [(&str, u64); 2] = [("100% adoption", 1000), ("50% adoption", 500)];
@@ -47,12 +48,37 @@ enum Pricing {
     PerUnit {
         units: u32,
         unit: &'static str,
-        unit_price: Money,
+        unit_price: UnitPrice,
     },
     /// A flat annual price that does not scale with adoption.
     Flat { price: Money },
     /// A share of current ARR, in tenths of a percent; scenarios scale the share.
     ShareOfArr { arr: Money, tenths: u64 },
+}
+
+/// A unit price given outright, or a total spread over a count (ARR over licensed seats),
+/// kept as the ratio so that scenarios multiply before they divide.
+#[derive(Clone, Copy)]
+enum UnitPrice {
+    Exact(Money),
+    Ratio { total: Money, per: u32 },
+}
+
+impl UnitPrice {
+    /// `n` units at this price, rounded once to the currency's minor unit.
+    fn times(self, n: u64, minor: u32) -> Money {
+        match self {
+            UnitPrice::Exact(m) => m.times(n).to_minor(minor),
+            UnitPrice::Ratio { total, per } => total
+                .mul_div(n, u64::from(per), minor)
+                .unwrap_or(Money::ZERO),
+        }
+    }
+
+    /// The price of one unit, for display.
+    fn one(self, minor: u32) -> Money {
+        self.times(1, minor)
+    }
 }
 
 struct Quote {
@@ -61,8 +87,16 @@ struct Quote {
     missing: Vec<String>,
 }
 
-pub fn quantify(s: &Snapshot, p: &Policy, as_of: Day, sig: &SignalsResult) -> OpportunityResult {
+pub fn quantify(
+    s: &Snapshot,
+    p: &Policy,
+    as_of: Day,
+    sig: &SignalsResult,
+    timing: &TimingResult,
+    outcome: Outcome,
+) -> OpportunityResult {
     let cur = currency(s).to_string();
+    let minor = minor_digits(&cur);
     let (kind, basis) = chosen_type(s, sig);
     let empty_offer = Offer {
         kind: OfferType::Seats,
@@ -78,6 +112,7 @@ pub fn quantify(s: &Snapshot, p: &Policy, as_of: Day, sig: &SignalsResult) -> Op
         product_price: None,
         term_years: None,
         uplift_pct: None,
+        technical_capacity: None,
     };
     let offer = s.offer.as_ref().unwrap_or(&empty_offer);
     let mut q = match kind {
@@ -103,16 +138,51 @@ pub fn quantify(s: &Snapshot, p: &Policy, as_of: Day, sig: &SignalsResult) -> Op
             ),
         );
     }
+    let contract_scope = matches!(q.pricing, Some(Pricing::ShareOfArr { .. }))
+        && kind == Some(ExpansionType::Contract);
     let scenarios: Vec<Scenario> = SCENARIOS
         .iter()
-        .map(|&(name, tenths)| scenario(name, tenths, q.pricing.as_ref(), &cur))
+        .map(|&(name, tenths)| {
+            let name = if contract_scope {
+                // A contract uplift is not adopted by users: the scenarios are how much of
+                // the broader scope is signed.
+                if tenths == 1000 {
+                    "100% of the added scope"
+                } else {
+                    "50% of the added scope"
+                }
+            } else {
+                name
+            };
+            scenario(name, tenths, q.pricing.as_ref(), &cur, minor)
+        })
         .collect();
+    let scenario_note = match q.pricing {
+        Some(Pricing::Flat { .. }) => Some(
+            "one figure: a flat price does not scale with adoption, so the 50% scenario has the same ARR; what halves is the value per user, a shelfware risk at renewal".to_string(),
+        ),
+        Some(Pricing::ShareOfArr { .. }) if contract_scope => Some(
+            "the scenarios are the share of the added scope the customer signs, not user adoption".to_string(),
+        ),
+        _ => None,
+    };
 
-    // Confidence from the strength of the organic signals behind this expansion type.
+    // Confidence from the strength of the organic signals behind this expansion: of its
+    // type, or naming the offered tier, module or product whatever their type.
+    let offered = offered_names(s);
     let supporting: Vec<_> = sig
         .signals
         .iter()
-        .filter(|f| f.organic && f.strength != Strength::Weak && Some(f.expansion_type) == kind)
+        .filter(|f| f.organic && f.strength != Strength::Weak && f.unverified.is_none())
+        .filter(|f| {
+            Some(f.expansion_type) == kind
+                || f.names.iter().any(|n| {
+                    let n = n.to_lowercase();
+                    offered
+                        .iter()
+                        .any(|o| o.contains(&n) || n.contains(o.as_str()))
+                })
+        })
         .collect();
     let best = supporting.iter().map(|f| f.strength).max();
     let enough = sig.organic_count >= p.min_organic_signals;
@@ -144,6 +214,10 @@ pub fn quantify(s: &Snapshot, p: &Policy, as_of: Day, sig: &SignalsResult) -> Op
         confidence = confidence.lower();
         reason.push_str("; lowered a level because a pricing assumption is missing");
     }
+    if outcome == Outcome::Provisional && confidence == Confidence::High {
+        confidence = Confidence::Medium;
+        reason.push_str("; at most Medium while data is unverified (provisional)");
+    }
     let forecast_tenths = if confidence == Confidence::High {
         1000
     } else {
@@ -152,7 +226,7 @@ pub fn quantify(s: &Snapshot, p: &Policy, as_of: Day, sig: &SignalsResult) -> Op
     let estimated = q
         .pricing
         .as_ref()
-        .map(|pr| scenario_arr(pr, forecast_tenths));
+        .map(|pr| scenario_arr(pr, forecast_tenths, minor));
     let arr = s.contract.arr;
     let nrr = match (arr, estimated) {
         (Some(a), Some(e)) => e.checked_add(a).and_then(|t| t.ratio_pct(a)),
@@ -181,20 +255,32 @@ pub fn quantify(s: &Snapshot, p: &Policy, as_of: Day, sig: &SignalsResult) -> Op
             }
         ),
         nrr_after_pct: nrr,
-        timeline: timeline(s, as_of),
+        scenario_note,
+        timeline: timeline(s, as_of, timing),
     }
 }
 
-fn scenario_arr(pricing: &Pricing, tenths: u64) -> Money {
+/// The offered tier, module and product, lowercased, for matching signals that name them.
+fn offered_names(s: &Snapshot) -> Vec<String> {
+    s.offer
+        .iter()
+        .flat_map(|o| [&o.target_plan, &o.module, &o.product])
+        .flatten()
+        .map(|n| n.to_lowercase())
+        .filter(|n| n.len() > 2)
+        .collect()
+}
+
+fn scenario_arr(pricing: &Pricing, tenths: u64, minor: u32) -> Money {
     match *pricing {
         Pricing::PerUnit {
             units, unit_price, ..
-        } => unit_price.times(adopted_units(units, tenths)),
+        } => unit_price.times(adopted_units(units, tenths), minor),
         Pricing::Flat { price } => price,
         Pricing::ShareOfArr { arr, tenths: share } => {
-            // share × adoption, both in tenths of a percent: one rounding, at the cent.
-            let num = i128::from(arr.cents()) * i128::from(share) * i128::from(tenths);
-            Money::from_cents(i64::try_from((num + 500_000) / 1_000_000).unwrap_or(i64::MAX))
+            // share × adoption, both in tenths of a percent: one rounding, at the minor unit.
+            arr.mul_div(share * tenths, 1_000_000, minor)
+                .unwrap_or(Money::ZERO)
         }
     }
 }
@@ -204,7 +290,7 @@ fn adopted_units(units: u32, tenths: u64) -> u64 {
     u64::from(units) * tenths / 1000
 }
 
-fn scenario(name: &str, tenths: u64, pricing: Option<&Pricing>, cur: &str) -> Scenario {
+fn scenario(name: &str, tenths: u64, pricing: Option<&Pricing>, cur: &str, minor: u32) -> Scenario {
     let adoption_pct = tenths as f64 / 10.0;
     match pricing {
         None => Scenario {
@@ -222,17 +308,24 @@ fn scenario(name: &str, tenths: u64, pricing: Option<&Pricing>, cur: &str) -> Sc
             },
         ) => {
             let n = adopted_units(*units, tenths);
-            let arr = scenario_arr(pr, tenths);
+            let arr = scenario_arr(pr, tenths, minor);
             Scenario {
                 name: name.into(),
                 adoption_pct,
                 volume: format!("{n} of {units} {unit}"),
                 expansion_arr: Some(arr),
-                math: format!(
-                    "{n} {unit} x {} = {}",
-                    fmt_amount(*unit_price, cur),
-                    fmt_amount(arr, cur)
-                ),
+                math: match unit_price {
+                    UnitPrice::Exact(m) => format!(
+                        "{n} {unit} x {} = {}",
+                        fmt_amount(*m, cur),
+                        fmt_amount(arr, cur)
+                    ),
+                    UnitPrice::Ratio { total, per } => format!(
+                        "{n} {unit} x {} / {per} = {}",
+                        fmt_amount(*total, cur),
+                        fmt_amount(arr, cur)
+                    ),
+                },
             }
         }
         Some(Pricing::Flat { price }) => Scenario {
@@ -250,7 +343,7 @@ fn scenario(name: &str, tenths: u64, pricing: Option<&Pricing>, cur: &str) -> Sc
             },
         },
         Some(pr @ Pricing::ShareOfArr { arr, tenths: share }) => {
-            let v = scenario_arr(pr, tenths);
+            let v = scenario_arr(pr, tenths, minor);
             Scenario {
                 name: name.into(),
                 adoption_pct,
@@ -277,26 +370,58 @@ fn team_growth(s: &Snapshot, p: &Policy, as_of: Day) -> Option<(u32, u32, Day)> 
         .max_by_key(|&(_, _, d)| d)
 }
 
-fn seat_price(s: &Snapshot, offer: &Offer, cur: &str, q: &mut Quote) -> Option<Money> {
+fn seat_price(s: &Snapshot, offer: &Offer, cur: &str, q: &mut Quote) -> Option<UnitPrice> {
     if let Some(pp) = offer.price_per_seat {
         q.assumptions.push(format!(
             "Pricing: per seat at {} a year (offer.price_per_seat)",
             fmt_amount(pp, cur)
         ));
-        return Some(pp);
+        return Some(UnitPrice::Exact(pp));
     }
-    match price_per_seat(s) {
-        Some((pp, src)) => {
+    if let Some(pp) = s.contract.price_per_seat {
+        q.assumptions.push(format!(
+            "Pricing: per seat at {} a year (contract.price_per_seat)",
+            fmt_amount(pp, cur)
+        ));
+        return Some(UnitPrice::Exact(pp));
+    }
+    match (s.contract.arr, s.contract.licensed_seats.filter(|&l| l > 0)) {
+        (Some(arr), Some(l)) => {
+            let up = UnitPrice::Ratio { total: arr, per: l };
             q.assumptions.push(format!(
-                "Pricing: per seat at {} a year ({src})",
-                fmt_amount(pp, cur)
+                "Pricing: per seat at {} / {l} = {} a year (contract.arr / contract.licensed_seats; scenarios multiply before dividing)",
+                fmt_amount(arr, cur),
+                fmt_amount(up.one(minor_digits(cur)), cur)
             ));
-            Some(pp)
+            Some(up)
         }
-        None => {
+        _ => {
             q.missing.push("price per seat: give offer.price_per_seat, contract.price_per_seat, or contract.arr with contract.licensed_seats".into());
             None
         }
+    }
+}
+
+/// Licensed seats nobody uses.
+pub fn idle_seats(s: &Snapshot) -> u32 {
+    match (s.usage.active_users, s.contract.licensed_seats) {
+        (Some(a), Some(l)) if l > a => l - a,
+        _ => 0,
+    }
+}
+
+/// Seats the customer needs, before idle seats are counted: the offer's, else the latest
+/// team-growth gap, else the over-deployment.
+pub fn seats_needed(s: &Snapshot, p: &Policy, as_of: Day) -> Option<u32> {
+    if let Some(n) = s.offer.as_ref().and_then(|o| o.seats) {
+        return Some(n);
+    }
+    if let Some((team, access, _)) = team_growth(s, p, as_of) {
+        return Some(team.saturating_sub(access)).filter(|&n| n > 0);
+    }
+    match (s.usage.active_users, s.contract.licensed_seats) {
+        (Some(a), Some(l)) if a > l => Some(a - l),
+        _ => None,
     }
 }
 
@@ -337,6 +462,25 @@ fn seats(s: &Snapshot, p: &Policy, as_of: Day, offer: &Offer, cur: &str) -> Quot
         q.missing.push("seats in scope: give offer.seats or a team_growth signal with team_size and users_with_access".into());
         None
     };
+    // Seats already paid for and unused are reassigned before any new seat is sold.
+    let idle = idle_seats(s);
+    let units = match units {
+        Some(n) if idle > 0 => {
+            let beyond = n.saturating_sub(idle);
+            q.assumptions.push(format!(
+                "Idle seats first: {idle} licensed seats are unused; reassign them before adding any, so {beyond} new seats are in scope ({n} needed - {idle} idle)"
+            ));
+            if beyond == 0 {
+                q.missing.push(format!(
+                    "seats beyond the idle ones: the {n} needed fit in the {idle} licensed seats nobody uses; reassign those instead of adding seats"
+                ));
+                None
+            } else {
+                Some(beyond)
+            }
+        }
+        other => other,
+    };
     let price = seat_price(s, offer, cur, &mut q);
     if let (Some(units), Some(unit_price)) = (units, price) {
         q.pricing = Some(Pricing::PerUnit {
@@ -370,21 +514,28 @@ fn upgrade(s: &Snapshot, offer: &Offer, cur: &str) -> Quote {
             cur,
             &mut q,
         );
+        let minor = minor_digits(cur);
         match (cur_price, s.contract.licensed_seats) {
-            (Some(cp), Some(l)) => {
-                if tp <= cp {
+            (Some(cpu), Some(l)) => {
+                // The delta over all licensed seats, exactly: target x seats - what they pay
+                // now for those seats.
+                let cp = cpu.one(minor);
+                let now_total = cpu.times(u64::from(l), minor);
+                let target_total = tp.times(u64::from(l));
+                if target_total <= now_total {
                     q.missing.push(format!(
                         "a target price above the current one: offer.target_price_per_seat {} is not above {}",
                         fmt_amount(tp, cur),
                         fmt_amount(cp, cur)
                     ));
                 } else {
-                    let delta = Money::from_cents(tp.cents() - cp.cents());
+                    let total = Money::from_cents(target_total.cents() - now_total.cents());
+                    let delta = UnitPrice::Ratio { total, per: l };
                     q.assumptions.push(format!(
                         "Pricing: tier delta {} - {} = {} per seat a year",
                         fmt_amount(tp, cur),
                         fmt_amount(cp, cur),
-                        fmt_amount(delta, cur)
+                        fmt_amount(delta.one(minor), cur)
                     ));
                     q.assumptions.push(format!(
                         "Volume: {l} licensed seats move to {target}; 50% means half of them"
@@ -445,7 +596,7 @@ fn per_licensed_seat(
             q.pricing = Some(Pricing::PerUnit {
                 units: l,
                 unit: "seats",
-                unit_price: price,
+                unit_price: UnitPrice::Exact(price),
             });
         }
         None => q.missing.push(format!(
@@ -548,67 +699,32 @@ fn contract(s: &Snapshot, offer: &Offer, cur: &str) -> Quote {
     q
 }
 
-/// When to propose: ahead of the customer's budget cycle, else ahead of renewal.
-pub fn timeline(s: &Snapshot, as_of: Day) -> Timeline {
-    if let Some(m) = s.contract.planning_month {
-        let m = i8::try_from(m).unwrap_or(1);
-        if as_of.month() == m {
-            return Timeline {
-                propose_by: Some(as_of.plus_days(7)),
-                reason: "the customer is setting next year's budget this month: propose within a week to be included".into(),
-            };
-        }
-        let year = if as_of.month() < m {
-            as_of.year()
-        } else {
-            as_of.year() + 1
-        };
-        if let Some(start) = Day::first_of_month(year, m) {
-            let by = start.plus_days(-30);
-            let by = if by < as_of { as_of.plus_days(7) } else { by };
-            return Timeline {
-                propose_by: Some(by),
-                reason: format!(
-                    "the customer sets its budget in {} (planning month {m}): propose by {by}, a month ahead, so the expansion is in the plan",
-                    month_name(m)
-                ),
-            };
-        }
-    }
-    if let Some(r) = s.contract.renewal_date.filter(|r| *r > as_of) {
-        let by = r.plus_days(-90);
-        let by = if by < as_of { as_of.plus_days(7) } else { by };
-        return Timeline {
-            propose_by: Some(by),
-            reason: format!(
-                "planning month unknown: propose by {by}, ahead of the {r} renewal, so the expansion can be co-termed"
-            ),
-        };
-    }
-    Timeline {
-        propose_by: None,
-        reason: "unknown: give contract.planning_month (or contract.renewal_date) to align with the customer's planning cycle".into(),
+/// When to propose: the one proposal date the timing step chose, with the customer's budget
+/// deadline it respects. The Timeline, the Timing line and the execution table show the same
+/// date.
+pub fn timeline(s: &Snapshot, as_of: Day, t: &TimingResult) -> Timeline {
+    let dl = super::timing::deadline(s, as_of);
+    let cycle = dl
+        .as_ref()
+        .map(|d| format!("; {}", d.reason))
+        .unwrap_or_default();
+    match t.date {
+        Some(_) => Timeline {
+            propose_by: t.date,
+            reason: format!("{}{cycle}", t.trigger),
+        },
+        None if t.recommendation == "defer" => Timeline {
+            propose_by: None,
+            reason: format!("not dated: {}{cycle}", t.reason),
+        },
+        None => Timeline {
+            propose_by: dl.as_ref().map(|d| d.by),
+            reason: match dl {
+                Some(d) => d.reason,
+                None => "unknown: give contract.planning_month (or contract.renewal_date) to align with the customer's planning cycle".into(),
+            },
+        },
     }
 }
 
-pub fn month_name(m: i8) -> &'static str {
-    const NAMES: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    usize::try_from(m - 1)
-        .ok()
-        .and_then(|i| NAMES.get(i))
-        .copied()
-        .unwrap_or("an unknown month")
-}
+pub use super::timing::month_name;

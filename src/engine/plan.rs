@@ -3,8 +3,8 @@
 //! never expansion content.
 
 use crate::model::results::{
-    ApproachResult, FramingResult, Gated, HealthResult, OpportunityResult, Outcome, PlanResult,
-    RisksResult, SignalsResult, SuccessResult, TimingResult,
+    ApproachResult, FirstAction, FramingResult, Gated, HealthResult, OpportunityResult, Outcome,
+    PlanResult, Reassessment, RisksResult, SignalsResult, SuccessResult, TimingResult,
 };
 use crate::model::snapshot::{SignalKind, Snapshot};
 use crate::model::values::Day;
@@ -43,17 +43,13 @@ pub fn evaluate(s: &Snapshot, p: &Policy, as_of: Day) -> Evaluation {
         };
     }
     let sig = signals::find_signals(s, p, as_of, &health);
-    let opp = opportunity::quantify(s, p, as_of, &sig);
-    let fr = framing::frame(s, &sig, &opp);
     let tm = timing::plan_timing(s, p, as_of);
-    let ap = approach::design(s, as_of, &health, &opp, &tm);
+    let outcome = classify(&sig, &tm);
+    let opp = opportunity::quantify(s, p, as_of, &sig, &tm, outcome);
+    let fr = framing::frame(s, &sig, &opp);
+    let ap = approach::design(s, p, as_of, &health, &sig, &opp, &tm, outcome);
     let rk = risks::assess(s, p, as_of, &health, &sig, &opp);
     let sc = success::define(p, as_of, &health, &opp, &ap);
-    let outcome = if sig.ready {
-        Outcome::Ready
-    } else {
-        Outcome::NotReady
-    };
     Evaluation {
         outcome,
         health,
@@ -66,6 +62,22 @@ pub fn evaluate(s: &Snapshot, p: &Policy, as_of: Day) -> Evaluation {
             risks: rk,
             success: sc,
         }),
+    }
+}
+
+/// The outcome of an account the gate let through: a measured shortfall is `not_ready`;
+/// otherwise missing data is `provisional`; otherwise a timing blocker is `on_hold`;
+/// otherwise `ready`. So `ready` is only ever shown when nothing is unverified and nothing
+/// blocks.
+pub fn classify(sig: &SignalsResult, tm: &TimingResult) -> Outcome {
+    if sig.readiness.iter().any(|c| c.passed == Some(false)) {
+        Outcome::NotReady
+    } else if sig.readiness.iter().any(|c| c.passed.is_none()) {
+        Outcome::Provisional
+    } else if tm.recommendation == "defer" {
+        Outcome::OnHold
+    } else {
+        Outcome::Ready
     }
 }
 
@@ -134,10 +146,16 @@ pub fn watch_for(sig: &SignalsResult) -> Vec<String> {
 
 pub fn draft_plan(s: &Snapshot, p: &Policy, as_of: Day) -> PlanResult {
     let ev = evaluate(s, p, as_of);
-    plan_from(s, ev)
+    plan_with(s, ev, p)
 }
 
 pub fn plan_from(s: &Snapshot, ev: Evaluation) -> PlanResult {
+    plan_with(s, ev, &Policy::default())
+}
+
+/// The plan, with the reassessment dated by `p`.
+pub fn plan_with(s: &Snapshot, ev: Evaluation, p: &Policy) -> PlanResult {
+    let csm = s.csm.clone().unwrap_or_else(|| "the CSM".into());
     let mut plan = PlanResult {
         outcome: ev.outcome,
         account: s.name.clone(),
@@ -150,13 +168,103 @@ pub fn plan_from(s: &Snapshot, ev: Evaluation) -> PlanResult {
         approach: None,
         risks: None,
         success_criteria: None,
+        verdict: String::new(),
+        first_action: None,
+        unverified: vec![],
+        reassessment: None,
         watch_for: vec![],
         markdown: String::new(),
     };
+    if let Some(u) = &plan.health.unhealthy_path {
+        plan.reassessment = Some(Reassessment {
+            on: u.reassess_on,
+            owner: csm.clone(),
+            what: "run the health gate again against the recovery targets".into(),
+        });
+        plan.first_action = Some(FirstAction {
+            action: if plan.health.checks.iter().any(|c| c.passed == Some(false)) {
+                "Send the AE / sales note and start the recovery plan with the customer".into()
+            } else {
+                format!(
+                    "Collect the missing data: {}",
+                    plan.health.missing.join(", ")
+                )
+            },
+            owner: csm.clone(),
+            date: Some(plan.as_of.plus_days(1).working_day()),
+        });
+    }
     if let Some(x) = ev.expansion {
         plan.watch_for = watch_for(&x.signals);
-        plan.signals = Some(x.signals);
-        if plan.outcome == crate::model::results::Outcome::Ready {
+        plan.unverified = x
+            .signals
+            .readiness
+            .iter()
+            .filter(|c| c.passed.is_none())
+            .map(|c| {
+                format!(
+                    "{}: {} ({})",
+                    c.check.replace('_', " "),
+                    c.actual.clone().unwrap_or_else(|| "unverified".into()),
+                    c.detail
+                )
+            })
+            .collect();
+        if plan.outcome == Outcome::NotReady {
+            plan.reassessment = Some(Reassessment {
+                on: plan
+                    .as_of
+                    .plus_days(i64::from(p.reassess_after_days))
+                    .working_day(),
+                owner: csm.clone(),
+                what: "check the failing readiness thresholds and signals again".into(),
+            });
+            let on = plan
+                .reassessment
+                .as_ref()
+                .map(|r| r.on)
+                .unwrap_or(plan.as_of);
+            let short: Vec<String> = x
+                .signals
+                .readiness
+                .iter()
+                .filter(|c| c.passed == Some(false))
+                .map(|c| {
+                    format!(
+                        "{} {} (needs {})",
+                        c.check.replace('_', " "),
+                        c.actual.clone().unwrap_or_else(|| "unknown".into()),
+                        c.required
+                    )
+                })
+                .collect();
+            let ae = s
+                .account_executive
+                .clone()
+                .unwrap_or_else(|| "the AE".into());
+            plan.first_action = Some(FirstAction {
+                action: format!(
+                    "Tell {ae} why not yet ({}) and book the {on} reassessment",
+                    short.join("; ")
+                ),
+                owner: csm.clone(),
+                date: Some(plan.as_of.plus_days(1).working_day()),
+            });
+            let mut opp = x.opportunity;
+            // Not ready means no proposal: the opportunity is sized, not dated.
+            opp.timeline = crate::model::results::Timeline {
+                propose_by: None,
+                reason: format!("not proposed while not ready; reassess on {on}"),
+            };
+            plan.signals = Some(x.signals);
+            plan.opportunity = Some(opp);
+        } else {
+            plan.first_action = x.approach.steps.first().map(|st| FirstAction {
+                action: st.action.clone(),
+                owner: st.owner.clone(),
+                date: st.date,
+            });
+            plan.signals = Some(x.signals);
             plan.opportunity = Some(x.opportunity);
             plan.framing = Some(x.framing);
             plan.timing = Some(x.timing);
@@ -165,6 +273,122 @@ pub fn plan_from(s: &Snapshot, ev: Evaluation) -> PlanResult {
             plan.success_criteria = Some(x.success);
         }
     }
+    plan.verdict = verdict(s, &plan);
     plan.markdown = render::plan_markdown(s, &plan);
     plan
+}
+
+/// `12 May` within `as_of`'s year, `12 May 2027` otherwise.
+fn day_label(d: Day, as_of: Day) -> String {
+    let long = d.long();
+    if d.year() == as_of.year() {
+        long.rsplit_once(' ')
+            .map(|(a, _)| a.to_string())
+            .unwrap_or(long)
+    } else {
+        long
+    }
+}
+
+/// The plan in one line, first: what to do, how much, and when.
+pub fn verdict(s: &Snapshot, plan: &PlanResult) -> String {
+    let as_of = plan.as_of;
+    let what = |o: &crate::model::results::OpportunityResult| {
+        let name = approach::expansion_name(s, o);
+        match o.estimated_expansion_arr {
+            Some(a) => format!("{name}, {}", super::fmt_amount(a, &o.currency)),
+            None => format!("{name} (price to confirm)"),
+        }
+    };
+    let when = |t: &TimingResult| match (t.date, t.trigger.as_str()) {
+        (Some(d), "QBR / business review") => format!("at the {} QBR", day_label(d, as_of)),
+        (Some(d), "Business review") => format!("at a business review on {}", day_label(d, as_of)),
+        (Some(d), trig) => format!("on {} ({})", day_label(d, as_of), trig.to_lowercase()),
+        (None, _) => "at a business review still to be booked".into(),
+    };
+    match plan.outcome {
+        Outcome::Blocked => {
+            let h = &plan.health;
+            let reasons: Vec<String> = h
+                .checks
+                .iter()
+                .filter(|c| c.passed == Some(false))
+                .map(|c| match &c.actual {
+                    Some(a) if a.len() <= 24 => format!("{} {a}", c.check.replace('_', " ")),
+                    _ => c.check.replace('_', " "),
+                })
+                .collect();
+            let on = plan
+                .reassessment
+                .as_ref()
+                .map(|r| format!("; reassess on {} ({})", day_label(r.on, as_of), r.owner))
+                .unwrap_or_default();
+            if reasons.is_empty() {
+                format!(
+                    "Blocked by missing data: collect {}{on}",
+                    h.missing.join(", ")
+                )
+            } else {
+                format!(
+                    "Blocked: {}; no expansion conversation{on}",
+                    reasons.join(", ")
+                )
+            }
+        }
+        Outcome::NotReady => {
+            let failing: Vec<String> = plan
+                .signals
+                .iter()
+                .flat_map(|sg| sg.readiness.iter())
+                .filter(|c| c.passed == Some(false))
+                .map(|c| c.check.replace('_', " "))
+                .collect();
+            let size = plan
+                .opportunity
+                .as_ref()
+                .and_then(|o| {
+                    let hi = o.scenarios.iter().filter_map(|x| x.expansion_arr).max()?;
+                    Some(format!(
+                        "; opportunity up to {}",
+                        super::fmt_amount(hi, &o.currency)
+                    ))
+                })
+                .unwrap_or_default();
+            let on = plan
+                .reassessment
+                .as_ref()
+                .map(|r| format!("; reassess on {} ({})", day_label(r.on, as_of), r.owner))
+                .unwrap_or_default();
+            format!("Not ready: {} not met{size}{on}", failing.join(", "))
+        }
+        Outcome::Provisional => match (&plan.opportunity, &plan.timing) {
+            (Some(o), Some(t)) => format!(
+                "Provisional: propose {}, {}, once step 0 confirms {}",
+                what(o),
+                when(t),
+                plan.unverified
+                    .iter()
+                    .map(|u| u.split(':').next().unwrap_or(u).to_string())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+            _ => "Provisional: data is missing".into(),
+        },
+        Outcome::OnHold => match (&plan.opportunity, &plan.timing) {
+            (Some(o), Some(t)) => format!(
+                "On hold: {}, is ready by the data, but wait until {}; then propose {}",
+                what(o),
+                t.defer_until.join(", and "),
+                match t.date {
+                    Some(_) => when(t),
+                    None => "at the first business review after that".into(),
+                }
+            ),
+            _ => "On hold: timing blocks the proposal".into(),
+        },
+        Outcome::Ready => match (&plan.opportunity, &plan.timing) {
+            (Some(o), Some(t)) => format!("Ready: propose {}, {}", what(o), when(t)),
+            _ => "Ready".into(),
+        },
+    }
 }

@@ -50,6 +50,9 @@ pub struct Policy {
     pub value_score_min: f64,
     /// Core features that must be actively used for readiness ("more than one").
     pub min_active_core_features: u32,
+    /// A core feature counts as actively used only when at least this share of licensed
+    /// seats uses it, in percent: a feature one person opens is not engagement.
+    pub core_feature_active_pct: f64,
     /// A signal observed within this many days is recent.
     pub signal_recent_days: u32,
     /// A signal older than this many days is stale: Weak, and not counted.
@@ -117,6 +120,7 @@ impl Default for Policy {
             relationship_score_min: 70.0,
             value_score_min: 70.0,
             min_active_core_features: 2,
+            core_feature_active_pct: 20.0,
             signal_recent_days: 30,
             signal_stale_days: 90,
             strong_team_growth_pct: 125.0,
@@ -175,6 +179,11 @@ impl Policy {
             10_000.0,
         );
         pct("adoption_target_pct", self.adoption_target_pct, 100.0);
+        pct(
+            "core_feature_active_pct",
+            self.core_feature_active_pct,
+            100.0,
+        );
         let w = &self.weights;
         for (name, x) in [
             ("adoption", w.adoption),

@@ -39,15 +39,16 @@ fn yes_no(b: bool) -> &'static str {
     if b { "Yes" } else { "No" }
 }
 
-fn passed(c: &Check) -> &'static str {
-    match c.passed {
-        Some(true) => "pass",
-        Some(false) => "FAIL",
-        None => "unknown (fails)",
+fn passed(c: &Check, gate: bool) -> &'static str {
+    match (c.passed, gate) {
+        (Some(true), _) => "pass",
+        (Some(false), _) => "FAIL",
+        (None, true) => "unknown (fails)",
+        (None, false) => "unverified",
     }
 }
 
-fn checks_table(out: &mut String, checks: &[Check]) {
+fn checks_table(out: &mut String, checks: &[Check], gate: bool) {
     line(out, "| Check | Actual | Required | Result | Detail |");
     line(out, "|---|---|---|---|---|");
     for c in checks {
@@ -58,7 +59,7 @@ fn checks_table(out: &mut String, checks: &[Check]) {
                 cell(&c.check),
                 cell(c.actual.as_deref().unwrap_or("unknown")),
                 cell(&c.required),
-                passed(c),
+                passed(c, gate),
                 cell(&c.detail)
             ),
         );
@@ -81,10 +82,16 @@ pub fn health_section(out: &mut String, h: &HealthResult) {
                 .unwrap_or_else(|| "unknown".into())
         ),
     );
+    let band = match (h.status, h.score_band) {
+        (Some(st), Some(b)) if st != b => {
+            format!(" (score band {}; for expansion purposes)", b.as_str())
+        }
+        _ => String::new(),
+    };
     line(
         out,
         format!(
-            "- **Status:** {}",
+            "- **Status:** {}{band}",
             h.status
                 .map(|s| s.as_str())
                 .unwrap_or("Unknown (no health score)")
@@ -102,7 +109,7 @@ pub fn health_section(out: &mut String, h: &HealthResult) {
         ),
     );
     line(out, "");
-    checks_table(out, &h.checks);
+    checks_table(out, &h.checks, true);
     if !h.missing.is_empty() {
         line(out, "");
         line(
@@ -129,11 +136,19 @@ pub fn unhealthy_section(out: &mut String, h: &HealthResult) {
     for t in &u.recovery_targets {
         line(out, format!("  - {} (by {})", t.detail, t.by));
     }
+    let only_gaps = !h.checks.iter().any(|c| c.passed == Some(false));
     line(
         out,
         format!(
-            "- **Sequence:** recover ({} days, to {}) → reassess on {} → plan only if signals align",
-            u.sequence.recover_window_days, u.sequence.recover_by, u.reassess_on
+            "- **Sequence:** {} ({} days, to {}) → reassess on {} → plan only if signals align",
+            if only_gaps {
+                "collect the missing data"
+            } else {
+                "recover"
+            },
+            u.sequence.recover_window_days,
+            u.sequence.recover_by,
+            u.reassess_on
         ),
     );
     line(
@@ -196,18 +211,50 @@ pub fn signals_section(out: &mut String, sig: &SignalsResult) {
     line(
         out,
         format!(
-            "Organic signals: {} ({} needed). Readiness: {}.",
+            "Organic signals: {}{} ({} needed). Readiness: {}.",
             sig.organic_count,
+            if sig.unverified_count > 0 {
+                format!(" verified, {} unverified", sig.unverified_count)
+            } else {
+                String::new()
+            },
             sig.organic_required,
             if sig.ready {
                 "all thresholds met"
-            } else {
+            } else if sig.readiness.iter().any(|c| c.passed == Some(false)) {
                 "not all thresholds met"
+            } else {
+                "every measured threshold met, some unverified"
             }
         ),
     );
     line(out, "");
-    checks_table(out, &sig.readiness);
+    // The checks that repeat the gate (health score, sustained utilisation once measured)
+    // are folded into one line rather than repeated row by row.
+    let (repeat, rest): (Vec<&Check>, Vec<&Check>) = sig.readiness.iter().partition(|c| {
+        c.passed == Some(true)
+            && matches!(c.check.as_str(), "health_score" | "sustained_utilisation")
+    });
+    if !repeat.is_empty() {
+        line(
+            out,
+            format!(
+                "Gate figures, passed as in the Health Check: {}.",
+                repeat
+                    .iter()
+                    .map(|c| format!(
+                        "{} {}",
+                        c.check.replace('_', " "),
+                        c.actual.as_deref().unwrap_or("unknown")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        );
+        line(out, "");
+    }
+    let rest: Vec<Check> = rest.into_iter().cloned().collect();
+    checks_table(out, &rest, false);
     line(out, "");
 }
 
@@ -243,11 +290,31 @@ pub fn opportunity_section(out: &mut String, o: &OpportunityResult) {
     for m in &o.missing_assumptions {
         line(out, format!("  - Missing assumption: {m}"));
     }
-    for sc in &o.scenarios {
-        line(
-            out,
-            format!("  - {}: {} ({})", sc.name, money(sc.expansion_arr), sc.math),
-        );
+    let flat = o.scenarios.len() > 1
+        && o.scenarios
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if a.expansion_arr == b.expansion_arr))
+        && o.scenario_note.is_some();
+    if flat {
+        if let Some(sc) = o.scenarios.first() {
+            line(
+                out,
+                format!(
+                    "  - Flat price: {} at any adoption",
+                    money(sc.expansion_arr)
+                ),
+            );
+        }
+    } else {
+        for sc in &o.scenarios {
+            line(
+                out,
+                format!("  - {}: {} ({})", sc.name, money(sc.expansion_arr), sc.math),
+            );
+        }
+    }
+    if let Some(n) = &o.scenario_note {
+        line(out, format!("  - Scenarios: {n}"));
     }
     line(
         out,
@@ -274,7 +341,7 @@ pub fn opportunity_section(out: &mut String, o: &OpportunityResult) {
         format!(
             "- **Timeline:** {}",
             match o.timeline.propose_by {
-                Some(d) => format!("propose by {d}: {}", o.timeline.reason),
+                Some(d) => format!("propose on {d}: {}", o.timeline.reason),
                 None => o.timeline.reason.clone(),
             }
         ),
@@ -290,7 +357,8 @@ pub fn approach_section(out: &mut String, f: &FramingResult, t: &TimingResult) {
         format!(
             "- **Timing:** {}",
             match (t.recommendation.as_str(), t.date) {
-                ("defer", Some(d)) => format!("defer: {} (revisit {d})", t.reason),
+                ("defer", Some(d)) => format!("{d}, after the blockers: {}", t.reason),
+                ("defer", None) => format!("not dated: {}", t.reason),
                 (_, Some(d)) => format!(
                     "{d}{}: {}",
                     t.window_end
@@ -399,6 +467,11 @@ pub fn execution_section(out: &mut String, a: &ApproachResult) {
     line(out, "| Step | Action | Owner | Date |");
     line(out, "|---|---|---|---|");
     for st in &a.steps {
+        let date = match (st.date, &st.after) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(after)) => format!("after {after}"),
+            (None, None) => "to be set".into(),
+        };
         line(
             out,
             format!(
@@ -406,7 +479,7 @@ pub fn execution_section(out: &mut String, a: &ApproachResult) {
                 st.step,
                 cell(&st.action),
                 cell(&st.owner),
-                st.date
+                cell(&date)
             ),
         );
     }
@@ -416,14 +489,17 @@ pub fn execution_section(out: &mut String, a: &ApproachResult) {
     line(out, "| Phase | When | Dates | Milestone |");
     line(out, "|---|---|---|---|");
     for ph in &a.phases {
+        let dates = match (ph.start, ph.end) {
+            (Some(a), Some(b)) => format!("{a} to {b}"),
+            _ => "after the proposal is dated".into(),
+        };
         line(
             out,
             format!(
-                "| {} | {} | {} to {} | {} |",
+                "| {} | {} | {} | {} |",
                 ph.phase,
                 ph.when,
-                ph.start,
-                ph.end,
+                dates,
                 cell(&ph.milestone)
             ),
         );
@@ -444,6 +520,8 @@ pub fn success_section(out: &mut String, sc: &SuccessResult) {
                 cell(&c.measurement),
                 cell(&c.target),
                 c.target_date
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "after the proposal is dated".into())
             ),
         );
     }
@@ -454,6 +532,33 @@ pub fn plan_markdown(s: &Snapshot, plan: &PlanResult) -> String {
     let mut out = String::new();
     line(&mut out, format!("# Expansion Plan: {}", s.name));
     line(&mut out, "");
+    line(
+        &mut out,
+        format!("**{}.**", plan.verdict.trim_end_matches('.')),
+    );
+    line(&mut out, "");
+    if let Some(f) = &plan.first_action {
+        line(
+            &mut out,
+            format!(
+                "First action this week: {} ({}{}).",
+                f.action.trim_end_matches('.'),
+                f.owner,
+                f.date.map(|d| format!(", {d}")).unwrap_or_default()
+            ),
+        );
+        line(&mut out, "");
+    }
+    if !plan.unverified.is_empty() {
+        line(
+            &mut out,
+            "Unverified (step 0 collects it before any proposal):",
+        );
+        for u in &plan.unverified {
+            line(&mut out, format!("- {u}"));
+        }
+        line(&mut out, "");
+    }
     let _ = writeln!(
         out,
         "_As of {}. Outcome: {}._",
@@ -468,6 +573,9 @@ pub fn plan_markdown(s: &Snapshot, plan: &PlanResult) -> String {
             if let Some(sig) = &plan.signals {
                 signals_section(&mut out, sig);
             }
+            if let Some(o) = &plan.opportunity {
+                opportunity_section(&mut out, o);
+            }
             line(&mut out, "## What to Watch For");
             line(
                 &mut out,
@@ -476,9 +584,15 @@ pub fn plan_markdown(s: &Snapshot, plan: &PlanResult) -> String {
             for w in &plan.watch_for {
                 line(&mut out, format!("- {w}"));
             }
+            if let Some(r) = &plan.reassessment {
+                line(
+                    &mut out,
+                    format!("- Reassessment: {} ({}): {}", r.on, r.owner, r.what),
+                );
+            }
             line(&mut out, "");
         }
-        Outcome::Ready => {
+        Outcome::Ready | Outcome::Provisional | Outcome::OnHold => {
             if let Some(sig) = &plan.signals {
                 signals_section(&mut out, sig);
             }

@@ -4,7 +4,7 @@
 use crate::model::results::{
     ExpansionType, HealthResult, OpportunityResult, Risk, RisksResult, SignalsResult, Strength,
 };
-use crate::model::snapshot::Snapshot;
+use crate::model::snapshot::{Snapshot, TechnicalCapacity};
 use crate::model::values::{Day, fmt_pct, fmt_score};
 
 use super::approach::expansion_name;
@@ -22,7 +22,7 @@ const TECH_WORDS: [&str; 8] = [
 ];
 
 /// Names in the expansion that point at engineering work on the customer's side.
-fn technical_dependencies(s: &Snapshot) -> Vec<String> {
+pub fn technical_dependencies(s: &Snapshot) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     if let Some(o) = &s.offer {
         names.extend(o.target_plan.iter().cloned());
@@ -69,13 +69,22 @@ pub fn assess(
                     gating_action: "Agree an adoption plan with named users and an enablement session before the commercial proposal".into(),
                 });
             } else {
+                let cap = s
+                    .offer
+                    .as_ref()
+                    .and_then(|o| o.technical_capacity)
+                    .unwrap_or_default();
                 risks.push(Risk {
                     risk: "New tier with technical dependencies".into(),
                     why: format!(
                         "{next} depends on engineering work on their side ({}); without capacity to consume it, the tier becomes shelfware",
                         deps.join(", ")
                     ),
-                    gating_action: "Confirm technical readiness: a named engineering owner and time allocated for the integration, before the commercial proposal".into(),
+                    gating_action: match cap {
+                        TechnicalCapacity::Confirmed => "Cleared: technical capacity is confirmed (offer.technical_capacity); keep the named engineering owner in the scoping".into(),
+                        TechnicalCapacity::None => "Not ready: the customer has no engineering capacity for it (offer.technical_capacity none); do not propose the tier until someone can build on it".into(),
+                        TechnicalCapacity::Unknown => "Technical-readiness gate: confirm a named engineering owner and time allocated for the integration in discovery, before the commercial proposal".into(),
+                    },
                 });
             }
         }
@@ -89,9 +98,14 @@ pub fn assess(
                 .active_users
                 .map(|a| format!(" on top of {a} active users"))
                 .unwrap_or_default();
+            let true_up = matches!((h.active_users, h.licensed_seats), (Some(a), Some(l)) if a > l);
             risks.push(Risk {
                 risk: "Onboarding capacity, training and change-management load".into(),
-                why: format!("{added}{current} means new people to onboard and train at once"),
+                why: if true_up {
+                    format!("{added} are for people already active beyond the licence (a true-up): little new onboarding, but the conversation must read as access for the team, not as a penalty")
+                } else {
+                    format!("{added}{current} means new people to onboard and train at once")
+                },
                 gating_action: "Gate on a rollout plan: onboarding cohorts, training dates and a named owner per team agreed with the customer".into(),
             });
         }
@@ -111,6 +125,16 @@ pub fn assess(
                     .into(),
         }),
         Some(ExpansionType::Referral) | None => {}
+    }
+    if let Some(r) = s.contract.renewal_date.filter(|r| *r < as_of) {
+        risks.push(Risk {
+            risk: "Stale CRM data".into(),
+            why: format!(
+                "contract.renewal_date {r} is in the past ({} days before {as_of}): the record has not been updated since the renewal",
+                r.days_until(as_of)
+            ),
+            gating_action: "Confirm the current term and the next renewal date with the AE before any figure reaches the customer".into(),
+        });
     }
     if let Some(r) = s.contract.renewal_date {
         let days = as_of.days_until(r);

@@ -20,7 +20,7 @@ use crate::model::snapshot::Snapshot;
 use crate::model::values::{Day, Money, fmt_money, fmt_pct, fmt_score, ratio_pct};
 
 use super::policy::Policy;
-use super::{health, opportunity, signals};
+use super::{health, opportunity, signals, timing};
 
 /// The gate's checks in the order the playbook lists them; ties between failing checks are
 /// broken in this order.
@@ -80,6 +80,11 @@ pub fn not_ready_reason(sig: &SignalsResult) -> String {
                 sig.organic_count, sig.organic_required
             )
         })
+}
+
+/// On hold: what timing waits for.
+pub fn on_hold_reason(tm: &crate::model::results::TimingResult) -> String {
+    format!("on hold until {}", tm.defer_until.join(", and "))
 }
 
 /// Ready: the strongest organic signal.
@@ -148,21 +153,33 @@ pub fn assess(s: &Snapshot, p: &Policy, as_of: Day) -> SegmentRow {
         return row;
     }
     let sig = signals::find_signals(s, p, as_of, &h);
-    if !sig.ready {
-        row.outcome = Outcome::NotReady;
-        row.top_reason = not_ready_reason(&sig);
-        return row;
+    let tm = timing::plan_timing(s, p, as_of);
+    let outcome = super::plan::classify(&sig, &tm);
+    row.outcome = outcome;
+    row.top_reason = match outcome {
+        Outcome::NotReady | Outcome::Provisional => not_ready_reason(&sig),
+        Outcome::OnHold => on_hold_reason(&tm),
+        _ => ready_reason(&sig),
+    };
+    if outcome == Outcome::NotReady {
+        row.reassess_on = Some(
+            as_of
+                .plus_days(i64::from(p.reassess_after_days))
+                .working_day(),
+        );
     }
-    let opp = opportunity::quantify(s, p, as_of, &sig);
-    row.outcome = Outcome::Ready;
-    row.top_reason = ready_reason(&sig);
+    // A not-ready row still carries the opportunity's size, as the plan does.
+    let opp = opportunity::quantify(s, p, as_of, &sig, &tm, outcome);
     row.expansion_type = opp.expansion_type;
     row.expansion_arr_100 = scenario_at(&opp, 100.0);
     row.expansion_arr_50 = scenario_at(&opp, 50.0);
     row.confidence = Some(opp.confidence);
-    row.expected_arr = row
-        .expansion_arr_100
-        .map(|m| m.percent_tenths(confidence_weight_tenths(opp.confidence)));
+    // Weighted once and rounded to the currency's minor unit (whole yen for JPY).
+    let minor = crate::model::values::minor_digits(&row.currency);
+    row.expected_arr = row.expansion_arr_100.map(|m| {
+        let w = u64::try_from(confidence_weight_tenths(opp.confidence)).unwrap_or(0);
+        m.mul_div(w, 1000, minor).unwrap_or(m)
+    });
     row
 }
 
@@ -302,6 +319,8 @@ pub fn summarise(
         match r.outcome {
             Outcome::Blocked => distribution.blocked += 1,
             Outcome::NotReady => distribution.not_ready += 1,
+            Outcome::Provisional => distribution.provisional += 1,
+            Outcome::OnHold => distribution.on_hold += 1,
             Outcome::Ready => distribution.ready += 1,
         }
         match r.status {
@@ -566,7 +585,11 @@ pub fn plan_record(s: &Snapshot, plan: &PlanResult) -> PlanRecord {
     let opp = plan.opportunity.as_ref();
     let top_reason = match (plan.outcome, &plan.signals) {
         (Outcome::Blocked, _) | (_, None) => blocked_reason(h),
-        (Outcome::NotReady, Some(sig)) => not_ready_reason(sig),
+        (Outcome::NotReady | Outcome::Provisional, Some(sig)) => not_ready_reason(sig),
+        (Outcome::OnHold, Some(sig)) => match &plan.timing {
+            Some(tm) => on_hold_reason(tm),
+            None => ready_reason(sig),
+        },
         (Outcome::Ready, Some(sig)) => ready_reason(sig),
     };
     PlanRecord {
@@ -582,7 +605,7 @@ pub fn plan_record(s: &Snapshot, plan: &PlanResult) -> PlanRecord {
         estimated_expansion_arr: opp.and_then(|o| o.estimated_expansion_arr),
         confidence: opp.map(|o| o.confidence),
         currency: super::currency(s).to_string(),
-        reassess_on: h.unhealthy_path.as_ref().map(|u| u.reassess_on),
+        reassess_on: plan.reassessment.as_ref().map(|r| r.on),
         top_reason,
         markdown: Some(plan.markdown.clone()),
     }

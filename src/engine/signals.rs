@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 use crate::model::results::{
     Check, ExpansionType, FoundSignal, HealthResult, SignalsResult, Strength,
 };
-use crate::model::snapshot::{Signal, SignalKind, SignalSource, Snapshot};
+use crate::model::snapshot::{Signal, SignalKind, SignalSource, Snapshot, TechnicalCapacity};
 use crate::model::values::{Day, fmt_pct, fmt_score, ratio_pct};
 
 use super::health::{meets_gate, utilisation};
@@ -73,20 +73,29 @@ pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult)
     let u = utilisation(s, p, as_of);
     let capacity = pct_tenths(p.capacity_signal_pct);
 
-    // Signals derived from data first: they are measured, so they corroborate.
+    // Signals derived from data first. One reading is not a trend: seat utilisation at the
+    // capacity line counts only when the history shows it sustained (the same lower-median
+    // rule as the gate), and is unverified when there is no history to tell.
     if let (Some(a), Some(l)) = (u.active, u.licensed)
         && meets_gate(a, l, capacity)
     {
         let pct = u.pct.unwrap_or(0.0);
-        let sustained = u
-            .sustained_pct
-            .map(|sp| meets_gate_pct(sp, p.capacity_signal_pct))
-            .unwrap_or(false);
-        let mag = if a >= l {
-            Magnitude::High
-        } else {
-            Magnitude::Normal
+        let trend = seat_trend(s, p, as_of, l);
+        let (unverified, sustained) = match &trend {
+            Some(t) if t.covered_days >= i64::from(p.sustained_min_days) => {
+                (None, meets_gate(t.lower_median, l, capacity))
+            }
+            _ => (
+                Some(format!(
+                    "one reading ({} today): the sustained rule needs {}-{} days of usage.history",
+                    fmt_pct(pct),
+                    p.sustained_min_days,
+                    p.sustained_window_days
+                )),
+                false,
+            ),
         };
+        let not_sustained = unverified.is_none() && !sustained;
         found.push((
             FoundSignal {
                 kind: SignalKind::UsageLimit,
@@ -95,10 +104,19 @@ pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult)
                 evidence: format!(
                     "{a} of {l} licensed seats active ({}){}",
                     fmt_pct(pct),
-                    if sustained {
-                        ", sustained over the trailing window"
-                    } else {
-                        ""
+                    match &trend {
+                        Some(t) if unverified.is_none() => format!(
+                            ", {} → {} over {}{}",
+                            fmt_pct(t.first_pct),
+                            fmt_pct(pct),
+                            weeks(t.covered_days),
+                            if sustained {
+                                ", sustained at or above the capacity line"
+                            } else {
+                                ", not sustained at the capacity line"
+                            }
+                        ),
+                        _ => String::new(),
                     }
                 ),
                 strength: Strength::Moderate,
@@ -109,14 +127,26 @@ pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult)
                 expansion_type: ExpansionType::Seats,
                 quote: None,
                 age_days: 0,
+                unverified,
+                names: vec![],
             },
-            if sustained || mag == Magnitude::High {
+            if not_sustained {
+                Magnitude::Low
+            } else if sustained || a >= l {
                 Magnitude::High
             } else {
                 Magnitude::Normal
             },
         ));
     }
+    // A plan limit at the capacity line is one reading too; a customer's own report of
+    // hitting limits corroborates it.
+    let reported_limit = s.signals.iter().any(|g| {
+        g.kind == SignalKind::UsageLimit
+            && g.source.is_organic()
+            && g.date <= as_of
+            && g.date.days_until(as_of) <= i64::from(p.signal_stale_days)
+    });
     for l in &s.usage.limits {
         let pct = limit_pct(l.used, l.limit);
         if pct >= p.capacity_signal_pct {
@@ -144,6 +174,15 @@ pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult)
                     expansion_type: ExpansionType::Upgrade,
                     quote: None,
                     age_days: 0,
+                    unverified: if reported_limit {
+                        None
+                    } else {
+                        Some(format!(
+                            "one reading of {}: corroborate it with the customer or a second period's reading",
+                            l.metric
+                        ))
+                    },
+                    names: vec![l.metric.clone()],
                 },
                 if pct >= 100.0 {
                     Magnitude::High
@@ -175,6 +214,12 @@ pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult)
                 expansion_type: expansion_type_of(sig.kind),
                 quote: sig.quote.clone(),
                 age_days: sig.date.days_until(as_of),
+                unverified: None,
+                names: [&sig.tier, &sig.feature, &sig.module, &sig.product]
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect(),
             },
             mag,
         ));
@@ -215,24 +260,29 @@ pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult)
 
     let counted: BTreeSet<SignalKind> = signals
         .iter()
-        .filter(|f| f.organic && f.strength != Strength::Weak)
+        .filter(|f| f.organic && f.strength != Strength::Weak && f.unverified.is_none())
         .map(|f| f.kind)
         .collect();
+    let pending: BTreeSet<SignalKind> = signals
+        .iter()
+        .filter(|f| f.organic && f.strength != Strength::Weak && f.unverified.is_some())
+        .map(|f| f.kind)
+        .filter(|k| !counted.contains(k))
+        .collect();
     let organic_count = u32::try_from(counted.len()).unwrap_or(u32::MAX);
-    let readiness = readiness(s, p, health, organic_count);
+    let unverified_count = u32::try_from(pending.len()).unwrap_or(u32::MAX);
+    let mut readiness = readiness(s, p, health, &u, organic_count, unverified_count);
+    readiness.extend(offer_fit(s, as_of, p, &signals));
     let ready = readiness.iter().all(|c| c.passed == Some(true));
     SignalsResult {
         signals,
         organic_count,
+        unverified_count,
         organic_required: p.min_organic_signals,
         readiness,
         ready,
         notes,
     }
-}
-
-fn meets_gate_pct(pct: f64, gate: f64) -> bool {
-    pct >= gate
 }
 
 fn magnitude(sig: &Signal, s: &Snapshot, p: &Policy) -> Magnitude {
@@ -306,6 +356,9 @@ fn strength(f: &FoundSignal, mag: Magnitude, backed: bool, p: &Policy) -> (Stren
                 SignalKind::TeamGrowth => {
                     "team_size and users_with_access are needed to size the growth".into()
                 }
+                SignalKind::UsageLimit if f.derived => {
+                    "not sustained: one reading at the capacity line is not a trend".into()
+                }
                 SignalKind::UsageLimit => "the limit is below the capacity threshold".into(),
                 SignalKind::FeatureRequest => "no feature named".into(),
                 SignalKind::NewUseCase => "no product or module named".into(),
@@ -332,6 +385,10 @@ fn strength(f: &FoundSignal, mag: Magnitude, backed: bool, p: &Policy) -> (Stren
     }
     if backed {
         why.push("backed by another signal of the same kind".to_string());
+    }
+    if let Some(u) = &f.unverified {
+        why.push(format!("unverified: {u}"));
+        return (Strength::Moderate, why.join(", "));
     }
     if recent && (mag == Magnitude::High || corroborated) {
         (Strength::Strong, why.join(", "))
@@ -389,22 +446,175 @@ fn score_check(id: &str, label: &str, value: Option<f64>, min: f64, source: &str
     }
 }
 
-fn readiness(s: &Snapshot, p: &Policy, h: &HealthResult, organic_count: u32) -> Vec<Check> {
+/// Seat utilisation over the trailing window: the first reading and the lower median.
+struct SeatTrend {
+    first_pct: f64,
+    lower_median: u32,
+    covered_days: i64,
+}
+
+fn seat_trend(s: &Snapshot, p: &Policy, as_of: Day, licensed: u32) -> Option<SeatTrend> {
+    let start = as_of.plus_days(-i64::from(p.sustained_window_days));
+    let mut window: Vec<_> = s
+        .usage
+        .history
+        .iter()
+        .filter(|h| h.date <= as_of && h.date > start)
+        .collect();
+    window.sort_by_key(|h| h.date);
+    let first = window.first()?;
+    let mut counts: Vec<u32> = window.iter().map(|h| h.active_users).collect();
+    counts.sort_unstable();
+    let lower_median = counts.get((counts.len() - 1) / 2).copied()?;
+    Some(SeatTrend {
+        first_pct: super::health::display_pct(first.active_users, licensed, p)?,
+        lower_median,
+        covered_days: first.date.days_until(as_of),
+    })
+}
+
+/// `eight weeks`, `45 days`: a span as a CS lead says it.
+fn weeks(days: i64) -> String {
+    const WORDS: [&str; 13] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve",
+    ];
+    if days % 7 == 0 {
+        let w = days / 7;
+        match usize::try_from(w).ok().and_then(|i| WORDS.get(i)) {
+            Some(word) => format!("{word} weeks"),
+            None => format!("{w} weeks"),
+        }
+    } else {
+        format!("{days} days")
+    }
+}
+
+/// Whether the expansion needs engineering work on the customer's side.
+pub fn is_technical_offer(s: &Snapshot, t: Option<ExpansionType>) -> bool {
+    matches!(
+        t,
+        Some(ExpansionType::Upgrade | ExpansionType::Upsell | ExpansionType::CrossSell)
+    ) && !super::risks::technical_dependencies(s).is_empty()
+}
+
+/// Readiness checks that depend on the expansion itself: a cross-sell needs use-case
+/// evidence, and a technical tier needs someone to build on it.
+fn offer_fit(s: &Snapshot, as_of: Day, p: &Policy, signals: &[FoundSignal]) -> Vec<Check> {
     let mut checks = Vec::new();
-    let sustained = h.checks.iter().find(|c| c.check == "sustained_utilisation");
+    let kind = match &s.offer {
+        Some(o) => Some(super::opportunity::offer_type(o.kind)),
+        None => signals
+            .iter()
+            .filter(|f| f.organic && f.strength != Strength::Weak)
+            .map(|f| f.expansion_type)
+            .find(|t| *t != ExpansionType::Referral),
+    };
+    if kind == Some(ExpansionType::CrossSell) {
+        let use_case = signals.iter().find(|f| {
+            f.kind == SignalKind::NewUseCase
+                && f.organic
+                && f.strength != Strength::Weak
+                && f.date <= as_of
+                && f.age_days <= i64::from(p.signal_stale_days)
+        });
+        checks.push(Check {
+            check: "use_case_evidence".into(),
+            passed: Some(use_case.is_some()),
+            actual: Some(match use_case {
+                Some(f) => format!("new_use_case signal of {}", f.date),
+                None => "no new_use_case signal".into(),
+            }),
+            required: "an organic new_use_case signal for the cross-sell".into(),
+            detail: match use_case {
+                Some(_) => "the customer has shown the workflow the product serves".into(),
+                None => "a cross-sell without a use case the customer has shown is a pitch: wait for a new_use_case signal".into(),
+            },
+        });
+    }
+    if kind == Some(ExpansionType::Seats)
+        && let Some(needed) = super::opportunity::seats_needed(s, p, as_of)
+    {
+        let idle = super::opportunity::idle_seats(s);
+        checks.push(Check {
+            check: "seats_beyond_idle".into(),
+            passed: Some(needed > idle),
+            actual: Some(format!("{needed} seats needed, {idle} licensed seats idle")),
+            required: "more seats needed than the licensed seats nobody uses".into(),
+            detail: if idle == 0 {
+                format!("no idle seats: all {needed} are new")
+            } else if needed > idle {
+                format!(
+                    "reassign the {idle} idle seats first; {} new seats are in scope",
+                    needed - idle
+                )
+            } else {
+                format!(
+                    "the {needed} seats needed fit in the {idle} idle ones: reassign them instead of adding seats"
+                )
+            },
+        });
+    }
+    if is_technical_offer(s, kind) {
+        let cap = s
+            .offer
+            .as_ref()
+            .and_then(|o| o.technical_capacity)
+            .unwrap_or_default();
+        match cap {
+            TechnicalCapacity::None => checks.push(Check {
+                check: "technical_capacity".into(),
+                passed: Some(false),
+                actual: Some("none".into()),
+                required: "engineering capacity to consume the tier".into(),
+                detail: "offer.technical_capacity is none: nobody can build on the tier, so it would be shelfware".into(),
+            }),
+            TechnicalCapacity::Confirmed => checks.push(Check {
+                check: "technical_capacity".into(),
+                passed: Some(true),
+                actual: Some("confirmed".into()),
+                required: "engineering capacity to consume the tier".into(),
+                detail: "offer.technical_capacity is confirmed: the technical-readiness gate is cleared".into(),
+            }),
+            // Unknown does not stop the plan: it becomes the dated technical-readiness gate
+            // before the commercial proposal (see the approach and the risks).
+            TechnicalCapacity::Unknown => {}
+        }
+    }
+    checks
+}
+
+fn readiness(
+    s: &Snapshot,
+    p: &Policy,
+    h: &HealthResult,
+    u: &super::health::Utilisation,
+    organic_count: u32,
+    unverified_count: u32,
+) -> Vec<Check> {
+    let mut checks = Vec::new();
     checks.push(Check {
         check: "sustained_utilisation".into(),
-        passed: sustained.and_then(|c| c.passed),
-        actual: h.sustained_utilisation_pct.map(fmt_pct),
+        passed: u.sustained_passed,
+        actual: match (u.sustained_passed, h.sustained_utilisation_pct, u.pct) {
+            (Some(_), Some(sp), _) => Some(fmt_pct(sp)),
+            (None, _, Some(now)) => Some(format!(
+                "unverified (30-day active users {})",
+                fmt_pct(now)
+            )),
+            (_, sp, _) => sp.map(fmt_pct),
+        },
         required: format!(
             ">= {} sustained over the last {}-{} days",
             fmt_pct(p.utilisation_gate_pct),
             p.sustained_min_days,
             p.sustained_window_days
         ),
-        detail: sustained
-            .map(|c| c.detail.clone())
-            .unwrap_or_else(|| "no usage.history: give the trailing 30-60 days of active users to show utilisation is sustained".into()),
+        detail: if u.has_history {
+            u.sustained_detail.clone()
+        } else {
+            "no usage.history: give the trailing 30-60 days of active users to show utilisation is sustained".into()
+        },
     });
     checks.push(Check {
         check: "health_score".into(),
@@ -414,11 +624,17 @@ fn readiness(s: &Snapshot, p: &Policy, h: &HealthResult, organic_count: u32) -> 
         detail: format!("composite health score ({})", h.score_source),
     });
     let core: Vec<_> = s.usage.features.iter().filter(|f| f.core).collect();
+    let licensed = s.contract.licensed_seats;
+    let share = pct_tenths(p.core_feature_active_pct);
+    // Active means used by at least the policy share of licensed seats, not by anyone.
     let active_core: Vec<_> = core
         .iter()
-        .filter(|f| f.active_users.is_some_and(|n| n > 0))
+        .filter(|f| match (f.active_users, licensed) {
+            (Some(n), Some(l)) => n > 0 && meets_gate(n, l, share),
+            (Some(n), None) => n > 0,
+            _ => false,
+        })
         .collect();
-    let licensed = s.contract.licensed_seats;
     checks.push(Check {
         check: "core_features".into(),
         passed: if core.is_empty() {
@@ -436,8 +652,9 @@ fn readiness(s: &Snapshot, p: &Policy, h: &HealthResult, organic_count: u32) -> 
             ))
         },
         required: format!(
-            ">= {} core features actively used",
-            p.min_active_core_features
+            ">= {} core features actively used (each by >= {} of licensed seats)",
+            p.min_active_core_features,
+            fmt_pct(p.core_feature_active_pct)
         ),
         detail: if core.is_empty() {
             "no usage.features marked core: give per-feature engagement".into()
@@ -514,10 +731,23 @@ fn readiness(s: &Snapshot, p: &Policy, h: &HealthResult, organic_count: u32) -> 
             None => "health.relationship.executive_sponsor_confirmed is unknown".into(),
         },
     });
+    let need = p.min_organic_signals;
     checks.push(Check {
         check: "organic_signals".into(),
-        passed: Some(organic_count >= p.min_organic_signals),
-        actual: Some(organic_count.to_string()),
+        // Enough verified signals pass; enough only with the unverified ones is unknown
+        // (data is missing, not a shortfall); too few even with them fails.
+        passed: if organic_count >= need {
+            Some(true)
+        } else if organic_count + unverified_count >= need {
+            None
+        } else {
+            Some(false)
+        },
+        actual: Some(if unverified_count > 0 {
+            format!("{organic_count} (+{unverified_count} unverified)")
+        } else {
+            organic_count.to_string()
+        }),
         required: format!(
             ">= {} organic signals (distinct kinds, not Weak)",
             p.min_organic_signals

@@ -14,19 +14,22 @@ pub fn define(
     opp: &OpportunityResult,
     approach: &ApproachResult,
 ) -> SuccessResult {
+    // Adoption is measured `adoption_window_days` after rollout, before the post-rollout
+    // review that looks at it; undated while the plan waits on a blocker with no end.
+    let window = i64::from(p.adoption_window_days);
     let rollout_end = approach
         .phases
         .iter()
         .find(|ph| ph.phase == "Rollout")
         .map(|ph| ph.end)
-        .unwrap_or(as_of.plus_days(90));
+        .unwrap_or(Some(as_of.plus_days(90)));
+    let adoption_date = rollout_end.map(|d| d.plus_days(window).working_day());
     let review = approach
         .phases
         .iter()
         .find(|ph| ph.phase == "Post-rollout review")
         .map(|ph| ph.end)
-        .unwrap_or(rollout_end.plus_days(30));
-    let window = i64::from(p.adoption_window_days);
+        .unwrap_or(adoption_date.map(|d| d.plus_days(7).working_day()));
     let what = match opp.expansion_type {
         Some(ExpansionType::Seats) => "new seats",
         Some(ExpansionType::Upgrade) => "new-tier capabilities",
@@ -62,7 +65,7 @@ pub fn define(
                 criteria: "Adoption".into(),
                 measurement: format!("{what} in use within {window} days of rollout"),
                 target: adoption_target,
-                target_date: rollout_end.plus_days(window),
+                target_date: adoption_date,
             },
             Criterion {
                 criteria: "Health stable".into(),
@@ -80,7 +83,7 @@ pub fn define(
                 criteria: "Relationship".into(),
                 measurement: "expansion felt like enablement, not a sales push".into(),
                 target: "NPS maintained or improved".into(),
-                target_date: review.plus_days(30),
+                target_date: review.map(|d| d.plus_days(30).working_day()),
             },
         ],
     }

@@ -138,10 +138,16 @@ fn missing_line(missing: &[String]) -> String {
 fn plan_prompt(plan: &PlanResult) -> String {
     let how = match plan.outcome {
         Outcome::Blocked => {
-            "The health gate FAILED (outcome: blocked). Present the Health Check and the Unhealthy-Path Response only. Do not propose, size, frame or time any expansion. Offer to turn the AE / sales communication into an email, and suggest /health-assessment to diagnose the root cause."
+            "The health gate FAILED (outcome: blocked). Present the Health Check and the Unhealthy-Path Response only. Do not propose, size, frame or time any expansion. Offer to turn the AE / sales communication into an email, and suggest this server's health-check prompt or the check_health tool to diagnose the root cause."
         }
         Outcome::NotReady => {
             "The account is healthy but NOT READY (outcome: not_ready): signals or readiness fall short. Present the health check, the signals and what to watch for; do not pitch an expansion."
+        }
+        Outcome::Provisional => {
+            "The plan is PROVISIONAL (outcome: provisional): everything measured passes, but some data is unverified. Present the whole plan, lead with step 0 (what to collect and the rule that stops the plan), and say which figures are unverified."
+        }
+        Outcome::OnHold => {
+            "The account is ON HOLD (outcome: on_hold): ready by the data, but timing blocks it. Present the plan with the blocker first; do not propose before it clears."
         }
         Outcome::Ready => {
             "The account is READY (outcome: ready). Present the whole plan. If you draft any customer-facing message from it, check it with the check_framing tool before showing it."

@@ -38,7 +38,7 @@ pub struct ListArgs {
     /// Only this CSM's book (case-insensitive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csm: Option<String>,
-    /// Only accounts with this plan outcome: `blocked`, `not_ready` or `ready`.
+    /// Only accounts with this plan outcome: `blocked`, `not_ready`, `provisional`, `on_hold` or `ready`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
     /// The day to assess on, YYYY-MM-DD; default each account's own `as_of`, else today.
@@ -334,7 +334,7 @@ fn import_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallE
 pub const LIST_ACCOUNTS: ToolDef = ToolDef {
     name: "list_accounts",
     title: "List stored accounts",
-    description: "Lists the stored accounts, optionally only one segment, one CSM's book, or one plan outcome (`blocked`, `not_ready`, `ready`), with each account's outcome, status, seat utilisation, health score and top reason as of `as_of`. Paginated: `limit` (default 50) and `offset`; `total` counts every match. Use a name or id from here as `account` in any step tool.",
+    description: "Lists the stored accounts, optionally only one segment, one CSM's book, or one plan outcome (`blocked`, `not_ready`, `provisional`, `on_hold`, `ready`), with each account's outcome, status, seat utilisation, health score and top reason as of `as_of`. Paginated: `limit` (default 50) and `offset`; `total` counts every match. Use a name or id from here as `account` in any step tool.",
     input: input::<ListArgs>,
     output: output::<AccountList>,
     run: list_accounts,
@@ -356,7 +356,7 @@ pub const GET_ACCOUNT: ToolDef = ToolDef {
 pub const PLAN_SEGMENT: ToolDef = ToolDef {
     name: "plan_segment",
     title: "Plan a whole segment",
-    description: "The expansion view of a segment, a CSM's book (`csm`) or every stored account: the distribution by outcome (blocked / not_ready / ready) and by status (Healthy / Neutral / Unhealthy); a row per account (utilisation, score, outcome, top reason, expansion type, expansion ARR at 100% and 50%); the ready accounts ranked by expected expansion ARR (100% scenario weighted by confidence: High 100%, Medium 50%, Low 25%); right-size candidates with unused seats and ARR at stake; reassessments due from saved plans; and the gate check that fails most often across blocked accounts, a systemic pattern such as an onboarding gap. Present the markdown as it is; for one account's full plan call draft_plan with `account`.",
+    description: "The expansion view of a segment, a CSM's book (`csm`) or every stored account: the distribution by outcome (blocked / not_ready / provisional / on_hold / ready) and by status (Healthy / Neutral / Unhealthy); a row per account (utilisation, score, outcome, top reason, expansion type, expansion ARR at 100% and 50%); the ready accounts ranked by expected expansion ARR (100% scenario weighted by confidence: High 100%, Medium 50%, Low 25%); right-size candidates with unused seats and ARR at stake; reassessments due from saved plans; and the gate check that fails most often across blocked accounts, a systemic pattern such as an onboarding gap. Present the markdown as it is; for one account's full plan call draft_plan with `account`.",
     input: input::<SegmentArgs>,
     output: output::<SegmentPlan>,
     run: plan_segment,

@@ -345,6 +345,14 @@ fn check_framing(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
                 "{} is not ready: signals or readiness fall short, so hold the expansion conversation",
                 s.name
             )),
+            Outcome::Provisional => Some(format!(
+                "{} is provisional: data is unverified, so collect it (step 0 of the plan) before sending an expansion message",
+                s.name
+            )),
+            Outcome::OnHold => Some(format!(
+                "{} is on hold: timing blocks the proposal (an escalation, incident, contentious renewal or distracted champion), so wait before sending it",
+                s.name
+            )),
             Outcome::Ready => None,
         };
         (ev.expansion.map(|x| x.framing), Some(ev.outcome), note)
@@ -465,7 +473,7 @@ pub static DEFS: &[ToolDef] = &[
     ToolDef {
         name: "draft_plan",
         title: "Draft the whole expansion plan",
-        description: "Runs all eight steps in order and returns `outcome` (`blocked`: the health gate failed, only the health check and unhealthy path; `not_ready`: healthy but signals or readiness fall short, with what to watch for; `ready`: the whole plan), each step's structured result, and `markdown`: the plan in the playbook's Output Format. Present the markdown as it is: every figure in it was computed by the server. If `health.missing` is not empty, ask the user for those inputs.",
+        description: "Runs all eight steps in order and returns `outcome` (`blocked`: the health gate failed, only the health check and unhealthy path; `not_ready`: healthy but a readiness threshold or the signal rule fails on measured data, with the opportunity's size, what to watch for and the reassessment; `provisional`: everything measured passes but data is missing, the whole plan with a step 0 that collects it; `on_hold`: ready by the data but timing blocks it, nothing dated inside the blocker; `ready`: nothing unverified, nothing blocking, the whole plan), each step's structured result, and `markdown`: the plan in the playbook's Output Format. Present the markdown as it is: every figure in it was computed by the server. If `health.missing` is not empty, ask the user for those inputs.",
         input: input::<StepArgsSchema>,
         output: output::<PlanResult>,
         run: draft_plan,

@@ -348,6 +348,14 @@ impl Snapshot {
         v.list_len("events", s.events.len());
         for (i, e) in s.events.iter().enumerate() {
             v.text(&format!("events[{i}].detail"), e.detail.as_deref());
+            if let Some(u) = e.until
+                && u < e.date
+            {
+                v.err(
+                    format!("events[{i}].until"),
+                    format!("must not be before events[{i}].date {} (got {u})", e.date),
+                );
+            }
         }
 
         if let Some(o) = &s.offer {

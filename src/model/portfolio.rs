@@ -43,6 +43,10 @@ impl AccountFilter {
 pub struct Distribution {
     pub blocked: u32,
     pub not_ready: u32,
+    /// Everything measured passes; only data is missing.
+    pub provisional: u32,
+    /// Ready by the data; timing blocks it.
+    pub on_hold: u32,
     pub ready: u32,
 }
 

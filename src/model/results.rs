@@ -46,9 +46,17 @@ pub struct Check {
 pub enum Outcome {
     /// The health gate failed: only the health check and the unhealthy path.
     Blocked,
-    /// Healthy, but signals or readiness fall short.
+    /// Healthy, but a readiness threshold or the signal rule fails on measured data.
     NotReady,
-    /// Clear to expand: the whole plan.
+    /// Everything measured passes and only data is missing (usage history absent or too
+    /// short): the whole plan, confidence at most Medium, and a dated step 0 saying what to
+    /// collect and the rule that stops the plan.
+    Provisional,
+    /// Ready by the data, but timing blocks it (an open escalation or incident, a contentious
+    /// renewal, a distracted champion): nothing from "propose in context" on is dated inside
+    /// the blocker.
+    OnHold,
+    /// Nothing unverified, nothing blocking: the whole plan.
     Ready,
 }
 
@@ -57,6 +65,8 @@ impl Outcome {
         match self {
             Outcome::Blocked => "blocked",
             Outcome::NotReady => "not_ready",
+            Outcome::Provisional => "provisional",
+            Outcome::OnHold => "on_hold",
             Outcome::Ready => "ready",
         }
     }
@@ -81,9 +91,14 @@ pub struct HealthResult {
     pub score: Option<f64>,
     /// How the score was obtained: `provided`, `components` or `unknown`.
     pub score_source: String,
-    /// Healthy / Neutral / Unhealthy; `null` when the score is unknown and no critical churn
-    /// signal settles it.
+    /// Health *for expansion purposes*: Unhealthy when utilisation is below the gate or a
+    /// critical churn signal is active, whatever the score; never Healthy while the gate
+    /// fails; otherwise the score's band. `null` only when nothing measured fails and the
+    /// score is unknown.
     pub status: Option<Status>,
+    /// The score's own band (Healthy >= 80, Neutral 60-79, Unhealthy < 60); `null` when the
+    /// score is unknown.
+    pub score_band: Option<Status>,
     /// Whether every gate check passed.
     pub clear_to_expand: bool,
     /// Every gate check.
@@ -248,14 +263,24 @@ pub struct FoundSignal {
     pub quote: Option<String>,
     /// Days between the signal and `as_of`.
     pub age_days: i64,
+    /// Why the signal cannot be counted as verified yet (a derived signal resting on one
+    /// reading, with no history to apply the sustained rule); `null` when verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
+    /// The tier, feature, module or product the signal names; a signal that names the
+    /// offered one supports the offer whatever its kind.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
 }
 
 /// Step 2: expansion signals and readiness.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SignalsResult {
     pub signals: Vec<FoundSignal>,
-    /// Distinct signal kinds with at least one organic, non-stale signal.
+    /// Distinct signal kinds with at least one organic, verified, non-Weak signal.
     pub organic_count: u32,
+    /// Further distinct kinds whose only organic signals are unverified (one reading).
+    pub unverified_count: u32,
     /// How many are needed.
     pub organic_required: u32,
     /// Quantified readiness thresholds, each with the customer's actual number.
@@ -337,6 +362,10 @@ pub struct OpportunityResult {
     pub confidence_reason: String,
     /// (current ARR + estimated expansion) / current ARR, one decimal, before any churn.
     pub nrr_after_pct: Option<f64>,
+    /// Why the scenarios read as they do when adoption does not drive the figure (a flat
+    /// price: one figure; a contract uplift: share of the added scope signed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario_note: Option<String>,
     pub timeline: Timeline,
 }
 
@@ -409,15 +438,23 @@ pub struct TimingResult {
     pub blockers: Vec<TimingItem>,
     /// When deferring: what must change first.
     pub defer_until: Vec<String>,
+    /// When deferring: the day after the last blocker's known end; `null` when a blocker has
+    /// no known end (then the steps from "propose in context" on are undated).
+    pub blocked_until: Option<Day>,
 }
 
 /// One row of the execution table.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ApproachStep {
+    /// 0 is the data-collection step of a provisional plan.
     pub step: u32,
     pub action: String,
     pub owner: String,
-    pub date: Day,
+    /// `null` when the step waits on a blocker with no known end (see `after`).
+    pub date: Option<Day>,
+    /// What must happen before the step, when it cannot be dated yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
 }
 
 /// One phase the customer can recognise.
@@ -425,10 +462,11 @@ pub struct ApproachStep {
 pub struct Phase {
     /// discovery, scoping, trial, rollout, post-rollout review.
     pub phase: String,
-    /// `Week 1-2` or `Month 1`.
+    /// `Week 1-2` or `Month 1`, counted from the proposal in context.
     pub when: String,
-    pub start: Day,
-    pub end: Day,
+    /// `null` when the proposal waits on a blocker with no known end.
+    pub start: Option<Day>,
+    pub end: Option<Day>,
     pub milestone: String,
 }
 
@@ -465,7 +503,8 @@ pub struct Criterion {
     pub criteria: String,
     pub measurement: String,
     pub target: String,
-    pub target_date: Day,
+    /// `null` when the plan waits on a blocker with no known end.
+    pub target_date: Option<Day>,
 }
 
 /// Step 8: post-expansion success criteria.
@@ -495,17 +534,45 @@ pub struct PlanResult {
     pub risks: Option<RisksResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success_criteria: Option<SuccessResult>,
+    /// The plan in one line: `Ready: propose 60 seats, USD 36,000, at the 2026-12-03 QBR`.
+    pub verdict: String,
+    /// The first thing to do this week, with its owner; `null` when blocked and nothing is
+    /// owed this week.
+    pub first_action: Option<FirstAction>,
+    /// What is unverified (each shown with the figure that is known); empty unless
+    /// `provisional`.
+    pub unverified: Vec<String>,
+    /// When not ready (and when blocked): the reassessment date and its owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reassessment: Option<Reassessment>,
     /// When not ready: what to watch for before reopening the conversation.
     pub watch_for: Vec<String>,
     /// The plan in the playbook's Output Format.
     pub markdown: String,
 }
 
+/// The first action of the plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FirstAction {
+    pub action: String,
+    pub owner: String,
+    pub date: Option<Day>,
+}
+
+/// When and by whom a not-ready or blocked account is looked at again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Reassessment {
+    pub on: Day,
+    pub owner: String,
+    /// What the reassessment checks.
+    pub what: String,
+}
+
 /// A step tool's answer: the step's result, or the gate result when the gate failed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Gated<T> {
     /// `blocked` when the health gate failed (then only `health` is present), otherwise the
-    /// plan's outcome (`not_ready` or `ready`).
+    /// plan's outcome (`not_ready`, `provisional`, `on_hold` or `ready`).
     pub outcome: Outcome,
     pub account: String,
     pub as_of: Day,

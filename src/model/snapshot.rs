@@ -449,6 +449,10 @@ pub struct Event {
     /// Whether it is ongoing (escalations, incidents).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open: Option<bool>,
+    /// The day a blocker is expected to end (a champion busy with a migration until 30
+    /// June): timing starts after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Day>,
 }
 
 /// Expansion types.
@@ -508,4 +512,31 @@ pub struct Offer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 1000))]
     pub uplift_pct: Option<f64>,
+    /// Whether the customer can staff the technical work a tier with technical dependencies
+    /// (API, integration) needs: `confirmed`, `none` or `unknown` (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub technical_capacity: Option<TechnicalCapacity>,
+}
+
+/// Whether the customer has the engineering capacity a technical tier needs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TechnicalCapacity {
+    /// A named engineering owner with time allocated.
+    Confirmed,
+    /// Nobody can do the work: the tier would be shelfware.
+    None,
+    /// Not yet asked.
+    #[default]
+    Unknown,
+}
+
+impl TechnicalCapacity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TechnicalCapacity::Confirmed => "confirmed",
+            TechnicalCapacity::None => "none",
+            TechnicalCapacity::Unknown => "unknown",
+        }
+    }
 }

@@ -90,6 +90,31 @@ impl Money {
         i64::try_from(v).ok().map(Money)
     }
 
+    /// `self × num / den`, multiplied before it is divided, rounded half away from zero to
+    /// the currency's minor unit (`minor_digits` 2 for USD, 0 for JPY): JPY 10,000,000 × 45
+    /// / 300 is JPY 1,500,000, not 45 × 33,333.33. `None` when `den` is zero.
+    pub fn mul_div(self, num: u64, den: u64, minor_digits: u32) -> Option<Money> {
+        if den == 0 {
+            return None;
+        }
+        // Work in the currency's minor unit: cents / step, where step is 1 (2 digits) or
+        // 100 (0 digits).
+        let step: i128 = match minor_digits {
+            0 => 100,
+            1 => 10,
+            _ => 1,
+        };
+        let n = i128::from(self.0) * i128::from(num);
+        let d = i128::from(den) * step;
+        let q = (2 * n + d) / (2 * d);
+        i64::try_from(q * step).ok().map(Money)
+    }
+
+    /// Rounded half up to the currency's minor unit (a no-op for two-decimal currencies).
+    pub fn to_minor(self, minor_digits: u32) -> Money {
+        self.mul_div(1, 1, minor_digits).unwrap_or(self)
+    }
+
     /// `self / other` as a percentage rounded to one decimal; `None` when `other` is zero.
     pub fn ratio_pct(self, other: Money) -> Option<f64> {
         if other.0 == 0 {
@@ -112,6 +137,47 @@ fn ratio_pct_i128(num: i128, den: i128) -> f64 {
     // tenths of a percent = num * 1000 / den, rounded half up.
     let tenths = (num * 2000 + den) / (2 * den);
     tenths as f64 / 10.0
+}
+
+/// Digits after the decimal point in a currency's minor unit (ISO 4217). Amounts are kept in
+/// hundredths; currencies without minor units round to whole units, and three-digit ones
+/// (BHD, KWD...) keep hundredths, the finest the store holds.
+pub fn minor_digits(currency: &str) -> u32 {
+    match currency {
+        "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "UGX" | "PYG" | "XAF" | "XOF" | "XPF" | "KMF"
+        | "GNF" | "RWF" | "VUV" | "DJF" | "BIF" => 0,
+        _ => 2,
+    }
+}
+
+/// `num / den × 100` in tenths of a percent, rounded half up, but never rounded across one of
+/// `thresholds` (tenths): a figure just below a threshold shows one tenth below it, so 1,199
+/// of 2,000 (59.95 %) reads 59.9 %, never a failing "60.0 %".
+pub fn pct_tenths_not_across(num: u64, den: u64, thresholds: &[u64]) -> Option<u64> {
+    if den == 0 {
+        return None;
+    }
+    let (n, d) = (u128::from(num), u128::from(den));
+    let mut t = u64::try_from((n * 2000 + d) / (2 * d)).unwrap_or(u64::MAX);
+    for &th in thresholds {
+        // exact < th, but rounded up to th or beyond.
+        if n * 1000 < u128::from(th) * d && t >= th {
+            t = th.saturating_sub(1);
+        }
+    }
+    Some(t)
+}
+
+/// A score (0-100) with one decimal that never rounds across `threshold`: 69.95 against a
+/// gate of 70 shows 69.9, because it fails.
+pub fn score_not_across(x: f64, thresholds: &[f64]) -> f64 {
+    let mut r = round1(x);
+    for &th in thresholds {
+        if x < th && r >= th {
+            r = round1(th - 0.1);
+        }
+    }
+    r
 }
 
 /// Rounds a score or percentage to one decimal for display and output.
@@ -258,6 +324,66 @@ impl Day {
 
     pub fn first_of_month(year: i16, month: i8) -> Option<Day> {
         Date::new(year, month, 1).ok().map(Day)
+    }
+
+    pub fn day(self) -> i8 {
+        self.0.day()
+    }
+
+    /// The last day of this day's month.
+    pub fn last_of_month(self) -> Day {
+        Day(self.0.last_of_month())
+    }
+
+    /// Saturday or Sunday.
+    pub fn is_weekend(self) -> bool {
+        matches!(
+            self.0.weekday(),
+            jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+        )
+    }
+
+    /// This day, or the Monday after it when it falls on a weekend: no plan step is dated
+    /// on a Saturday or a Sunday.
+    pub fn working_day(self) -> Day {
+        match self.0.weekday() {
+            jiff::civil::Weekday::Saturday => self.plus_days(2),
+            jiff::civil::Weekday::Sunday => self.plus_days(1),
+            _ => self,
+        }
+    }
+
+    /// This day, or the Friday before it when it falls on a weekend (for deadlines).
+    pub fn working_day_before(self) -> Day {
+        match self.0.weekday() {
+            jiff::civil::Weekday::Saturday => self.plus_days(-1),
+            jiff::civil::Weekday::Sunday => self.plus_days(-2),
+            _ => self,
+        }
+    }
+
+    /// `3 December 2026`, the way a plan is read aloud.
+    pub fn long(self) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let m = usize::try_from(self.month() - 1)
+            .ok()
+            .and_then(|i| MONTHS.get(i))
+            .copied()
+            .unwrap_or("?");
+        format!("{} {m} {}", self.day(), self.year())
     }
 }
 

@@ -80,6 +80,7 @@ pub const ACCOUNT_PATHS: &[(&str, Ty)] = &[
     ("offer.product_price", Ty::Money),
     ("offer.term_years", Ty::Int),
     ("offer.uplift_pct", Ty::Num),
+    ("offer.technical_capacity", Ty::Text),
 ];
 
 /// A long-format CSV: one row per list item, `account` naming the account by id or name.
@@ -153,6 +154,7 @@ impl LongKind {
                 ("date", Ty::Date, true),
                 ("detail", Ty::Text, false),
                 ("open", Ty::Bool, false),
+                ("until", Ty::Date, false),
             ],
             LongKind::Goals => &[("goal", Ty::Text, true), ("status", Ty::Text, true)],
             LongKind::ChurnSignals => &[

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 pub const APPLICATION_ID: i32 = 0x4558_504C;
 
 /// Every migration, in order. The index + 1 is the schema version it brings the file to.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {
@@ -175,6 +175,13 @@ CREATE TABLE plans (
     PRIMARY KEY (account, as_of)
 ) WITHOUT ROWID;
 CREATE INDEX plans_reassess_on ON plans (reassess_on);
+"#;
+
+/// Issue 10: the day a timing blocker ends, and whether the customer can staff a
+/// technical tier. Both nullable: an older row simply does not know them.
+const V2: &str = r#"
+ALTER TABLE events ADD COLUMN until TEXT;
+ALTER TABLE offers ADD COLUMN technical_capacity TEXT;
 "#;
 
 /// Brings the database to the latest schema, one migration per transaction.

@@ -871,6 +871,8 @@ fn outcome_from(s: &str) -> Result<Outcome, StoreError> {
     match s {
         "blocked" => Ok(Outcome::Blocked),
         "not_ready" => Ok(Outcome::NotReady),
+        "provisional" => Ok(Outcome::Provisional),
+        "on_hold" => Ok(Outcome::OnHold),
         "ready" => Ok(Outcome::Ready),
         other => Err(StoreError::Data(format!("stored outcome `{other}`"))),
     }

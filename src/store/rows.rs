@@ -243,7 +243,7 @@ pub fn write_offer(
     }
     if let Some(o) = offer {
         conn.prepare_cached(
-            "INSERT INTO offers (account, type, seats, price_per_seat_cents, target_plan, target_price_per_seat_cents, tier_premium_pct, module, module_price_cents, module_price_per_seat_cents, product, product_price_cents, term_years, uplift_pct) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            "INSERT INTO offers (account, type, seats, price_per_seat_cents, target_plan, target_price_per_seat_cents, tier_premium_pct, module, module_price_cents, module_price_per_seat_cents, product, product_price_cents, term_years, uplift_pct, technical_capacity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?
         .execute(params![
             key,
@@ -260,6 +260,7 @@ pub fn write_offer(
             cents(o.product_price),
             o.term_years,
             o.uplift_pct,
+            o.technical_capacity.map(|t| t.as_str()),
         ])?;
     }
     Ok(())
@@ -384,8 +385,8 @@ pub fn insert_signal(
 }
 
 pub fn insert_event(conn: &Connection, key: i64, pos: usize, e: &Event) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT INTO events (account, pos, kind, date, detail, open) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
-        .execute(params![key, pos_i(pos), e.kind.as_str(), day_text(e.date), e.detail, e.open])?;
+    conn.prepare_cached("INSERT INTO events (account, pos, kind, date, detail, open, until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+        .execute(params![key, pos_i(pos), e.kind.as_str(), day_text(e.date), e.detail, e.open, e.until.map(day_text)])?;
     Ok(())
 }
 
@@ -543,6 +544,9 @@ fn offer_from_row(row: &Row<'_>) -> Result<(i64, Offer), StoreError> {
             product_price: money(n(11)?),
             term_years: u8_of(n(12)?, "offer.term_years")?,
             uplift_pct: row.get(13)?,
+            technical_capacity: str_ref(row, 14)?
+                .map(|t| enum_from(t, "offer technical_capacity"))
+                .transpose()?,
         },
     ))
 }
@@ -643,6 +647,7 @@ fn event_from_row(row: &Row<'_>) -> Result<(i64, Event), StoreError> {
             date: parse_day(str_ref(row, 2)?.unwrap_or_default())?,
             detail: row.get(3)?,
             open: row.get(4)?,
+            until: opt_day(str_ref(row, 5)?)?,
         },
     ))
 }
@@ -760,7 +765,7 @@ pub fn scan(
         "SELECT {ACCOUNT_COLUMNS} FROM accounts {where_accounts} ORDER BY key"
     ))?;
     let mut offer_stmt = conn.prepare_cached(&child_sql(
-        "type, seats, price_per_seat_cents, target_plan, target_price_per_seat_cents, tier_premium_pct, module, module_price_cents, module_price_per_seat_cents, product, product_price_cents, term_years, uplift_pct",
+        "type, seats, price_per_seat_cents, target_plan, target_price_per_seat_cents, tier_premium_pct, module, module_price_cents, module_price_per_seat_cents, product, product_price_cents, term_years, uplift_pct, technical_capacity",
         "offers",
         "account",
     ))?;
@@ -788,7 +793,11 @@ pub fn scan(
         "signals",
         "pos",
     ))?;
-    let mut st_e = conn.prepare_cached(&child_sql("kind, date, detail, open", "events", "pos"))?;
+    let mut st_e = conn.prepare_cached(&child_sql(
+        "kind, date, detail, open, until",
+        "events",
+        "pos",
+    ))?;
     let mut children = if lists {
         Some((
             Child::new(st_h.query(named_refs.as_slice())?, history_from_row)?,

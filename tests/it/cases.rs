@@ -103,12 +103,133 @@ fn check(path: &PathBuf) -> Vec<String> {
             "timing_recommendation" => x
                 .map(|x| Value::from(x.timing.recommendation.clone()))
                 .unwrap_or(Value::Null),
+            "score_band" => h["score_band"].clone(),
+            "verdict" => p["verdict"].clone(),
+            // Any figure of the full plan, by JSON pointer: {"/opportunity/confidence": "High"}.
+            "plan_pointer" => {
+                for (ptr, w) in want.as_object().cloned().unwrap_or_default() {
+                    let got = p.pointer(&ptr).cloned().unwrap_or(Value::Null);
+                    eq(&mut bad, &format!("plan{ptr}"), got, &w);
+                }
+                continue;
+            }
+            "markdown_contains" => {
+                for w in want.as_array().cloned().unwrap_or_default() {
+                    let w = w.as_str().unwrap_or_default();
+                    if !plan.markdown.contains(w) {
+                        bad.push(format!("markdown does not contain `{w}`"));
+                    }
+                }
+                continue;
+            }
+            "markdown_excludes" => {
+                for w in want.as_array().cloned().unwrap_or_default() {
+                    let w = w.as_str().unwrap_or_default();
+                    if plan.markdown.contains(w) {
+                        bad.push(format!("markdown contains `{w}`"));
+                    }
+                }
+                continue;
+            }
+            // Check ids in order of execution: each must be dated no earlier than the one before.
+            "steps_in_order" => {
+                let steps = p["approach"]["steps"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let mut last: Option<String> = None;
+                for w in want.as_array().cloned().unwrap_or_default() {
+                    let w = w.as_str().unwrap_or_default();
+                    let Some(st) = steps
+                        .iter()
+                        .find(|st| st["action"].as_str().unwrap_or("").starts_with(w))
+                    else {
+                        bad.push(format!("no step starting `{w}`"));
+                        continue;
+                    };
+                    let d = st["date"].as_str().map(str::to_string);
+                    if let (Some(a), Some(b)) = (&last, &d)
+                        && b < a
+                    {
+                        bad.push(format!(
+                            "step `{w}` on {b} comes before the previous step ({a})"
+                        ));
+                    }
+                    last = d.or(last);
+                }
+                continue;
+            }
             other => {
                 bad.push(format!("unknown expectation `{other}`"));
                 continue;
             }
         };
         eq(&mut bad, k, got, want);
+    }
+    bad.extend(invariants(&p));
+    bad
+}
+
+/// What every plan must hold, whatever the case: `ready` only with nothing unverified and
+/// nothing blocking; one proposal date in the Timeline, the Timing and the execution table;
+/// no step on a weekend; adoption measured before the post-rollout review.
+fn invariants(p: &Value) -> Vec<String> {
+    let mut bad = Vec::new();
+    let outcome = p["outcome"].as_str().unwrap_or_default();
+    if outcome == "ready" {
+        if p["unverified"].as_array().is_some_and(|u| !u.is_empty()) {
+            bad.push("ready with unverified data".into());
+        }
+        if p["timing"]["recommendation"] == "defer" {
+            bad.push("ready while timing defers".into());
+        }
+    }
+    if p["health"]["status"] == "Healthy" && p["health"]["clear_to_expand"] == false {
+        bad.push("Healthy above an Unhealthy-Path Response".into());
+    }
+    let Some(steps) = p["approach"]["steps"].as_array() else {
+        return bad;
+    };
+    let propose = steps
+        .iter()
+        .find(|st| {
+            st["action"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Propose in context")
+        })
+        .map(|st| st["date"].clone())
+        .unwrap_or(Value::Null);
+    let timing = p["timing"]["date"].clone();
+    let timeline = p["opportunity"]["timeline"]["propose_by"].clone();
+    if propose != timing || timing != timeline {
+        bad.push(format!(
+            "proposal dates differ: execution {propose}, timing {timing}, timeline {timeline}"
+        ));
+    }
+    let qbrs: Vec<&str> = p
+        .pointer("/timing/triggers")
+        .and_then(Value::as_array)
+        .map(|t| t.iter().filter_map(|t| t["date"].as_str()).collect())
+        .unwrap_or_default();
+    for st in steps {
+        if let Some(d) = st["date"].as_str() {
+            let day = Day::parse(d).unwrap();
+            if day.is_weekend() && !qbrs.contains(&d) {
+                bad.push(format!("step {} on a weekend ({d})", st["step"]));
+            }
+        }
+    }
+    let crit = |name: &str| {
+        p["success_criteria"]["criteria"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["criteria"] == name))
+            .and_then(|c| c["target_date"].as_str().map(str::to_string))
+    };
+    if let (Some(a), Some(r)) = (crit("Adoption"), crit("Value confirmed"))
+        && a >= r
+    {
+        bad.push(format!("adoption measured {a}, not before the review {r}"));
     }
     bad
 }
@@ -160,19 +281,27 @@ fn demo_portfolio_covers_every_outcome_and_type() {
     let mut outcomes = std::collections::BTreeSet::new();
     let mut types = std::collections::BTreeSet::new();
     for s in demo {
+        let plan = serde_json::to_value(draft_plan(s, &policy, s.as_of.unwrap())).unwrap();
+        let broken = invariants(&plan);
+        assert!(broken.is_empty(), "{}: {broken:?}", s.name);
         let ev = evaluate(s, &policy, s.as_of.unwrap());
         outcomes.insert(format!("{:?}", ev.outcome));
-        if ev.outcome == expansion_planner::model::results::Outcome::Ready
-            && let Some(t) = ev.expansion.unwrap().opportunity.expansion_type
+        use expansion_planner::model::results::Outcome;
+        // Every outcome that drafts the whole plan counts: on hold and provisional plans are
+        // full plans too.
+        if matches!(
+            ev.outcome,
+            Outcome::Ready | Outcome::OnHold | Outcome::Provisional
+        ) && let Some(t) = ev.expansion.unwrap().opportunity.expansion_type
         {
             types.insert(t.as_str());
         }
     }
-    assert_eq!(outcomes.len(), 3, "{outcomes:?}");
+    assert!(outcomes.len() >= 3, "{outcomes:?}");
     for t in ["seats", "upgrade", "upsell", "cross_sell", "contract"] {
         assert!(
             types.contains(t),
-            "no ready demo account of type {t}: {types:?}"
+            "no demo account with a full plan of type {t}: {types:?}"
         );
     }
 }

@@ -364,7 +364,7 @@ fn a_database_is_created_migrated_and_reopened() {
     let version: i64 = c
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, expansion_planner::store::migrations::latest());
 }
 
 #[test]
@@ -479,17 +479,21 @@ fn plan_history_and_due_reassessments_follow_an_account_over_time() {
     let first = call(&p, "draft_plan", json!({"account": "Oversold"}));
     assert_eq!(first["outcome"], "blocked");
     let reassess = first["health"]["unhealthy_path"]["reassess_on"].clone();
-    assert_eq!(reassess, "2027-02-13", "90 days after 2026-11-15");
+    // 90 days after 2026-11-15 is Saturday 2027-02-13: moved to the Monday.
+    assert_eq!(
+        reassess, "2027-02-15",
+        "90 days after 2026-11-15, on a working day"
+    );
 
     let due = |d: &str| call(&p, "due_reassessments", json!({"as_of": d}));
-    assert!(due("2027-02-12")["due"].as_array().unwrap().is_empty());
-    let on_the_day = due("2027-02-13");
+    assert!(due("2027-02-13")["due"].as_array().unwrap().is_empty());
+    let on_the_day = due("2027-02-15");
     let rows = on_the_day["due"].as_array().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["name"], "Oversold Ltd");
     assert_eq!(rows[0]["days_overdue"], 0);
     assert_eq!(rows[0]["last_outcome"], "blocked");
-    assert_eq!(due("2027-02-18")["due"][0]["days_overdue"], 5);
+    assert_eq!(due("2027-02-18")["due"][0]["days_overdue"], 3);
     // The segment plan lists it too.
     let seg = call(
         &p,
@@ -571,7 +575,10 @@ fn segment_rows_agree_with_draft_plan_for_every_demo_account() {
 /// The demo portfolio's segment plan, figure by figure. By hand, from src/demo/portfolio.json:
 /// blocked: Bluefin (12/45 = 26.7%), Crestline (champion_left), Harbor & Pike (no health
 /// score), Quillstone (sustained 40.0%); not ready: Larkspur (one organic signal),
-/// Tessellate (no executive sponsor); the other six are ready.
+/// Tessellate (no executive sponsor); on hold: Orchid (open support escalation), Pinecrest
+/// (contentious renewal); the other four are ready. Status is health for expansion
+/// purposes: Bluefin (26.7 %), Crestline (champion_left) and Quillstone (sustained 40 %) are
+/// Unhealthy.
 #[test]
 fn demo_segment_plan_figures_checked_by_hand() {
     let p = planner(Store::demo().unwrap());
@@ -579,11 +586,11 @@ fn demo_segment_plan_figures_checked_by_hand() {
     assert_eq!(all["total_accounts"], 12);
     assert_eq!(
         all["distribution"],
-        json!({"blocked": 4, "not_ready": 2, "ready": 6})
+        json!({"blocked": 4, "not_ready": 2, "provisional": 0, "on_hold": 2, "ready": 4})
     );
     assert_eq!(
         all["status_distribution"],
-        json!({"Healthy": 6, "Neutral": 4, "Unhealthy": 1, "unknown": 1})
+        json!({"Healthy": 6, "Neutral": 2, "Unhealthy": 3, "unknown": 1})
     );
     // Ranked by the 100% scenario x confidence weight; all five priced ones are High.
     let ranked: Vec<(String, Value)> = all["ranked_ready"]
@@ -600,11 +607,10 @@ fn demo_segment_plan_figures_checked_by_hand() {
     assert_eq!(
         ranked,
         vec![
-            ("Northwind".to_string(), json!(36000)), // 60 seats x 600
             ("Meridian Freight".to_string(), json!(27000)),
+            // 60 seats needed - 22 idle (180 licensed - 158 active) = 38 x 600
+            ("Northwind".to_string(), json!(22800)),
             ("Solstice Energy".to_string(), json!(18000)),
-            ("Pinecrest Software".to_string(), json!(9000)), // flat product price
-            ("Orchid Biosciences".to_string(), json!(8400)),
             ("Vantage Robotics".to_string(), Value::Null), // no module price: ranked last
         ]
     );
@@ -631,14 +637,14 @@ fn demo_segment_plan_figures_checked_by_hand() {
         .find(|r| r["name"] == "Northwind")
         .unwrap();
     assert_eq!(northwind["utilisation_pct"], 87.8); // 158 / 180
-    assert_eq!(northwind["expansion_arr_100"], 36000);
-    assert_eq!(northwind["expansion_arr_50"], 18000);
+    assert_eq!(northwind["expansion_arr_100"], 22800); // 38 x 600
+    assert_eq!(northwind["expansion_arr_50"], 11400); // 19 x 600
 
     let mid = call(&p, "plan_segment", json!({"segment": "mid-market"}));
     assert_eq!(mid["total_accounts"], 5);
     assert_eq!(
         mid["distribution"],
-        json!({"blocked": 2, "not_ready": 1, "ready": 2})
+        json!({"blocked": 2, "not_ready": 1, "provisional": 0, "on_hold": 1, "ready": 1})
     );
     assert_eq!(mid["segment"], json!({"segment": "mid-market"}));
     let book = call(&p, "plan_segment", json!({"csm": "Priya Raman"}));
