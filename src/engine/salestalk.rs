@@ -1,0 +1,727 @@
+//! Sales talk in a draft message: the playbook's step 4 "BAD (sales)" column as data-driven
+//! rules, each with its category, why and enablement rewrite.
+//!
+//! A draft is read sentence by sentence. A sentence is sales talk when one rule's cue matches
+//! it and that rule's `unless` (when it has one) does not. Cues are the words CSMs and AEs use
+//! when the message is about our sale rather than the customer's outcome: asks to buy or sign,
+//! urgency from our calendar, our quota, discounts, pitches and "our product" talk. A few cues
+//! ("upgrade", a discount, a quote) are also what a CSM writes when answering the customer's
+//! own question, so those rules stand down when the sentence says the customer asked
+//! ([`CUSTOMER_LED`]). The rules were written from `tests/data/framing/train/`; the test
+//! `framing` in `tests/it/` measures them on sentences they were not written from.
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexBuilder};
+
+use crate::model::results::{
+    ExpansionType, FramingCheck, FramingFinding, FramingResult, SalesCategory,
+};
+
+/// The sentence says the customer raised it: they asked, mentioned or requested it, or the
+/// decision is left to them. Rules whose cues a CSM also uses to answer the customer's own
+/// question stand down on it.
+const CUSTOMER_LED: &[&str] = &[CUSTOMER_LED_ASKED, CUSTOMER_LED_DECIDES];
+
+/// The customer asked, mentioned or requested it.
+const CUSTOMER_LED_ASKED: &str = r"\b(you|they|customer|client|champion|(your|their|the) [\w-]+( [\w-]+)?)\s+(asked|mentioned|requested|told us|wanted to know)\b";
+
+/// The decision is left to the customer.
+const CUSTOMER_LED_DECIDES: &str = r"\b(if|when|once|whenever)\s+(you|your [\w-]+|they|their [\w-]+)(\s+[\w-]+)?(\s+(decide|decides|choose|chooses|is ready|are ready)|'re ready)\b";
+
+/// The words of a commercial ask a deadline attaches to (rule `deadline_on_the_deal`).
+const COMMERCIAL: &str = r"\b(sign|signs|signature|commit|buy|purchase|order form|po|offer|price|pricing|deal|discount|quote|paperwork|upsell)\b";
+
+/// The verbs of a commercial ask, for the weaker deadlines ("this week").
+const ASK: &str = r"\b(sign|signs|commit|buy|purchase|order|close|decide)\b";
+
+/// A deadline (rule `deadline_on_the_deal`).
+const DEADLINE: &str = r"(\btoday\b|\btonight\b|\btomorrow\b|\b(by|before|b4) (monday|tuesday|wednesday|thursday|friday|the weekend|eow|eod|eom|eoq|the \d{1,2}(st|nd|rd|th)|the end of|end of|the holidays|xmas|christmas)\b|\basap\b|\bimmediately\b|\bin the meeting\b)";
+
+/// One rule: cues, when it does not apply, why it is sales talk, and what to say instead.
+struct Spec {
+    id: &'static str,
+    category: SalesCategory,
+    /// Any of these, case-insensitive, makes the sentence sales talk...
+    cues: &'static [&'static str],
+    /// ...unless any of these matches the sentence too.
+    unless: &'static [&'static str],
+    why: &'static str,
+    rewrite: &'static str,
+    /// The expansion type whose account statement makes the best rewrite, when one does.
+    expansion: Option<ExpansionType>,
+}
+
+const UPGRADE_REWRITE: &str = "You're generating more than your current plan was built for. Let's make sure the platform keeps up with your growth.";
+const SEATS_REWRITE: &str =
+    "Your team has grown, and not everyone has access yet. Let's get everyone onboarded.";
+const UPSELL_REWRITE: &str = "You mentioned wanting to track this. That's exactly what this capability does; let's look at it against your goals.";
+const CROSS_SELL_REWRITE: &str =
+    "Several customers with your workflow have found this removes the manual step you mentioned.";
+const TIMING_REWRITE: &str =
+    "Let's line this up with your planning cycle so it's in next year's budget.";
+const OUTCOME_REWRITE: &str =
+    "Here's what we've seen in your usage, and what it could mean for your team's goals.";
+const VALUE_REWRITE: &str = "Here's what your team has achieved so far, and the goals still ahead; happy to look at the options against them with you.";
+
+/// The rules, in the order they are tried: the first that matches a sentence names it.
+const SPECS: &[Spec] = &[
+    // --- quota: our targets, our calendar, our bosses ----------------------------------
+    Spec {
+        id: "hit_quota",
+        category: SalesCategory::Quota,
+        cues: &[
+            r"\bquotas?\b",
+            r"\b(hit|make|making|hitting)\s+(my|our|the)\s+(number|target|quota)\b",
+            r"\bmy\s+(targets?|quarter|qtr|q[1-4]?|numbers?|forecast|pipeline|commit|biggest opp)\b",
+            r"\bour\s+(quarter|fiscal( year| close| quarter)?|year[- ]end|quarter[- ]end|forecast|pipeline|board( number| meeting)?)\b",
+            r"\bforecast (it|this)\b",
+            r"\bthe forecast\b",
+            r"\bexpansion (target|number)\b",
+            r"\beasy win\b",
+            r"\bopportunity for us\b",
+            r"\bopp\b",
+        ],
+        unless: &[],
+        why: "talks about our targets: expansion follows the customer's cycle, not our quota",
+        rewrite: OUTCOME_REWRITE,
+        expansion: None,
+    },
+    Spec {
+        id: "our_calendar",
+        category: SalesCategory::Quota,
+        cues: &[
+            r"\b(end|close) of (the |this |our |my )?(quarter|qtr|q[1-4]|month|fiscal( year)?|financial year|year)\b",
+            r"\b(the|this|our|my|next)\s+(quarter|qtr|q[1-4]|fiscal( year)?|financial year|year)\s+(clos\w*|ends?|end\w*)\b",
+            r"\b(before|by|until|ahead of)\s+(the\s+)?(quarter|qtr|fiscal|month|year)[- ]?(end|close)\b",
+            r"\b(into|out of) (this|next|my|our) (quarter|qtr|q)\b",
+            r"\bclose out the year\b",
+        ],
+        unless: &[r"\byour\s+([\w-]+\s+)?(fiscal|financial|budget|year|quarter|month)"],
+        why: "urgency from our quarter or year end, not the customer's planning cycle",
+        rewrite: TIMING_REWRITE,
+        expansion: None,
+    },
+    Spec {
+        id: "help_me",
+        category: SalesCategory::Quota,
+        cues: &[
+            r"\bmy\s+(manager|director|vp|boss|leadership|management)\s+(keeps|is|has|wants|approved|needs|signed|authori[sz]ed|only)\b",
+            r"\b(got|get) my (manager|director|vp|boss) to\b",
+            r"\bpressure from my\b",
+            r"\b(mean|means) a lot to me\b",
+            r"\b(would|will|that'?d|it'?d|really)\s+(really\s+)?help\s+(me|my)\b",
+            r"\bhelp me (push|close|get)\b",
+            r"\bfavou?r to (us|me)\b",
+            r"\bgone to bat\b",
+            r"\bunder (a bit of |some |a lot of )?pressure\b",
+        ],
+        unless: &[],
+        why: "asks the customer to act for our sake: our manager, our pressure, our quarter",
+        rewrite: OUTCOME_REWRITE,
+        expansion: None,
+    },
+    // --- discount ----------------------------------------------------------------------
+    Spec {
+        id: "discount",
+        category: SalesCategory::Discount,
+        cues: &[
+            r"\bdiscount\w*",
+            r"\d+\s?%\s*(off|less)\b",
+            r"\bper ?cent off\b",
+            r"\boff (the )?list\b",
+            r"\bspecial (price|prices|pricing|rate|rates|offer|deal|bundle|terms)\b",
+            r"\bexclusive\s+([\w-]+\s+){0,2}(offer|price|pricing|deal|co-term|rate)\b",
+            r"\bpromo\b",
+            r"\bpromotion(al)?\s+(on|price|pricing|rates?|offers?|ends|period)\b",
+            r"\brunning a promotion\b",
+            r"\bfree (months?|of charge|onboarding|setup)\b",
+            r"\bmonths? (free|on us)\b",
+            r"\b(month|quarter|year) free\b",
+            r"\bat no (extra |additional )?(cost|charge)\b",
+            r"\bwaiv\w+",
+            r"\block(ed|ing)? (it |this |them |you |your rate )?in\b",
+            r"\bgrandfathered\b",
+            r"\blegacy (pricing|rate|price)\b",
+            r"\bfreeze (your|the) price\b",
+            r"\b(best|lowest|better|reduced|bundle|volume|loyalty|discounted)\s+(price|pricing|rate|deal|band)\b",
+            r"\blowest\b[^.?!]{0,30}\b(price|pricing|rate)\b",
+            r"\bbargain\b",
+            r"\band save\b",
+            r"\bsave (\d+|heaps|big|money)\b",
+            r"\bthe more you save\b",
+            r"\bsavings? program\b",
+            r"\bincentive\b",
+            r"\bsweeten\w*",
+            r"\bmatch any\b",
+            r"\bfor a fee\b",
+            r"\bcracking offer\b",
+        ],
+        unless: CUSTOMER_LED,
+        why: "leads with a discount: the price becomes the reason, not the customer's need",
+        rewrite: VALUE_REWRITE,
+        expansion: None,
+    },
+    // --- urgency -----------------------------------------------------------------------
+    Spec {
+        id: "limited_time_discount",
+        category: SalesCategory::Urgency,
+        cues: &[
+            r"\blimited[- ]time\b",
+            r"\bfor a limited time\b",
+            r"\blimited slots\b",
+            r"\bact (now|fast)\b",
+            r"\bhurry\b",
+            r"\blast chance\b",
+            r"\b(offer|quote|pricing|price|discount|deal|promo\w*|rate|incentive|proposal)\b[^.?!]{0,40}\bexpir\w*",
+            r"\b(offer|deal|discount|promo\w*|incentive)\s+(\w+\s+){0,2}ends\b",
+            r"\b(offer|price|pricing|rate|deal|discount|quote|promo)\s+(is\s+)?(only\s+)?(valid|good|available)\b",
+            r"\bonly (good|valid) (until|till|for)\b",
+            r"\b(discount|offer|price|pricing|rate|deal) goes away\b",
+            r"\bwon'?t last\b",
+            r"\bwon'?t be around\b",
+            r"\bwhile (you can|it lasts|the terms)\b",
+            r"\bbefore it'?s gone\b",
+            r"\bmiss(ing)? out\b",
+            r"\bclock is ticking\b",
+            r"\b(this (week|month)|today) only\b",
+            r"\bonly (today|this week|this month|for today)\b",
+            r"\bstill (be )?on the table\b",
+            r"\btime to (upgr?a?d\w*|buy|expand|renew|sign)\b",
+            r"\bslips? (into|out of)\b",
+        ],
+        unless: &[r"\bno (hurry|rush)\b"],
+        why: "urgency from our calendar, not the customer's planning cycle",
+        rewrite: TIMING_REWRITE,
+        expansion: None,
+    },
+    Spec {
+        id: "buy_now",
+        category: SalesCategory::Urgency,
+        cues: &[
+            r"\b(buy|upgr?a?d\w*|sign|commit|renew|expand|order|purchase|act|lock \w+ in|decide)\s+(\w+\s+){0,3}now\b",
+            r"\bnow is the (time|moment)\b",
+            r"\b(before|ahead of) the price\b",
+            r"\bprices? (goes up|go up|increase\w*|rises?|will (rise|increase|go up|change)|changes? (in|on|next))\b",
+            r"\bprice (increase|hike|rise|change)\b",
+            r"\bpricing (increase\w*|go)\b",
+            r"\bprice list changes\b",
+            r"\blist price\b",
+        ],
+        unless: &[r"\bnow that\b"],
+        why: "pushes for a decision now, on our timing",
+        rewrite: TIMING_REWRITE,
+        expansion: None,
+    },
+    Spec {
+        id: "deadline_on_the_deal",
+        category: SalesCategory::Urgency,
+        // A commercial word and a deadline in one sentence, in either order.
+        cues: &[
+            r"<COMMERCIAL>[^.?!]{0,60}<DEADLINE>",
+            r"<DEADLINE>[^.?!]{0,60}<COMMERCIAL>",
+            r"<ASK>[^.?!]{0,40}<SOON>",
+            r"\bcontract\b[^.?!]{0,60}\b(by|before|b4) (monday|tuesday|wednesday|thursday|friday|eow|the \d{1,2}(st|nd|rd|th))\b",
+        ],
+        unless: &[
+            r"\b(use|using|have|has|pay|paying|run|running|live|active)\s+today\b",
+            r"\btoday'?s\b",
+        ],
+        why: "attaches a deadline to a commercial ask: the customer's cycle sets the date, not ours",
+        rewrite: TIMING_REWRITE,
+        expansion: None,
+    },
+    // --- transactional -----------------------------------------------------------------
+    Spec {
+        id: "would_you_like_to_upgrade",
+        category: SalesCategory::Transactional,
+        cues: &[
+            r"\b(would|do|will)\s+you\s+(like|want|wish|care)\s+to\s+(upgr?a?d\w*|buy|purchase|move (up|to)|sign|add|renew|go ahead)\b",
+            r"\bwould\s+you\s+(consider|be open to|be interested in)\s+(upgr?a?d\w*|buy\w*|purchas\w+|sign\w*|adding|moving|renewing|investing)",
+            r"\b(are you|would you be|would your [\w-]+( [\w-]+)? be) interested in (our|the|purchasing|buying|upgrading|adding)\b",
+            r"\bhave you thought about (moving|upgrading|adding|buying)\b",
+        ],
+        unless: &[],
+        why: "asks for a purchase instead of connecting to the customer's growth",
+        rewrite: UPGRADE_REWRITE,
+        expansion: Some(ExpansionType::Upgrade),
+    },
+    Spec {
+        id: "can_we_add_seats",
+        category: SalesCategory::Transactional,
+        cues: &[
+            r"\b(can|could|shall|should|may)\s+(we|i)\s+(add|sell|put you down|bump|squeeze|upsell)\b",
+            r"\b(add|adding|grab|grabbing|get|buy|purchase|order|confirm)\s+(another|more|extra|the extra|additional|the additional)?\s*(\d[\d,]*\s+)?(more\s+|extra\s+|additional\s+)?(seats|licen[cs]es|users)\b",
+            r"\b(another|more)\s+(\d[\d,]*\s+)?(seats|licen[cs]es)\b",
+            r"\bhow many (more )?(seats|licen[cs]es)\b",
+        ],
+        unless: CUSTOMER_LED,
+        why: "asks for seats instead of naming who on their team lacks access",
+        rewrite: SEATS_REWRITE,
+        expansion: Some(ExpansionType::Seats),
+    },
+    Spec {
+        id: "buy_more",
+        category: SalesCategory::Transactional,
+        cues: &[
+            r"\b(buy|buying|purchas(e|es|ed|ing))\b",
+            r"\b(we|i) sell\b",
+            r"\bto sell (you|them|u)\b",
+            r"\bsell(ing)? (you|them|u)\b",
+            r"\bpaid (add-?on|plan|tier|module|upgrade)\b",
+            r"\bconvert\w*\b[^.?!]{0,40}\bpaid\b",
+        ],
+        unless: &[
+            r"\b(nothing|no need|don'?t need|do not need|not need)\s+to\s+(buy|purchase)\b",
+            r"\bbuy-?in\b",
+        ],
+        why: "frames the conversation as a transaction",
+        rewrite: SEATS_REWRITE,
+        expansion: Some(ExpansionType::Seats),
+    },
+    Spec {
+        id: "close_the_deal",
+        category: SalesCategory::Transactional,
+        cues: &[
+            r"\bdeals?\b",
+            r"\bclos(e|ed|ing)\s+(this|the|that|it|out|them)?\s*(deal|renewal|expansion|upgrade|upsell|order|sale)\b",
+            r"\bclose (by|before)\b",
+            r"\bto close\s*([;,.!?]|$)",
+            r"\b(the|a) sale\b",
+            r"\b(over|across) the line\b",
+            r"\bink on paper\b",
+            r"\bget (this|it) done\b",
+            r"\bwrap (this|it) up\b",
+            r"\bbook (it|this)\b",
+            r"\bbank it\b",
+            r"\bball rolling\b",
+            r"\bpull the trigger\b",
+            r"\bsaying yes\b",
+            r"\ba yes from you\b",
+            r"\bcommercials\b",
+            r"\b(ready|willing) to (buy|purchase|sign|commit|upgr?a?d\w*|move forward|proceed|go ahead)\b",
+            r"\b(proceed|move forward) with (the|your|this)\s+(\w+\s+)?(order|purchase|upgrade|deal|contract|expansion)\b",
+            r"\bgood to proceed\b",
+            r"\bgo ahead (with|and)\b",
+            r"\bnext step on the contract\b",
+            r"\bverbal commitment\b",
+            r"\bland (the|this|an?)\s+(\w+\s+)?(deal|expansion|upgrade|upsell|renewal)\b",
+            r"\btrial close\b",
+        ],
+        unless: &[
+            r"\bdeal(s|t|ing)? with\b",
+            r"\ba (great|good) deal (of|more)\b",
+        ],
+        why: "talks about closing our deal, not the customer's outcome",
+        rewrite: VALUE_REWRITE,
+        expansion: None,
+    },
+    Spec {
+        id: "sign_the_order",
+        category: SalesCategory::Transactional,
+        cues: &[
+            r"\border form\b",
+            r"\bpurchase order\b",
+            r"\bpo( number)?\b",
+            r"\b(send|sent|the|a) docusign\b",
+            r"\b(get|getting|finali[sz]e|finali[sz]ing|finish|sort|complete|with|on)\s+(the|your)\s+(\w+\s+)?paperwork\b",
+            r"\b(expansion|this|my|upgrade|seat) order\b",
+            r"\b(put|get|place|raise|process|finali[sz]e)\w* the order\b",
+            r"\border\s+(raised|through|processed|this week|today|now)\b",
+            r"\bsign(ed|s)?[- ]off\b",
+            r"\b(contract|one) signature\b",
+            r"\b(need|just need|just) (a|your) signature\b",
+            r"\bsign (it|this|the|a|and|before|by|today|now)\b",
+            r"\bget (it|this|the [\w-]+( [\w-]+)?) signed\b",
+            r"\bsigned (and|by|this|today|back|renewal)\b",
+            r"\bcommit\s+(to|by|before|now|today|in|this)\b",
+            r"\b(you|they) commit\b",
+            r"\b(verbal|\d+-year|multi-year) commitment\b",
+            r"\b(send|sending|draw up|prepare)\s+(you\s+|them\s+|over\s+){0,2}(a|the)\s+([\w-]+\s+){0,3}(quote|contract)\b",
+            r"\bour standard (contract|term)\b",
+            r"\badd\w* (it|this|them|the [\w-]+( [\w-]+)?) to (your|the|next) (invoice|contract|renewal|subscription|order|bill)\b",
+        ],
+        unless: CUSTOMER_LED,
+        why: "asks for a signature or an order: a transaction, not the customer's outcome",
+        rewrite: VALUE_REWRITE,
+        expansion: None,
+    },
+    Spec {
+        id: "chasing",
+        category: SalesCategory::Transactional,
+        cues: &[
+            r"\b(following up|follow up|circling back|circle back|checking in|chasing|chase|nudge|bump(ing)?|any (update|news|thoughts|movement)|where (things|we) stand|had a chance to)\b[^.?!]{0,60}\b(proposal|quote|order( form)?|contract|paperwork|pricing|expansion|po|signature|offer|deal|purchase)\b",
+            r"\b(floating|bumping|bubbling)\s+(this|my\s+\w+)\b",
+            r"\btop of your inbox\b",
+            r"\b(numbers|figures|quote|proposal|pricing) i sent\b",
+        ],
+        unless: CUSTOMER_LED,
+        why: "chases our proposal instead of bringing the customer something of value",
+        rewrite: VALUE_REWRITE,
+        expansion: None,
+    },
+    Spec {
+        id: "upsell_talk",
+        category: SalesCategory::Transactional,
+        cues: &[
+            r"\bups?-?sell\w*",
+            r"\bcross-?sell\w*",
+            r"\bupsiz\w+",
+            r"\bsqueez\w*\s+(another|more|an? extra|in)\s+(\d+\s+)?(\w+\s+)?(seats|licen[cs]es|users|expansion|deal)\b",
+            r"\bpitch\w*",
+            r"\bpush(ed)?\s+(for|hard)\b",
+            r"\bpush\s+\w+\s+to\s+(upgr?a?d\w*|buy|sign|commit|renew|expand)\b",
+            r"\b(keep pushing|if we push|help me push|push your accounts)\b",
+            r"\bcreate (some )?urgency\b",
+            r"\b(get|got|make|making) (them|him|her|the customer|the cfo|the \w+) (to )?(upgr?a?d\w*|buy|commit|sign (off|the|a|it))\b",
+            r"\b(they'?ll|probably|will) bite\b",
+            r"\b(they|he|she|customer) bit on\b",
+            r"\bdangle\b",
+            r"\b(grow|expand|uplift|increase)\w*\s+(the\s+account|(the\s+|our\s+)?(footprint|arr|acv)|our revenue)\b",
+            r"\barr uplift\b",
+            r"\bget the uplift\b",
+            r"\bbump (you|them) up\b",
+            r"\bmove (you|them) up\b",
+            r"\bget (you|u|them) (upgraded|signed)\b",
+            r"\bget (you|u|them) (on|onto) (the|our|a) ([\w-]+\s+)?(licen[cs]e|tier|plan|contract|package|edition|subscription)\b",
+            r"\bexpansion opportunity\b",
+            r"\bripe for\b",
+            r"\b(we'?d|i'?d) (love|like) to (have|see|get) (you|your [\w-]+) (on|onto|upgraded|signed|moved)\b",
+        ],
+        unless: &[],
+        why: "names the sale we want to make, not the customer's need",
+        rewrite: UPSELL_REWRITE,
+        expansion: Some(ExpansionType::Upsell),
+    },
+    Spec {
+        id: "upgrade_to",
+        category: SalesCategory::Transactional,
+        cues: &[
+            r"\bupgr?a?d(e|es|ed|ing)\b",
+            r"\bupgade\w*",
+            r"\b(top|highest|bigger) (tier|plan|package|contract)\b",
+            r"\bnext (tier|band)\b",
+            r"\b(move|moving|switch|switching|step up|go) (up )?to (the |our )?([\w-]+ ){0,2}(tier|plan|edition|package)\b",
+        ],
+        unless: &[
+            CUSTOMER_LED_ASKED,
+            r"\basked (about|whether|if|for)\b",
+            r"\bplan the upgrade\b",
+            r"\bafter your\b",
+            r"\b(platform|system|server|scheduled|version|software|infrastructure|database|maintenance|security) upgrade",
+            r"\bupgraded (the|your) (servers?|platform|version|instance|database)\b",
+            r"\bupgrade (to|of) (version|v\d|the latest version)\b",
+        ],
+        why: "names the tier before the need",
+        rewrite: UPGRADE_REWRITE,
+        expansion: Some(ExpansionType::Upgrade),
+    },
+    // --- pitch -------------------------------------------------------------------------
+    Spec {
+        id: "tier_has_great_features",
+        category: SalesCategory::Pitch,
+        cues: &[
+            r"\b(great|amazing|awesome|brilliant|fantastic|powerful|exciting|shiny|cool|incredible|loads of|lots of|ton of|tons of|heaps of|premium|prem\w*um)\s+(new\s+)?(features?|capabilit\w+|functionality|experience)\b",
+            r"\b(features?|capabilit\w+)\s+(you'?d|you will|you'?ll|your [\w-]+( [\w-]+)? would|they'?d)\s+(really\s+)?(love|enjoy|like)\b",
+            r"\bmore features\b",
+            r"\bonly\s+[$€£]\s?\d",
+        ],
+        unless: CUSTOMER_LED,
+        why: "pitches the product's features instead of the customer's need",
+        rewrite: UPSELL_REWRITE,
+        expansion: Some(ExpansionType::Upsell),
+    },
+    Spec {
+        id: "best_on_the_market",
+        category: SalesCategory::Pitch,
+        cues: &[
+            r"\b(our [\w-]+( [\w-]+)?|it|we|this|that) (is|are|'re|'s) (the|simply the|honestly the) best\b",
+            r"\bthe best (value|deal|price|choice|on the market|in the (industry|market|business)|of the best|product|platform|solution)\b",
+            r"\bbest value\b",
+            r"#1\b",
+            r"\baward[- ]winning\b",
+            r"\bsecond to none\b",
+            r"\bbest[- ]in[- ]class\b",
+            r"\b(market|industry)[- ]leading\b",
+            r"\b(market|industry) leader\b",
+            r"\bleading (vendor|provider|platform|solution|software)\b",
+            r"\bstreets ahead\b",
+            r"\bmiles ahead\b",
+            r"\bhands down\b",
+            r"\boutperform\w*",
+            r"\bworld[- ]class\b",
+            r"\bcutting[- ]edge\b",
+            r"\bstate[- ]of[- ]the[- ]art\b",
+            r"\bour most (popular|advanced)\b",
+            r"\bmost popular (package|plan|tier|option|edition)\b",
+            r"\bbest[- ]selling\b",
+            r"\bour flagship\b",
+            r"\bflagship product\b",
+            r"\bno[- ]brainer\b",
+            r"\bmust[- ]have\b",
+            r"\bgame[- ]changer\b",
+            r"\bworth every penny\b",
+            r"\bpays for itself\b",
+            r"\bobvious choice\b",
+            r"\bfull stop\b",
+            r"\bflying off the shelves\b",
+            r"\bwe win\b",
+        ],
+        unless: &[],
+        why: "praises our product instead of showing what it does for this customer",
+        rewrite: VALUE_REWRITE,
+        expansion: None,
+    },
+    Spec {
+        id: "fear_of_missing_out",
+        category: SalesCategory::Pitch,
+        cues: &[
+            r"\beveryone else\b",
+            r"\ball serious\b",
+            r"\bmade the switch\b",
+            r"\bfall(ing)? behind\b",
+            r"\bleft behind\b",
+            r"\b(you'?d|you would) be (crazy|mad|silly)\b",
+            r"\bpass (this|it) up\b",
+            r"\byou don'?t want to be\b",
+            r"\bi'?d hate for you\b",
+            r"\btrust me\b",
+            r"\blived without\b",
+            r"\bmost customers your size\b",
+            r"\bour biggest clients\b",
+            r"\bonly vendor\b",
+            r"\bcompetitors?\b",
+            r"\bcan'?t match\b",
+            r"\ball upgrading\b",
+        ],
+        unless: &[],
+        why: "pressure by comparison or fear of missing out, not the customer's own results",
+        rewrite: CROSS_SELL_REWRITE,
+        expansion: None,
+    },
+    // --- our product -------------------------------------------------------------------
+    Spec {
+        id: "we_also_have",
+        category: SalesCategory::OurProduct,
+        cues: &[
+            r"\bwe\s+also\s+(have|offer|sell|do|provide)\b",
+            r"\bwe\s+(just\s+|recently\s+)?(launched|released)\s+(a|an|our)\s+(brand[- ]new\s+|new\s+)?([\w-]+\s+){0,2}(product|module|add-?on|tier|plan|suite|tool)\b",
+            r"\bwe\s+(now\s+)?(have|offer)\s+(a|an)\s+(great\s+|brand[- ]new\s+|new\s+)([\w-]+\s+){0,2}(product|module|add-?on|tier|plan|suite|offering|package)\b",
+            r"^introducing\b",
+            r"\bintroducing (our|the new)\b",
+            r"\bnew from us\b",
+            r"\bhave you seen our\b",
+            r"\bcheck out our\b",
+            r"\bdid you know\b",
+            r"\bcollect them all\b",
+        ],
+        unless: &[],
+        why: "pitches another product without the customer's workflow",
+        rewrite: CROSS_SELL_REWRITE,
+        expansion: Some(ExpansionType::CrossSell),
+    },
+    Spec {
+        id: "our_product",
+        category: SalesCategory::OurProduct,
+        cues: &[
+            r"\bour\s+(new|latest|brand[- ]new)\b",
+            r"\bour\s+(flagship\s+|whole\s+|full\s+)?([\w+-]+\s+){0,2}(products?|product (line|suite)|suite|solution|software|offering|bundle|package|edition|add-?ons?|modules|roadmap|features|price (sheet|list)|subscription|tiers?)\b",
+            r"\bour\s+(?-i:[A-Z])[\w+-]*\s+([\w+-]+\s+)?plan\b",
+            r"\bour\s+(top|premium|pro|enterprise|business|basic|starter|gold|platinum|advanced|higher|highest|best[\w-]*|most \w+)\s+plan\b",
+        ],
+        unless: &[
+            CUSTOMER_LED_ASKED,
+            r"\bour\s+product\s+(team|manager|managers|people|org|lead|leads|group)\b",
+            r"\bour new (help|support|status|knowledge|community|training|academy|guide|docs|documentation|portal|office|team|colleague|hire|csm|account manager|engineer)",
+        ],
+        why: "talks about our product instead of the customer's goal",
+        rewrite: CROSS_SELL_REWRITE,
+        expansion: Some(ExpansionType::CrossSell),
+    },
+];
+
+/// A weaker deadline, a deadline only next to an [`ASK`].
+const SOON: &str = r"\bthis (week|month|quarter|qtr)\b";
+
+/// A cue may name [`COMMERCIAL`], [`ASK`], [`DEADLINE`] and [`SOON`] by these placeholders.
+fn expand(cue: &str) -> String {
+    cue.replace("<COMMERCIAL>", COMMERCIAL)
+        .replace("<ASK>", ASK)
+        .replace("<DEADLINE>", DEADLINE)
+        .replace("<SOON>", SOON)
+}
+
+struct Rule {
+    spec: &'static Spec,
+    cues: Vec<Regex>,
+    unless: Vec<Regex>,
+}
+
+fn build(pattern: &str) -> Option<Regex> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .build()
+        .ok()
+}
+
+static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+    SPECS
+        .iter()
+        .filter_map(|spec| {
+            Some(Rule {
+                spec,
+                cues: spec
+                    .cues
+                    .iter()
+                    .map(|c| build(&expand(c)))
+                    .collect::<Option<_>>()?,
+                unless: spec
+                    .unless
+                    .iter()
+                    .map(|u| build(u))
+                    .collect::<Option<_>>()?,
+            })
+        })
+        .collect()
+});
+
+/// The sentences of a draft as (byte offset, text), trimmed. A sentence ends at `.`, `?`, `!`
+/// or `…` followed by white space or the end, or at a line break.
+pub fn sentences(draft: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = draft.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let end = match c {
+            '\n' | '\r' => Some(i),
+            '.' | '?' | '!' | '…' => match chars.peek() {
+                None => Some(i + c.len_utf8()),
+                Some(&(_, n)) if n.is_whitespace() => Some(i + c.len_utf8()),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(end) = end {
+            push_trimmed(&mut out, draft, start, end);
+            start = end;
+        }
+    }
+    push_trimmed(&mut out, draft, start, draft.len());
+    out
+}
+
+fn push_trimmed<'a>(out: &mut Vec<(usize, &'a str)>, draft: &'a str, start: usize, end: usize) {
+    let Some(raw) = draft.get(start..end) else {
+        return;
+    };
+    let lead = raw.len() - raw.trim_start().len();
+    let text = raw.trim();
+    if !text.is_empty() {
+        out.push((start + lead, text));
+    }
+}
+
+/// Why one sentence is sales talk: the rule that caught it and the words that did.
+pub struct Hit {
+    spec: &'static Spec,
+    /// The words that matched the rule's cue.
+    pub cue: String,
+}
+
+impl Hit {
+    pub fn rule(&self) -> &'static str {
+        self.spec.id
+    }
+
+    pub fn category(&self) -> SalesCategory {
+        self.spec.category
+    }
+}
+
+/// The first rule that calls this sentence sales talk, or `None` when it reads as enablement.
+pub fn classify(sentence: &str) -> Option<Hit> {
+    RULES.iter().find_map(|r| {
+        let m = r.cues.iter().find_map(|re| re.find(sentence))?;
+        if r.unless.iter().any(|u| u.is_match(sentence)) {
+            return None;
+        }
+        Some(Hit {
+            spec: r.spec,
+            cue: m.as_str().trim().to_string(),
+        })
+    })
+}
+
+/// `check_framing`: each sentence of the draft that is sales talk, with why and an enablement
+/// rewrite. With an account's framing, the rewrite is its own statement for the matching
+/// expansion type, built from its numbers.
+pub fn check_framing(draft: &str, framing: Option<&FramingResult>) -> FramingCheck {
+    let findings: Vec<FramingFinding> = sentences(draft)
+        .into_iter()
+        .filter_map(|(offset, sentence)| {
+            let hit = classify(sentence)?;
+            let tailored = framing.and_then(|fr| {
+                let want = hit.spec.expansion?;
+                fr.statements
+                    .iter()
+                    .find(|s| s.expansion_type == want)
+                    .map(|s| s.good.clone())
+            });
+            Some(FramingFinding {
+                phrase: sentence.to_string(),
+                offset,
+                pattern: hit.spec.id.into(),
+                why: hit.spec.why.into(),
+                rewrite: tailored.unwrap_or_else(|| hit.spec.rewrite.into()),
+                category: Some(hit.spec.category),
+                cue: Some(hit.cue),
+            })
+        })
+        .collect();
+    FramingCheck {
+        ok: findings.is_empty(),
+        findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_compiles() {
+        assert_eq!(RULES.len(), SPECS.len());
+    }
+
+    #[test]
+    fn splits_sentences_with_offsets() {
+        let d = "Hi! Can we add 10 more seats? Version 2.5 is out.\nThanks";
+        let s = sentences(d);
+        let texts: Vec<&str> = s.iter().map(|(_, t)| *t).collect();
+        assert_eq!(
+            texts,
+            [
+                "Hi!",
+                "Can we add 10 more seats?",
+                "Version 2.5 is out.",
+                "Thanks"
+            ]
+        );
+        for (o, t) in s {
+            assert_eq!(d.get(o..o + t.len()), Some(t));
+        }
+    }
+
+    #[test]
+    fn flags_the_issue_examples() {
+        for bad in [
+            "We'd love to upsell you to Enterprise and close this deal",
+            "Time to upgrade! Buy 60 more seats now",
+        ] {
+            let c = check_framing(bad, None);
+            assert!(!c.ok, "{bad} not flagged");
+        }
+        let c = check_framing("Time to upgrade! Buy 60 more seats now", None);
+        assert_eq!(c.findings.len(), 2, "{:?}", c.findings);
+    }
+}
