@@ -27,7 +27,7 @@ const CUSTOMER_LED: &[&str] = &[CUSTOMER_LED_ASKED, CUSTOMER_LED_DECIDES];
 const CUSTOMER_LED_ASKED: &str = r"\b(you|they|customer|client|champion|(your|their|the) [\w-]+( [\w-]+)?)\s+(asked|mentioned|requested|told us|wanted to know)\b";
 
 /// The decision is left to the customer.
-const CUSTOMER_LED_DECIDES: &str = r"\b(if|when|once|whenever)\s+(you|your [\w-]+|they|their [\w-]+)(\s+[\w-]+)?(\s+(decide|decides|choose|chooses|is ready|are ready)|'re ready)\b";
+const CUSTOMER_LED_DECIDES: &str = r"\b(if|when|once|whenever)\s+(you|your [\w-]+|they|their [\w-]+)(\s+[\w-]+)?\s+(decide|decides|choose|chooses)\b|\b(whenever|when|once)\s+(you|your [\w-]+|they|their [\w-]+)(\s+[\w-]+)?('re| are| is) ready\b";
 
 /// The words of a commercial ask a deadline attaches to (rule `deadline_on_the_deal`).
 const COMMERCIAL: &str = r"\b(sign|signs|signature|commit|buy|purchase|order form|po|offer|price|pricing|deal|discount|quote|paperwork|upsell)\b";
@@ -80,6 +80,14 @@ const SPECS: &[Spec] = &[
             r"\bexpansion (target|number)\b",
             r"\beasy win\b",
             r"\bopportunity for us\b",
+            r"\bour (books|bookings|sales (kickoff|team|target|targets))\b",
+            r"\bbookings\b",
+            r"\bmy sales (director|manager|vp|lead)\b",
+            r"\bmy (manager|director|vp|boss) (asked|wants|needs)\b",
+            r"\bbefore i go on\b",
+            r"\bi'?d be (so |really )?grateful if\b",
+            r"\bhelp us both\b",
+            r"\breport it at\b",
             r"\bopp\b",
         ],
         unless: &[],
@@ -97,7 +105,10 @@ const SPECS: &[Spec] = &[
             r"\b(into|out of) (this|next|my|our) (quarter|qtr|q)\b",
             r"\bclose out the year\b",
         ],
-        unless: &[r"\byour\s+([\w-]+\s+)?(fiscal|financial|budget|year|quarter|month)"],
+        unless: &[
+            r"\byour\s+([\w-]+\s+)?(fiscal|financial|budget|year|quarter|month)",
+            r"\b(your|their) (goal|target|aim)\b",
+        ],
         why: "urgency from our quarter or year end, not the customer's planning cycle",
         rewrite: TIMING_REWRITE,
         expansion: None,
@@ -156,6 +167,16 @@ const SPECS: &[Spec] = &[
             r"\bmatch any\b",
             r"\bfor a fee\b",
             r"\bcracking offer\b",
+            r"\b(half|reduced|old|partner|special|one-time|bundle|bundled|intro\w*|early[- ]\w+)\s+(price|pricing|rate)\b",
+            r"\bat half price\b",
+            r"\bbonus\b",
+            r"\b(extra|additional|two|three|\d+) [\w-]+( [\w-]+)? free\b",
+            r"\bcheaper\b",
+            r"\bkeep (the \d{4}|your current|your old|your existing|the current|the old) (rate|price|pricing)\b",
+            r"\bpricing model changes\b",
+            r"\bleft on the table\b",
+            r"\bfor one price\b",
+            r"\b(cyber monday|black friday) (offer|deal|sale|price|pricing)\b",
         ],
         unless: CUSTOMER_LED,
         why: "leads with a discount: the price becomes the reason, not the customer's need",
@@ -174,7 +195,8 @@ const SPECS: &[Spec] = &[
             r"\bhurry\b",
             r"\blast chance\b",
             r"\b(offer|quote|pricing|price|discount|deal|promo\w*|rate|incentive|proposal)\b[^.?!]{0,40}\bexpir\w*",
-            r"\b(offer|deal|discount|promo\w*|incentive)\s+(\w+\s+){0,2}ends\b",
+            r"\b(offer|deal|discount|promo\w*|incentive)\s+(\w+\s+){0,2}ends?\b",
+            r"\blet this slip\b",
             r"\b(offer|price|pricing|rate|deal|discount|quote|promo)\s+(is\s+)?(only\s+)?(valid|good|available)\b",
             r"\bonly (good|valid) (until|till|for)\b",
             r"\b(discount|offer|price|pricing|rate|deal) goes away\b",
@@ -231,7 +253,60 @@ const SPECS: &[Spec] = &[
         rewrite: TIMING_REWRITE,
         expansion: None,
     },
+    Spec {
+        id: "pressure_on_the_sale",
+        category: SalesCategory::Urgency,
+        // Time pressure and a sale in one sentence, in either order.
+        cues: &[
+            r"<PRESSURE>[^.?!]{0,60}(<SALE_OBJECT>|<SALE_VERB>)",
+            r"(<SALE_OBJECT>|<SALE_VERB>)[^.?!]{0,60}<PRESSURE>",
+        ],
+        unless: &[
+            CUSTOMER_LED_ASKED,
+            CUSTOMER_LED_DECIDES,
+            r"\b(right|for|until|by|just) now\b",
+            r"\bnow that\b",
+            r"\b(is|are|'s|'re) now\b",
+            r"\bnow (run|runs|plans?|shares?|handles?|covers?|takes?|closes?|uses?)\b",
+            r"\b(use|using|have|has|active|live)\s+today\b",
+            r"\b(your|their) (goal|target|aim)\b",
+        ],
+        why: "puts our time pressure on a commercial step: the customer's cycle sets the date",
+        rewrite: TIMING_REWRITE,
+        expansion: None,
+    },
+    Spec {
+        id: "conditional_offer",
+        category: SalesCategory::Discount,
+        cues: &[
+            r"\b(who|if you|if they|when you|once you|if your [\w-]+) (expand|upgrade|sign|renew|buy|purchase|commit|agree to|add|lock|prepay)\w*\b",
+        ],
+        unless: &[CUSTOMER_LED_DECIDES],
+        why: "trades a favour for a purchase: the customer's need should be the reason",
+        rewrite: VALUE_REWRITE,
+        expansion: None,
+    },
     // --- transactional -----------------------------------------------------------------
+    Spec {
+        id: "commercial_ask",
+        category: SalesCategory::Transactional,
+        // A verb that moves a sale and what the sale is about, in either order.
+        cues: &[
+            r"<SALE_VERB>[^.?!]{0,40}<SALE_OBJECT>",
+            r"<SALE_OBJECT>[^.?!]{0,25}<SALE_VERB>",
+        ],
+        unless: &[
+            CUSTOMER_LED_ASKED,
+            CUSTOMER_LED_DECIDES,
+            r"\b(if it helps|only if|would show whether|so you can (decide|compare|plan|weigh))\b",
+            r"\bnothing changes\b",
+            r"\bno need\b",
+            r"\b(reassign\w*|idle|unused)\b",
+        ],
+        why: "asks the customer to take a commercial step instead of starting from their need",
+        rewrite: VALUE_REWRITE,
+        expansion: None,
+    },
     Spec {
         id: "would_you_like_to_upgrade",
         category: SalesCategory::Transactional,
@@ -466,6 +541,20 @@ const SPECS: &[Spec] = &[
             r"\bfull stop\b",
             r"\bflying off the shelves\b",
             r"\bwe win\b",
+            r"\bis the future of\b",
+            r"\bwhere you belong\b",
+            r"\bholding you back\b",
+            r"\byou'?ll want to\b",
+            r"\bperfect (add-?on|fit|match)\b",
+            r"\bgood fit for (the|our) ([\w-]+ )?(package|tier|plan|bundle|edition)\b",
+            r"\bmost of our ([\w-]+ )?customers\b",
+            r"\bjustify the cost\b",
+            r"\bway more value\b",
+            r"\bsuperior\b",
+            r"\bonly platform\b",
+            r"\byou won'?t find\b",
+            r"\byou really should\b",
+            r"\benjoy the (new )?features\b",
         ],
         unless: &[],
         why: "praises our product instead of showing what it does for this customer",
@@ -514,6 +603,7 @@ const SPECS: &[Spec] = &[
             r"\bcheck out our\b",
             r"\bdid you know\b",
             r"\bcollect them all\b",
+            r"\bwe'?ve (just )?(rolled out|launched|released)\b[^.?!]{0,40}\b(perfect|add-?on|module|product|tier|package|great fit)\b",
         ],
         unless: &[],
         why: "pitches another product without the customer's workflow",
@@ -543,12 +633,24 @@ const SPECS: &[Spec] = &[
 /// A weaker deadline, a deadline only next to an [`ASK`].
 const SOON: &str = r"\bthis (week|month|quarter|qtr)\b";
 
-/// A cue may name [`COMMERCIAL`], [`ASK`], [`DEADLINE`] and [`SOON`] by these placeholders.
+/// A verb that moves a sale forward (rules `commercial_ask` and `pressure_on_the_sale`).
+const SALE_VERB: &str = r"\b(add|adding|bump|bumping|increase|increasing|expand|expanding|upgrade|upgrading|move|moving|moved|step|stepping|switch|switching|get you|getting you|get them|getting them|sign|signing|approve|approving|approved|confirm|confirming|confirmed|secure|securing|lock|locking|finali[sz]e|finali[sz]ing|buy|buying|purchase|purchasing|extend|extending|upsize|include|including|take advantage of|decision on|yes on|recommend|recommended)\b";
+
+/// What a sale is about (rules `commercial_ask` and `pressure_on_the_sale`).
+const SALE_OBJECT: &str = r"\b(seats?|licen[cs]es?|licen[cs]e count|subscription|tier|package|bundle|add-?ons?|edition|enterprise|premium|platinum|professional|pro|contract|(the|an|this|your) order|quote|deal|\d+-(month|year) term|(the|a|your) term|expansion|upgrade|renewal|extension|full (platform|suite)|seat (count|increase)|po)\b";
+
+/// Pressure from our side of the calendar (rule `pressure_on_the_sale`).
+const PRESSURE: &str = r"(\bnow\b|\btoday\b|\btonight\b|\btomorrow\b|\b(by|before|until|on) (monday|tuesday|wednesday|thursday|friday|saturday|sunday|friday's|monday's|the weekend)\b|\b(by|before|until) (the )?end of (the )?(day|week|next week|month|quarter)\b|\bend of (day|next week)\b|\bthis (week|month|quarter)\b|\bgoing fast\b|\blast few\b|\bbefore i go\b|\bdon'?t (let this slip|wait)\b|\bevery day you wait\b|\bthe sooner\b|\bsecure your\b|\blimited (capacity|availability|spots|slots)\b|\bearly[- ](renewal|bird|adopter))";
+
+/// A cue may name the lexicons above by these placeholders.
 fn expand(cue: &str) -> String {
     cue.replace("<COMMERCIAL>", COMMERCIAL)
         .replace("<ASK>", ASK)
         .replace("<DEADLINE>", DEADLINE)
         .replace("<SOON>", SOON)
+        .replace("<SALE_VERB>", SALE_VERB)
+        .replace("<SALE_OBJECT>", SALE_OBJECT)
+        .replace("<PRESSURE>", PRESSURE)
 }
 
 struct Rule {
