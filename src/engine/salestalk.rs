@@ -197,6 +197,7 @@ const SPECS: &[Spec] = &[
             r"\b(offer|quote|pricing|price|discount|deal|promo\w*|rate|incentive|proposal)\b[^.?!]{0,40}\bexpir\w*",
             r"\b(offer|deal|discount|promo\w*|incentive)\s+(\w+\s+){0,2}ends?\b",
             r"\blet this slip\b",
+            r"\b(hold|reserve|reserved|holding) (the|your|this|these) ([\w-]+ )?(seats|price|pricing|rate|discount|offer|slot|terms)\b",
             r"\b(offer|price|pricing|rate|deal|discount|quote|promo)\s+(is\s+)?(only\s+)?(valid|good|available)\b",
             r"\bonly (good|valid) (until|till|for)\b",
             r"\b(discount|offer|price|pricing|rate|deal) goes away\b",
@@ -221,13 +222,14 @@ const SPECS: &[Spec] = &[
         id: "buy_now",
         category: SalesCategory::Urgency,
         cues: &[
-            r"\b(buy|upgr?a?d\w*|sign|commit|renew|expand|order|purchase|act|lock \w+ in|decide)\s+(\w+\s+){0,3}now\b",
+            r"\b(buy|upgr?a?d\w*|sign\w*|commit|renew|expand|order|purchase|act|lock \w+ in|decide)\s+(\w+\s+){0,3}now\b",
             r"\bnow is the (time|moment)\b",
             r"\b(before|ahead of) the price\b",
             r"\bprices? (goes up|go up|increase\w*|rises?|will (rise|increase|go up|change)|changes? (in|on|next))\b",
             r"\bprice (increase|hike|rise|change)\b",
             r"\bpricing (increase\w*|go)\b",
             r"\bprice list changes\b",
+            r"\b(before|until|ahead of) (our|the) (pricing|price|prices|price list) (chang|increas|ris|go)\w*",
             r"\blist price\b",
         ],
         unless: &[r"\bnow that\b"],
@@ -258,8 +260,8 @@ const SPECS: &[Spec] = &[
         category: SalesCategory::Urgency,
         // Time pressure and a sale in one sentence, in either order.
         cues: &[
-            r"<PRESSURE>[^.?!]{0,60}(<SALE_OBJECT>|<SALE_VERB>)",
-            r"(<SALE_OBJECT>|<SALE_VERB>)[^.?!]{0,60}<PRESSURE>",
+            r"<PRESSURE>[^.?!]{0,60}<DEAL_OBJECT>",
+            r"<DEAL_OBJECT>[^.?!]{0,60}<PRESSURE>",
         ],
         unless: &[
             CUSTOMER_LED_ASKED,
@@ -290,11 +292,8 @@ const SPECS: &[Spec] = &[
     Spec {
         id: "commercial_ask",
         category: SalesCategory::Transactional,
-        // A verb that moves a sale and what the sale is about, in either order.
-        cues: &[
-            r"<SALE_VERB>[^.?!]{0,40}<SALE_OBJECT>",
-            r"<SALE_OBJECT>[^.?!]{0,25}<SALE_VERB>",
-        ],
+        // A verb that moves a sale, then what the sale is about.
+        cues: &[r"<SALE_VERB>[^.?!]{0,40}<SALE_OBJECT>"],
         unless: &[
             CUSTOMER_LED_ASKED,
             CUSTOMER_LED_DECIDES,
@@ -329,8 +328,15 @@ const SPECS: &[Spec] = &[
             r"\b(add|adding|grab|grabbing|get|buy|purchase|order|confirm)\s+(another|more|extra|the extra|additional|the additional)?\s*(\d[\d,]*\s+)?(more\s+|extra\s+|additional\s+)?(seats|licen[cs]es|users)\b",
             r"\b(another|more)\s+(\d[\d,]*\s+)?(seats|licen[cs]es)\b",
             r"\bhow many (more )?(seats|licen[cs]es)\b",
+            r"\bpencil (you|them) in\b",
+            r"\bput you down for\b",
         ],
-        unless: CUSTOMER_LED,
+        unless: &[
+            CUSTOMER_LED_ASKED,
+            CUSTOMER_LED_DECIDES,
+            r"\b(lets|let|allows|enables) (you|your [\w-]+) (to )?add\b",
+            r"\bno rush\b",
+        ],
         why: "asks for seats instead of naming who on their team lacks access",
         rewrite: SEATS_REWRITE,
         expansion: Some(ExpansionType::Seats),
@@ -386,6 +392,7 @@ const SPECS: &[Spec] = &[
         unless: &[
             r"\bdeal(s|t|ing)? with\b",
             r"\ba (great|good) deal (of|more)\b",
+            r"\bdeal desk\b",
         ],
         why: "talks about closing our deal, not the customer's outcome",
         rewrite: VALUE_REWRITE,
@@ -403,7 +410,9 @@ const SPECS: &[Spec] = &[
             r"\b(expansion|this|my|upgrade|seat) order\b",
             r"\b(put|get|place|raise|process|finali[sz]e)\w* the order\b",
             r"\border\s+(raised|through|processed|this week|today|now)\b",
-            r"\bsign(ed|s)?[- ]off\b",
+            r"\bsign(ed|s)?[- ]off on (the|this|your) (deal|order|quote|contract|expansion|upgrade|renewal|purchase)\b",
+            r"\bneeds? to sign off\b",
+            r"\bget (the|this|it) ([\w-]+ )?signed off\b",
             r"\b(contract|one) signature\b",
             r"\b(need|just need|just) (a|your) signature\b",
             r"\bsign (it|this|the|a|and|before|by|today|now)\b",
@@ -461,6 +470,8 @@ const SPECS: &[Spec] = &[
             r"\bget (you|u|them) (on|onto) (the|our|a) ([\w-]+\s+)?(licen[cs]e|tier|plan|contract|package|edition|subscription)\b",
             r"\bexpansion opportunity\b",
             r"\bripe for\b",
+            r"\b(bigger|larger) (renewal|contract|deal|order|subscription)\b",
+            r"\b(renewal|contract|deal|order) (a lot |much )?bigger\b",
             r"\b(we'?d|i'?d) (love|like) to (have|see|get) (you|your [\w-]+) (on|onto|upgraded|signed|moved)\b",
         ],
         unless: &[],
@@ -486,6 +497,8 @@ const SPECS: &[Spec] = &[
             r"\b(platform|system|server|scheduled|version|software|infrastructure|database|maintenance|security) upgrade",
             r"\bupgraded (the|your) (servers?|platform|version|instance|database)\b",
             r"\bupgrade (to|of) (version|v\d|the latest version)\b",
+            r"\bupgrade (the|your) ([\w-]+ )?(app|browser|client|integration|connector|agent|version|os)\b",
+            r"\bupgrades?\b[^.?!]{0,40}\b(happens|happen|is scheduled|maintenance|downtime|overnight|release notes|goes live)\b",
         ],
         why: "names the tier before the need",
         rewrite: UPGRADE_REWRITE,
@@ -634,13 +647,18 @@ const SPECS: &[Spec] = &[
 const SOON: &str = r"\bthis (week|month|quarter|qtr)\b";
 
 /// A verb that moves a sale forward (rules `commercial_ask` and `pressure_on_the_sale`).
-const SALE_VERB: &str = r"\b(add|adding|bump|bumping|increase|increasing|expand|expanding|upgrade|upgrading|move|moving|moved|step|stepping|switch|switching|get you|getting you|get them|getting them|sign|signing|approve|approving|approved|confirm|confirming|confirmed|secure|securing|lock|locking|finali[sz]e|finali[sz]ing|buy|buying|purchase|purchasing|extend|extending|upsize|include|including|take advantage of|decision on|yes on|recommend|recommended)\b";
+const SALE_VERB: &str = r"\b(add|adding|bump|bumping|increase|increasing|expand|expanding|upgrade|upgrading|(move|moving) (you|them|your [\w-]+( [\w-]+)?) (up )?to|moved to|moving to|moving ahead|move ahead|go ahead|going ahead|step|stepping|switch|switching|get you|getting you|get them|getting them|sign|signing|approve|approving|approved|secure|securing|lock|locking|finali[sz]e|finali[sz]ing|buy|buying|purchase|purchasing|extend|extending|upsize|take advantage of|decision on|yes on|recommend|recommended)\b";
 
 /// What a sale is about (rules `commercial_ask` and `pressure_on_the_sale`).
 const SALE_OBJECT: &str = r"\b(seats?|licen[cs]es?|licen[cs]e count|subscription|tier|package|bundle|add-?ons?|edition|enterprise|premium|platinum|professional|pro|contract|(the|an|this|your) order|quote|deal|\d+-(month|year) term|(the|a|your) term|expansion|upgrade|renewal|extension|full (platform|suite)|seat (count|increase)|po)\b";
 
+/// What only a sale is about: the objects time pressure attaches to (rule
+/// `pressure_on_the_sale`). Seats, renewals and upgrades also carry dates in enablement
+/// ("the new seats are live this week"), so they are not here.
+const DEAL_OBJECT: &str = r"('s order\b|\b(the|an|this|your|my) order\b|\b(order form|quote|deal|expansion|extension|seat increase|licen[cs]e count|\d+-(month|year) term|enterprise|premium tier|pro tier|full (platform|suite)|add-?on|bundle|package|proposal|moving ahead|go(ing)? ahead)\b)";
+
 /// Pressure from our side of the calendar (rule `pressure_on_the_sale`).
-const PRESSURE: &str = r"(\bnow\b|\btoday\b|\btonight\b|\btomorrow\b|\b(by|before|until|on) (monday|tuesday|wednesday|thursday|friday|saturday|sunday|friday's|monday's|the weekend)\b|\b(by|before|until) (the )?end of (the )?(day|week|next week|month|quarter)\b|\bend of (day|next week)\b|\bthis (week|month|quarter)\b|\bgoing fast\b|\blast few\b|\bbefore i go\b|\bdon'?t (let this slip|wait)\b|\bevery day you wait\b|\bthe sooner\b|\bsecure your\b|\blimited (capacity|availability|spots|slots)\b|\bearly[- ](renewal|bird|adopter))";
+const PRESSURE: &str = r"(\bnow\b|\btoday\b|\btonight\b|\btomorrow\b|\b(by|before|until|on) (monday|tuesday|wednesday|thursday|friday|saturday|sunday|friday's|monday's|the weekend)\b|\b(by|before|until) (the )?end of (the )?(day|week|next week|month|quarter)\b|\bend of (day|next week)\b|\bthis (week|month|quarter)\b|\bgoing fast\b|\blast few\b|\bbefore i go\b|\bdon'?t (let this slip|wait)\b|\bevery day you wait\b|\bthe sooner\b|\bsecure your\b|\b(move|act) (fast|quickly)\b|\blimited (capacity|availability|spots|slots)\b|\bearly[- ](renewal|bird|adopter))";
 
 /// A cue may name the lexicons above by these placeholders.
 fn expand(cue: &str) -> String {
@@ -651,6 +669,7 @@ fn expand(cue: &str) -> String {
         .replace("<SALE_VERB>", SALE_VERB)
         .replace("<SALE_OBJECT>", SALE_OBJECT)
         .replace("<PRESSURE>", PRESSURE)
+        .replace("<DEAL_OBJECT>", DEAL_OBJECT)
 }
 
 struct Rule {
