@@ -167,6 +167,7 @@ const SPECS: &[Spec] = &[
             r"\bmatch any\b",
             r"\bfor a fee\b",
             r"\bcracking offer\b",
+            r"\bsavings (are|is|would be)\b",
             r"\b(half|reduced|old|partner|special|one-time|bundle|bundled|intro\w*|early[- ]\w+)\s+(price|pricing|rate)\b",
             r"\bat half price\b",
             r"\bbonus\b",
@@ -178,7 +179,11 @@ const SPECS: &[Spec] = &[
             r"\bfor one price\b",
             r"\b(cyber monday|black friday) (offer|deal|sale|price|pricing)\b",
         ],
-        unless: CUSTOMER_LED,
+        unless: &[
+            CUSTOMER_LED_ASKED,
+            CUSTOMER_LED_DECIDES,
+            r"\b(on our side|our mistake|our error|apolog\w+)\b",
+        ],
         why: "leads with a discount: the price becomes the reason, not the customer's need",
         rewrite: VALUE_REWRITE,
         expansion: None,
@@ -272,6 +277,8 @@ const SPECS: &[Spec] = &[
             r"\bnow (run|runs|plans?|shares?|handles?|covers?|takes?|closes?|uses?)\b",
             r"\b(use|using|have|has|active|live)\s+today\b",
             r"\b(your|their) (goal|target|aim)\b",
+            r"\b(went|goes|go) live\b",
+            r"\bgo-live\b",
         ],
         why: "puts our time pressure on a commercial step: the customer's cycle sets the date",
         rewrite: TIMING_REWRITE,
@@ -281,7 +288,7 @@ const SPECS: &[Spec] = &[
         id: "conditional_offer",
         category: SalesCategory::Discount,
         cues: &[
-            r"\b(who|if you|if they|when you|once you|if your [\w-]+) (expand|upgrade|sign|renew|buy|purchase|commit|agree to|add|lock|prepay)\w*\b",
+            r"\b(who|if you|if they|when you|once you|if your [\w-]+) (expand|upgrade|sign|renew|buy|purchase|commit|agree to|add|lock|prepay|bundle)\w*\b",
         ],
         unless: &[CUSTOMER_LED_DECIDES],
         why: "trades a favour for a purchase: the customer's need should be the reason",
@@ -336,6 +343,7 @@ const SPECS: &[Spec] = &[
             CUSTOMER_LED_DECIDES,
             r"\b(lets|let|allows|enables) (you|your [\w-]+) (to )?add\b",
             r"\bno rush\b",
+            r"\bwon'?t (fix|help|solve|change)\b",
         ],
         why: "asks for seats instead of naming who on their team lacks access",
         rewrite: SEATS_REWRITE,
@@ -641,7 +649,65 @@ const SPECS: &[Spec] = &[
         rewrite: CROSS_SELL_REWRITE,
         expansion: Some(ExpansionType::CrossSell),
     },
+    // --- the fallbacks: a commercial offer with nothing of the customer in it -----------
+    Spec {
+        id: "commercial_phrase",
+        category: SalesCategory::Pitch,
+        cues: &[
+            r"\b(go bigger|level up|earn (more of )?your business|appreciate your business|your business on)\b",
+            r"\b(one-time|once-in-a-\w+) opportunity\b",
+            r"\b(existing|selected) customers only\b",
+            r"\bflexible payment\b",
+            r"\b(great|smart|smartest|wise|worthwhile|bigger|small) investment\b",
+            r"\bworth the (extra|money|spend|investment)\b",
+            r"\bnever look back\b",
+            r"\bget in early\b",
+            r"\bmake the (price|numbers) work\b",
+            r"\bnumbers will work\b",
+            r"\bcustom quote\b",
+            r"\bextra (fee|charge|spend)\b",
+            r"\bbudget left\b",
+            r"\bappetite (to|for)\b",
+            r"\bsend (over )?(some )?options\b",
+            r"\bprices are being\b",
+            r"\bsecure the allocation\b",
+            r"\brenewal time\b",
+        ],
+        unless: &[CUSTOMER_LED_ASKED, CUSTOMER_LED_DECIDES, GROUNDED],
+        why: "sells the purchase itself, with nothing of the customer's need, numbers or timing",
+        rewrite: VALUE_REWRITE,
+        expansion: None,
+    },
+    Spec {
+        id: "commercial_offer",
+        category: SalesCategory::Transactional,
+        // An offer or ask, and what is on offer, in either order.
+        cues: &[
+            r"<OFFER_ASK>[^.?!]{0,60}<OFFER_OBJECT>",
+            r"<OFFER_OBJECT>[^.?!]{0,60}<OFFER_ASK>",
+        ],
+        unless: &[
+            CUSTOMER_LED_ASKED,
+            CUSTOMER_LED_DECIDES,
+            GROUNDED,
+            r"\byour (current |existing )?([\w-]+ )?(plan|tier|package|edition|subscription)\b",
+            r"\bexpansion (of|into)\b",
+        ],
+        why: "offers a plan, module or quote with nothing of the customer's need, numbers or timing",
+        rewrite: VALUE_REWRITE,
+        expansion: None,
+    },
 ];
+
+/// An offer or an ask (rule `commercial_offer`).
+const OFFER_ASK: &str = r"\b(let me|let['’]s|let us|i can|i'?d|we can|we'?d|shall (i|we)|want me to|would you|could we|can we|can i|let me know|once you'?re|if you'?re not|you should|you'?d get|you'?ll (never|love|get)|worth|investment|any chance|do you have|i'?ve (gone ahead and )?(drafted|prepared|put together)|would be a)\b";
+
+/// What is on offer (rule `commercial_offer`).
+const OFFER_OBJECT: &str = r"(\b(the|our|a|an) (new |brand[- ]new )?(?-i:[A-Z])[\w-]+ (plan|tier|suite|package|edition|bundle)\b|\b(enterprise|premium|business|pro|professional|platinum|gold|elite|ultimate|vip|premier)\s+(plan|tier|package|edition|quote|suite)\b|\b(on|to|onto) enterprise\b|\b(expansion|quote|add-?ons?|modules?|package|bundle|signature|fee)\b|\b(great|perfect|good|natural) fit\b|\b(extra|more|additional) (capacity|storage|seats|licen[cs]es|users|modules)\b)";
+
+/// The sentence rests on the customer: their usage, results, goals, requests or decision.
+/// Only the fallback rules read it.
+const GROUNDED: &str = r"(\d+(\.\d+)?\s?(x|%)|\b(you'?re using|you use|your (usage|utili[sz]ation|adoption|results|outcomes)|your ([\w-]+ )?(budget|planning|cycle|fiscal)|your ([\w-]+ )?(plans?|goals?|priorit\w+|needs?|requests?)|(said|says) (they|you|it)|trial|pilot|show if it fits|([\w-]+ ){0,2}request\b|the goals you|you (want|said|described|listed|reported|raised)|active|in use|unused|idle|nobody has used|reassign\w*|saved|so you can|at your pace|nothing changes|unless you|no change|whether it (fits|helps|works)|would show whether|if it helps|before deciding|weigh|compare|if your [\w-]+ (approves|decides|chooses|agrees)|until the [\w -]+ (is|are) (resolved|complete|fixed|closed)|hold (any|off)|team has grown|grown (to|from)|you'?re planning)\b)";
 
 /// A weaker deadline, a deadline only next to an [`ASK`].
 const SOON: &str = r"\bthis (week|month|quarter|qtr)\b";
@@ -670,6 +736,8 @@ fn expand(cue: &str) -> String {
         .replace("<SALE_OBJECT>", SALE_OBJECT)
         .replace("<PRESSURE>", PRESSURE)
         .replace("<DEAL_OBJECT>", DEAL_OBJECT)
+        .replace("<OFFER_ASK>", OFFER_ASK)
+        .replace("<OFFER_OBJECT>", OFFER_OBJECT)
 }
 
 struct Rule {
