@@ -120,6 +120,7 @@ const SPECS: &[Spec] = &[
             r"\bmy\s+(manager|director|vp|boss|leadership|management)\s+(keeps|is|has|wants|approved|needs|signed|authori[sz]ed|only)\b",
             r"\b(got|get) my (manager|director|vp|boss) to\b",
             r"\bpressure from my\b",
+            r"\b(asked|ask|asking) my (manager|director|vp|boss)\b",
             r"\b(mean|means) a lot to me\b",
             r"\b(would|will|that'?d|it'?d|really)\s+(really\s+)?help\s+(me|my)\b",
             r"\bhelp me (push|close|get)\b",
@@ -151,7 +152,10 @@ const SPECS: &[Spec] = &[
             r"\b(month|quarter|year) free\b",
             r"\bat no (extra |additional )?(cost|charge)\b",
             r"\bwaiv\w+",
-            r"\block(ed|ing)? (it |this |them |you |your rate )?in\b",
+            r"\block(ed|ing)? (it |this |them |you |yours |your rate )?in\b",
+            r"\blast year'?s (rate|price|pricing)\b",
+            r"\bspecial allocation\b",
+            r"\bexclusive (invitation|access)\b",
             r"\bgrandfathered\b",
             r"\blegacy (pricing|rate|price)\b",
             r"\bfreeze (your|the) price\b",
@@ -202,6 +206,9 @@ const SPECS: &[Spec] = &[
             r"\b(offer|quote|pricing|price|discount|deal|promo\w*|rate|incentive|proposal)\b[^.?!]{0,40}\bexpir\w*",
             r"\b(offer|deal|discount|promo\w*|incentive)\s+(\w+\s+){0,2}ends?\b",
             r"\blet this slip\b",
+            r"\brunning low\b",
+            r"\bbefore it fills up\b",
+            r"\breserve your (spot|slot|place)\b",
             r"\b(hold|reserve|reserved|holding) (the|your|this|these) ([\w-]+ )?(seats|price|pricing|rate|discount|offer|slot|terms)\b",
             r"\b(offer|price|pricing|rate|deal|discount|quote|promo)\s+(is\s+)?(only\s+)?(valid|good|available)\b",
             r"\bonly (good|valid) (until|till|for)\b",
@@ -227,8 +234,9 @@ const SPECS: &[Spec] = &[
         id: "buy_now",
         category: SalesCategory::Urgency,
         cues: &[
-            r"\b(buy|upgr?a?d\w*|sign\w*|commit|renew|expand|order|purchase|act|lock \w+ in|decide)\s+(\w+\s+){0,3}now\b",
-            r"\bnow is the (time|moment)\b",
+            r"\b(buy|upgr?a?d\w*|sign\w*|commit|renew|expand|order|purchase|act|lock \w+ in|decide|licen[cs]e)\s+(\w+\s+){0,3}now\b",
+            r"\bnow is (a|the) (good |great |perfect |right )?(time|moment)\b",
+            r"\badjusting (list |our )?prices\b",
             r"\b(before|ahead of) the price\b",
             r"\bprices? (goes up|go up|increase\w*|rises?|will (rise|increase|go up|change)|changes? (in|on|next))\b",
             r"\bprice (increase|hike|rise|change)\b",
@@ -255,6 +263,8 @@ const SPECS: &[Spec] = &[
         unless: &[
             r"\b(use|using|have|has|pay|paying|run|running|live|active)\s+today\b",
             r"\btoday'?s\b",
+            r"\bas today\b",
+            CUSTOMER_LED_ASKED,
         ],
         why: "attaches a deadline to a commercial ask: the customer's cycle sets the date, not ours",
         rewrite: TIMING_REWRITE,
@@ -336,6 +346,7 @@ const SPECS: &[Spec] = &[
             r"\b(another|more)\s+(\d[\d,]*\s+)?(seats|licen[cs]es)\b",
             r"\bhow many (more )?(seats|licen[cs]es)\b",
             r"\bpencil (you|them) in\b",
+            r"\badd(ing)? [^.?!]{0,30} to (the|your) account\b",
             r"\bput you down for\b",
         ],
         unless: &[
@@ -377,7 +388,10 @@ const SPECS: &[Spec] = &[
             r"\bclose (by|before)\b",
             r"\bto close\s*([;,.!?]|$)",
             r"\b(the|a) sale\b",
-            r"\b(over|across) the line\b",
+            r"\b(over|across) the (finish )?line\b",
+            r"\bsigning (call|meeting)\b",
+            r"\bwrap(ped)? (this |it |the whole thing )?up\b",
+            r"\bget (this|it|the whole thing) wrapped\b",
             r"\bink on paper\b",
             r"\bget (this|it) done\b",
             r"\bwrap (this|it) up\b",
@@ -431,6 +445,9 @@ const SPECS: &[Spec] = &[
             r"\b(verbal|\d+-year|multi-year) commitment\b",
             r"\b(send|sending|draw up|prepare)\s+(you\s+|them\s+|over\s+){0,2}(a|the)\s+([\w-]+\s+){0,3}(quote|contract)\b",
             r"\bour standard (contract|term)\b",
+            r"\byour sign-?off\b",
+            r"\bfinali[sz]e the (terms|numbers|deal|order|contract)\b",
+            r"\bcommitting to (the|a|\d)",
             r"\badd\w* (it|this|them|the [\w-]+( [\w-]+)?) to (your|the|next) (invoice|contract|renewal|subscription|order|bill)\b",
         ],
         unless: CUSTOMER_LED,
@@ -576,6 +593,11 @@ const SPECS: &[Spec] = &[
             r"\byou won'?t find\b",
             r"\byou really should\b",
             r"\benjoy the (new )?features\b",
+            r"\b(super|very|really|hugely) popular\b",
+            r"\bpopular right now\b",
+            r"\bsells itself\b",
+            r"\bmost successful customers\b",
+            r"\bimagine what\b",
         ],
         unless: &[],
         why: "praises our product instead of showing what it does for this customer",
@@ -672,6 +694,21 @@ const SPECS: &[Spec] = &[
             r"\bprices are being\b",
             r"\bsecure the allocation\b",
             r"\brenewal time\b",
+            r"\b(go|going|think|thinking) bigger\b",
+            r"\blevel (things |it |you )?up\b",
+            r"\bdue for a (refresh|change|review of your plan)\b",
+            r"\b(new )?price point\b",
+            r"\b(expansion|growth|upgrade) proposal\b",
+            r"\bstep up in (cost|price)\b",
+            r"\b(cost|price) down\b",
+            r"\b(double|grow|expand|increase) (the|our) footprint\b",
+            r"\bspread the cost\b",
+            r"\bif budget is (tight|the blocker)\b",
+            r"\bflexibility on (the )?(price|pricing|terms|rate)\b",
+            r"\b(like|want|need) to licen[cs]e\b",
+            r"\blicen[cs]e (the|your) (new|whole|entire)\b",
+            r"\b(isn'?t|not|wasn'?t) (really )?built for\b",
+            r"\bmakes (so much |perfect |total )?sense\b[^.?!]{0,20}$",
         ],
         unless: &[CUSTOMER_LED_ASKED, CUSTOMER_LED_DECIDES, GROUNDED],
         why: "sells the purchase itself, with nothing of the customer's need, numbers or timing",
@@ -683,7 +720,7 @@ const SPECS: &[Spec] = &[
         category: SalesCategory::Transactional,
         // An offer or ask, and what is on offer, in either order.
         cues: &[
-            r"<OFFER_ASK>[^.?!]{0,60}<OFFER_OBJECT>",
+            r"<OFFER_ASK>[^.?!]{0,80}<OFFER_OBJECT>",
             r"<OFFER_OBJECT>[^.?!]{0,60}<OFFER_ASK>",
         ],
         unless: &[
@@ -700,20 +737,20 @@ const SPECS: &[Spec] = &[
 ];
 
 /// An offer or an ask (rule `commercial_offer`).
-const OFFER_ASK: &str = r"\b(let me|let['’]s|let us|i can|i'?d|we can|we'?d|shall (i|we)|want me to|would you|could we|can we|can i|let me know|once you'?re|if you'?re not|you should|you'?d get|you'?ll (never|love|get)|worth|investment|any chance|do you have|i'?ve (gone ahead and )?(drafted|prepared|put together)|would be a)\b";
+const OFFER_ASK: &str = r"\b(let me|let['’]s|let us|would love|love to|why not|you'?ll want|assume|imagine|i can|i'?d|we can|we'?d|shall (i|we)|want me to|would you|could we|can we|can i|let me know|once you'?re|if you'?re not|you should|you'?d get|you'?ll (never|love|get)|worth|investment|any chance|do you have|i'?ve (gone ahead and )?(drafted|prepared|put together)|would be a)\b";
 
 /// What is on offer (rule `commercial_offer`).
-const OFFER_OBJECT: &str = r"(\b(the|our|a|an) (new |brand[- ]new )?(?-i:[A-Z])[\w-]+ (plan|tier|suite|package|edition|bundle)\b|\b(enterprise|premium|business|pro|professional|platinum|gold|elite|ultimate|vip|premier)\s+(plan|tier|package|edition|quote|suite)\b|\b(on|to|onto) enterprise\b|\b(expansion|quote|add-?ons?|modules?|package|bundle|signature|fee)\b|\b(great|perfect|good|natural) fit\b|\b(extra|more|additional) (capacity|storage|seats|licen[cs]es|users|modules)\b)";
+const OFFER_OBJECT: &str = r"(\b(the|our|a|an) (new |brand[- ]new )?(?-i:[A-Z])[\w-]+ (plan|tier|suite|package|edition|bundle)\b|\b(enterprise|premium|business|pro|professional|platinum|gold|elite|ultimate|vip|premier)\s+(plan|tier|package|edition|quote|suite)\b|\b(on|to|onto) enterprise\b|\b(expansion|quote|add-?ons?|modules?|package|bundle|signature|fee)\b|\b(great|perfect|good|natural) fit\b|\bwhole (org|organi[sz]ation|company|region|business)\b|\b(extra|more|additional) (capacity|storage|seats|licen[cs]es|users|modules)\b)";
 
 /// The sentence rests on the customer: their usage, results, goals, requests or decision.
 /// Only the fallback rules read it.
-const GROUNDED: &str = r"(\d+(\.\d+)?\s?(x|%)|\b(you'?re using|you use|your (usage|utili[sz]ation|adoption|results|outcomes)|your ([\w-]+ )?(budget|planning|cycle|fiscal)|your ([\w-]+ )?(plans?|goals?|priorit\w+|needs?|requests?)|(said|says) (they|you|it)|trial|pilot|show if it fits|([\w-]+ ){0,2}request\b|the goals you|you (want|said|described|listed|reported|raised)|active|in use|unused|idle|nobody has used|reassign\w*|saved|so you can|at your pace|nothing changes|unless you|no change|whether it (fits|helps|works)|would show whether|if it helps|before deciding|weigh|compare|if your [\w-]+ (approves|decides|chooses|agrees)|until the [\w -]+ (is|are) (resolved|complete|fixed|closed)|hold (any|off)|team has grown|grown (to|from)|you'?re planning)\b)";
+const GROUNDED: &str = r"(\d+(\.\d+)?\s?(x|%)|\b(you'?re using|you use|your (usage|utili[sz]ation|adoption|results|outcomes)|your ([\w-]+ )?(budget|planning|cycle|fiscal)|your ([\w-]+ )?(plans|goals?|priorit\w+|needs?|requests?)|your plans? for|(said|says) (they|you|it)|trial|pilot|show if it fits|([\w-]+ ){0,2}request\b|the goals you|you (want|said|described|listed|reported|raised)|active|in use|unused|idle|nobody has used|reassign\w*|saved|so you can|at your pace|nothing changes|unless you|no change|whether it (fits|helps|works)|would show whether|if it helps|before deciding|weigh|compare|if your [\w-]+ (approves|decides|chooses|agrees)|until the [\w -]+ (is|are) (resolved|complete|fixed|closed)|hold (any|off)|team has grown|grown (to|from)|you'?re planning)\b)";
 
 /// A weaker deadline, a deadline only next to an [`ASK`].
 const SOON: &str = r"\bthis (week|month|quarter|qtr)\b";
 
 /// A verb that moves a sale forward (rules `commercial_ask` and `pressure_on_the_sale`).
-const SALE_VERB: &str = r"\b(add|adding|bump|bumping|increase|increasing|expand|expanding|upgrade|upgrading|(move|moving) (you|them|your [\w-]+( [\w-]+)?) (up )?to|moved to|moving to|moving ahead|move ahead|go ahead|going ahead|step|stepping|switch|switching|get you|getting you|get them|getting them|sign|signing|approve|approving|approved|secure|securing|lock|locking|finali[sz]e|finali[sz]ing|buy|buying|purchase|purchasing|extend|extending|upsize|take advantage of|decision on|yes on|recommend|recommended)\b";
+const SALE_VERB: &str = r"\b(add|adding|bump|bumping|increase|increasing|expand|expanding|upgrade|upgrading|(move|moving) (you|them|your [\w-]+( [\w-]+)?) (up )?to|moved to|moving to|moving ahead|move ahead|go ahead|going ahead|step|stepping|switch|switching|get you|getting you|get them|getting them|sign|signing|approve|approving|approved|secure|securing|lock|locking|finali[sz]e|finali[sz]ing|buy|buying|purchase|purchasing|extend|extending|upsize|bundle|bundling|license|licensing|take advantage of|decision on|yes on|recommend|recommended)\b";
 
 /// What a sale is about (rules `commercial_ask` and `pressure_on_the_sale`).
 const SALE_OBJECT: &str = r"\b(seats?|licen[cs]es?|licen[cs]e count|subscription|tier|package|bundle|add-?ons?|edition|enterprise|premium|platinum|professional|pro|contract|(the|an|this|your) order|quote|deal|\d+-(month|year) term|(the|a|your) term|expansion|upgrade|renewal|extension|full (platform|suite)|seat (count|increase)|po)\b";
@@ -724,7 +761,7 @@ const SALE_OBJECT: &str = r"\b(seats?|licen[cs]es?|licen[cs]e count|subscription
 const DEAL_OBJECT: &str = r"('s order\b|\b(the|an|this|your|my) order\b|\b(order form|quote|deal|expansion|extension|seat increase|licen[cs]e count|\d+-(month|year) term|enterprise|premium tier|pro tier|full (platform|suite)|add-?on|bundle|package|proposal|moving ahead|go(ing)? ahead)\b)";
 
 /// Pressure from our side of the calendar (rule `pressure_on_the_sale`).
-const PRESSURE: &str = r"(\bnow\b|\btoday\b|\btonight\b|\btomorrow\b|\b(by|before|until|on) (monday|tuesday|wednesday|thursday|friday|saturday|sunday|friday's|monday's|the weekend)\b|\b(by|before|until) (the )?end of (the )?(day|week|next week|month|quarter)\b|\bend of (day|next week)\b|\bthis (week|month|quarter)\b|\bgoing fast\b|\blast few\b|\bbefore i go\b|\bdon'?t (let this slip|wait)\b|\bevery day you wait\b|\bthe sooner\b|\bsecure your\b|\b(move|act) (fast|quickly)\b|\blimited (capacity|availability|spots|slots)\b|\bearly[- ](renewal|bird|adopter))";
+const PRESSURE: &str = r"(\bnow\b|\btoday\b|\btonight\b|\btomorrow\b|\b(by|before|until|on) (monday|tuesday|wednesday|thursday|friday|saturday|sunday|friday's|monday's|the weekend)\b|\b(by|before|until) (the )?end of (the )?(day|week|next week|month|quarter)\b|\bend of (day|next week)\b|\bthis (week|month|quarter)\b|\bgoing fast\b|\blast few\b|\bbefore i go\b|\bdon'?t (let this slip|wait)\b|\bevery day you wait\b|\bthe sooner\b|\bsecure your\b|\b(move|act) (fast|quickly|now)\b|\blimited (capacity|availability|spots|slots)\b|\bearly[- ](renewal|bird|adopter))";
 
 /// A cue may name the lexicons above by these placeholders.
 fn expand(cue: &str) -> String {
