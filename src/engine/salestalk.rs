@@ -270,59 +270,7 @@ const SPECS: &[Spec] = &[
         rewrite: TIMING_REWRITE,
         expansion: None,
     },
-    Spec {
-        id: "pressure_on_the_sale",
-        category: SalesCategory::Urgency,
-        // Time pressure and a sale in one sentence, in either order.
-        cues: &[
-            r"<PRESSURE>[^.?!]{0,60}<DEAL_OBJECT>",
-            r"<DEAL_OBJECT>[^.?!]{0,60}<PRESSURE>",
-        ],
-        unless: &[
-            CUSTOMER_LED_ASKED,
-            CUSTOMER_LED_DECIDES,
-            r"\b(right|for|until|by|just) now\b",
-            r"\bnow that\b",
-            r"\b(is|are|'s|'re) now\b",
-            r"\bnow (run|runs|plans?|shares?|handles?|covers?|takes?|closes?|uses?)\b",
-            r"\b(use|using|have|has|active|live)\s+today\b",
-            r"\b(your|their) (goal|target|aim)\b",
-            r"\b(went|goes|go) live\b",
-            r"\bgo-live\b",
-        ],
-        why: "puts our time pressure on a commercial step: the customer's cycle sets the date",
-        rewrite: TIMING_REWRITE,
-        expansion: None,
-    },
-    Spec {
-        id: "conditional_offer",
-        category: SalesCategory::Discount,
-        cues: &[
-            r"\b(who|if you|if they|when you|once you|if your [\w-]+) (expand|upgrade|sign|renew|buy|purchase|commit|agree to|add|lock|prepay|bundle)\w*\b",
-        ],
-        unless: &[CUSTOMER_LED_DECIDES],
-        why: "trades a favour for a purchase: the customer's need should be the reason",
-        rewrite: VALUE_REWRITE,
-        expansion: None,
-    },
     // --- transactional -----------------------------------------------------------------
-    Spec {
-        id: "commercial_ask",
-        category: SalesCategory::Transactional,
-        // A verb that moves a sale, then what the sale is about.
-        cues: &[r"<SALE_VERB>[^.?!]{0,40}<SALE_OBJECT>"],
-        unless: &[
-            CUSTOMER_LED_ASKED,
-            CUSTOMER_LED_DECIDES,
-            r"\b(if it helps|only if|would show whether|so you can (decide|compare|plan|weigh))\b",
-            r"\bnothing changes\b",
-            r"\bno need\b",
-            r"\b(reassign\w*|idle|unused)\b",
-        ],
-        why: "asks the customer to take a commercial step instead of starting from their need",
-        rewrite: VALUE_REWRITE,
-        expansion: None,
-    },
     Spec {
         id: "would_you_like_to_upgrade",
         category: SalesCategory::Transactional,
@@ -670,6 +618,59 @@ const SPECS: &[Spec] = &[
         why: "talks about our product instead of the customer's goal",
         rewrite: CROSS_SELL_REWRITE,
         expansion: Some(ExpansionType::CrossSell),
+    },
+    // --- pairs: two cues in one sentence -------------------------------------------
+    Spec {
+        id: "pressure_on_the_sale",
+        category: SalesCategory::Urgency,
+        // Time pressure and a sale in one sentence, in either order.
+        cues: &[
+            r"<PRESSURE>[^.?!]{0,60}<DEAL_OBJECT>",
+            r"<DEAL_OBJECT>[^.?!]{0,60}<PRESSURE>",
+        ],
+        unless: &[
+            CUSTOMER_LED_ASKED,
+            CUSTOMER_LED_DECIDES,
+            r"\b(right|for|until|by|just) now\b",
+            r"\bnow that\b",
+            r"\b(is|are|'s|'re) now\b",
+            r"\bnow (run|runs|plans?|shares?|handles?|covers?|takes?|closes?|uses?)\b",
+            r"\b(use|using|have|has|active|live)\s+today\b",
+            r"\b(your|their) (goal|target|aim)\b",
+            r"\b(went|goes|go) live\b",
+            r"\bgo-live\b",
+        ],
+        why: "puts our time pressure on a commercial step: the customer's cycle sets the date",
+        rewrite: TIMING_REWRITE,
+        expansion: None,
+    },
+    Spec {
+        id: "conditional_offer",
+        category: SalesCategory::Discount,
+        cues: &[
+            r"\b(who|if you|if they|when you|once you|if your [\w-]+) (expand|upgrade|sign|renew|buy|purchase|commit|agree to|add|lock|prepay|bundle)\w*\b",
+        ],
+        unless: &[CUSTOMER_LED_DECIDES],
+        why: "trades a favour for a purchase: the customer's need should be the reason",
+        rewrite: VALUE_REWRITE,
+        expansion: None,
+    },
+    Spec {
+        id: "commercial_ask",
+        category: SalesCategory::Transactional,
+        // A verb that moves a sale, then what the sale is about.
+        cues: &[r"<SALE_VERB>[^.?!]{0,40}<SALE_OBJECT>"],
+        unless: &[
+            CUSTOMER_LED_ASKED,
+            CUSTOMER_LED_DECIDES,
+            r"\b(if it helps|only if|would show whether|so you can (decide|compare|plan|weigh))\b",
+            r"\bnothing changes\b",
+            r"\bno need\b",
+            r"\b(reassign\w*|idle|unused)\b",
+        ],
+        why: "asks the customer to take a commercial step instead of starting from their need",
+        rewrite: VALUE_REWRITE,
+        expansion: None,
     },
     // --- the fallbacks: a commercial offer with nothing of the customer in it -----------
     Spec {
