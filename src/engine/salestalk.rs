@@ -179,7 +179,7 @@ const SPECS: &[Spec] = &[
             r"\bcheaper\b",
             r"\bkeep (the \d{4}|your current|your old|your existing|the current|the old) (rate|price|pricing)\b",
             r"\bpricing model changes\b",
-            r"\bleft on the table\b",
+            r"\b(left|leaving|leave) ([\w-]+ ){0,3}on the table\b",
             r"\bfor one price\b",
             r"\b(cyber monday|black friday) (offer|deal|sale|price|pricing)\b",
         ],
@@ -209,6 +209,8 @@ const SPECS: &[Spec] = &[
             r"\brunning low\b",
             r"\bbefore it fills up\b",
             r"\breserve your (spot|slot|place)\b",
+            r"\b(reserved|holding|hold|set aside|earmarked) (a block of|some|\d+) (seats|licen[cs]es)\b",
+            r"\bonly hold (them|it|this|these)\b",
             r"\b(hold|reserve|reserved|holding) (the|your|this|these) ([\w-]+ )?(seats|price|pricing|rate|discount|offer|slot|terms)\b",
             r"\b(offer|price|pricing|rate|deal|discount|quote|promo)\s+(is\s+)?(only\s+)?(valid|good|available)\b",
             r"\bonly (good|valid) (until|till|for)\b",
@@ -340,6 +342,8 @@ const SPECS: &[Spec] = &[
             r"\bsigning (call|meeting)\b",
             r"\bwrap(ped)? (this |it |the whole thing )?up\b",
             r"\bget (this|it|the whole thing) wrapped\b",
+            r"\bget (the|this|your) (contract|deal|order|paperwork|renewal|upgrade|expansion) moving\b",
+            r"\bball moving\b",
             r"\bink on paper\b",
             r"\bget (this|it) done\b",
             r"\bwrap (this|it) up\b",
@@ -443,7 +447,7 @@ const SPECS: &[Spec] = &[
             r"\bget (you|u|them) (on|onto) (the|our|a) ([\w-]+\s+)?(licen[cs]e|tier|plan|contract|package|edition|subscription)\b",
             r"\bexpansion opportunity\b",
             r"\bripe for\b",
-            r"\b(bigger|larger) (renewal|contract|deal|order|subscription)\b",
+            r"\b(bigger|larger) (renewal|contract|deal|order|subscription|commitment)\b",
             r"\b(renewal|contract|deal|order) (a lot |much )?bigger\b",
             r"\b(we'?d|i'?d) (love|like) to (have|see|get) (you|your [\w-]+) (on|onto|upgraded|signed|moved)\b",
         ],
@@ -696,6 +700,8 @@ const SPECS: &[Spec] = &[
             r"\bsecure the allocation\b",
             r"\brenewal time\b",
             r"\b(go|going|think|thinking) bigger\b",
+            r"\bto the next level\b",
+            r"\bbest (money|investment|decision)\b",
             r"\blevel (things |it |you )?up\b",
             r"\bdue for a (refresh|change|review of your plan)\b",
             r"\b(new )?price point\b",
@@ -751,7 +757,7 @@ const GROUNDED: &str = r"(\d+(\.\d+)?\s?(x|%)|\b(you'?re using|you use|your (usa
 const SOON: &str = r"\bthis (week|month|quarter|qtr)\b";
 
 /// A verb that moves a sale forward (rules `commercial_ask` and `pressure_on_the_sale`).
-const SALE_VERB: &str = r"\b(add|adding|bump|bumping|increase|increasing|expand|expanding|upgrade|upgrading|(move|moving) (you|them|your [\w-]+( [\w-]+)?) (up )?to|moved to|moving to|moving ahead|move ahead|go ahead|going ahead|step|stepping|switch|switching|get you|getting you|get them|getting them|sign|signing|approve|approving|approved|secure|securing|lock|locking|finali[sz]e|finali[sz]ing|buy|buying|purchase|purchasing|extend|extending|upsize|bundle|bundling|license|licensing|take advantage of|decision on|yes on|recommend|recommended)\b";
+const SALE_VERB: &str = r"\b(add|adding|bump|bumping|increase|increasing|expand|expanding|upgrade|upgrading|(move|moves|moving) (you|them|your [\w-]+( [\w-]+)?) (up )?to|moved to|moving to|moving ahead|move ahead|go ahead|going ahead|step|stepping|switch|switching|get you|getting you|get them|getting them|sign|signing|approve|approving|approved|secure|securing|lock|locking|finali[sz]e|finali[sz]ing|buy|buying|purchase|purchasing|extend|extending|upsize|bundle|bundling|license|licensing|take advantage of|decision on|yes on|recommend|recommended)\b";
 
 /// What a sale is about (rules `commercial_ask` and `pressure_on_the_sale`).
 const SALE_OBJECT: &str = r"\b(seats?|licen[cs]es?|licen[cs]e count|subscription|tier|package|bundle|add-?ons?|edition|enterprise|premium|platinum|professional|pro|contract|(the|an|this|your) order|quote|deal|\d+-(month|year) term|(the|a|your) term|expansion|upgrade|renewal|extension|full (platform|suite)|seat (count|increase)|po)\b";
