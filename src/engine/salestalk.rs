@@ -2,13 +2,18 @@
 //! rules, each with its category, why and enablement rewrite.
 //!
 //! A draft is read sentence by sentence. A sentence is sales talk when one rule's cue matches
-//! it and that rule's `unless` (when it has one) does not. Cues are the words CSMs and AEs use
-//! when the message is about our sale rather than the customer's outcome: asks to buy or sign,
-//! urgency from our calendar, our quota, discounts, pitches and "our product" talk. A few cues
-//! ("upgrade", a discount, a quote) are also what a CSM writes when answering the customer's
-//! own question, so those rules stand down when the sentence says the customer asked
-//! ([`CUSTOMER_LED`]). The rules were written from `tests/data/framing/train/`; the test
-//! `framing` in `tests/it/` measures them on sentences they were not written from.
+//! it and that rule's `unless` (when it has one) does not; the first such rule in `SPECS`
+//! names the finding, and whether a sentence is flagged does not depend on the order. Cues
+//! are the words CSMs and AEs use when the message is about our sale rather than the
+//! customer's outcome: asks to buy or sign, urgency from our calendar, our quota, discounts,
+//! pitches and "our product" talk. Most are phrases; the "pairs" need two things in one
+//! sentence (a sale verb and what is sold, time pressure and a deal), and the two fallbacks
+//! catch an offer of a plan, module or quote. Words a CSM also uses when answering the
+//! customer ("upgrade", a quote, a named tier) stand down when the sentence says the customer
+//! asked or decides (`CUSTOMER_LED`) or, for the fallbacks, rests on the customer's own
+//! usage, results or goals (`GROUNDED`). The rules were written from
+//! `tests/data/framing/train/`; the test `framing` in `tests/it/` measures them on sentences
+//! they were not written from, and DESIGN.md gives the figures.
 
 use std::sync::LazyLock;
 
@@ -786,13 +791,20 @@ fn expand(cue: &str) -> String {
 
 struct Rule {
     spec: &'static Spec,
-    cues: Vec<Regex>,
-    unless: Vec<Regex>,
+    /// The rule's cues as one alternation: one pass over a sentence per rule.
+    cue: Regex,
+    unless: Option<Regex>,
 }
 
-fn build(pattern: &str) -> Option<Regex> {
-    RegexBuilder::new(pattern)
+/// One case-insensitive regex matching any of `patterns`.
+fn any_of<'a>(patterns: impl Iterator<Item = &'a str>) -> Option<Regex> {
+    let joined = patterns
+        .map(|p| format!("(?:{})", expand(p)))
+        .collect::<Vec<_>>()
+        .join("|");
+    RegexBuilder::new(&joined)
         .case_insensitive(true)
+        .size_limit(1 << 24)
         .build()
         .ok()
 }
@@ -801,18 +813,15 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     SPECS
         .iter()
         .filter_map(|spec| {
+            let unless = if spec.unless.is_empty() {
+                None
+            } else {
+                Some(any_of(spec.unless.iter().copied())?)
+            };
             Some(Rule {
                 spec,
-                cues: spec
-                    .cues
-                    .iter()
-                    .map(|c| build(&expand(c)))
-                    .collect::<Option<_>>()?,
-                unless: spec
-                    .unless
-                    .iter()
-                    .map(|u| build(u))
-                    .collect::<Option<_>>()?,
+                cue: any_of(spec.cues.iter().copied())?,
+                unless,
             })
         })
         .collect()
@@ -874,8 +883,8 @@ impl Hit {
 /// The first rule that calls this sentence sales talk, or `None` when it reads as enablement.
 pub fn classify(sentence: &str) -> Option<Hit> {
     RULES.iter().find_map(|r| {
-        let m = r.cues.iter().find_map(|re| re.find(sentence))?;
-        if r.unless.iter().any(|u| u.is_match(sentence)) {
+        let m = r.cue.find(sentence)?;
+        if r.unless.as_ref().is_some_and(|u| u.is_match(sentence)) {
             return None;
         }
         Some(Hit {
@@ -943,6 +952,15 @@ mod tests {
         for (o, t) in s {
             assert_eq!(d.get(o..o + t.len()), Some(t));
         }
+    }
+
+    #[test]
+    fn a_draft_at_the_size_limit_is_checked() {
+        // The tool accepts drafts up to 100,000 bytes; every sentence is read.
+        let unit = "Your team has grown to 25 and only 15 have access. Buy 60 more seats now. ";
+        let draft = unit.repeat(100_000 / unit.len());
+        let c = check_framing(&draft, None);
+        assert_eq!(c.findings.len(), 100_000 / unit.len());
     }
 
     #[test]
