@@ -1,13 +1,9 @@
 //! Step 4: frame the expansion as enablement, from the customer's own numbers, and check a
 //! draft message for sales phrasing.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use crate::model::results::{
-    ExpansionType, FoundSignal, Framing, FramingCheck, FramingFinding, FramingResult,
-    OpportunityResult, SignalsResult, Strength,
+    ExpansionType, FoundSignal, Framing, FramingCheck, FramingResult, OpportunityResult,
+    SignalsResult, Strength,
 };
 use crate::model::snapshot::{SignalKind, Snapshot};
 
@@ -184,120 +180,10 @@ pub fn frame(s: &Snapshot, sig: &SignalsResult, opp: &OpportunityResult) -> Fram
     }
 }
 
-struct Pattern {
-    id: &'static str,
-    re: Regex,
-    why: &'static str,
-    rewrite: &'static str,
-}
-
-static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
-    let spec: [(&str, &str, &str, &str); 9] = [
-        (
-            "would_you_like_to_upgrade",
-            r"(?i)\b(would|do) you (like|want) to (upgrade|buy|purchase|move up)\b[^.?!]*",
-            "asks for a purchase instead of connecting to the customer's growth",
-            "You're generating more than your current plan was built for. Let's make sure the platform keeps up with your growth.",
-        ),
-        (
-            "can_we_add_seats",
-            r"(?i)\b(can|could|shall) we (add|sell you|get you)\s+(\d+\s+)?(more\s+)?(seats|licen[cs]es|users)\b[^.?!]*",
-            "asks for seats instead of naming who on their team lacks access",
-            "Your team has grown, and not everyone has access yet. Let's get everyone onboarded.",
-        ),
-        (
-            "tier_has_great_features",
-            r"(?i)\bour\s+[\w\s-]{0,30}?(tier|plan|edition|package)\s+(has|offers|includes)\s+(great|amazing|awesome|powerful|lots of)[^.?!]*",
-            "pitches the product's features instead of the customer's need",
-            "You mentioned wanting to track this. That's exactly what this capability does.",
-        ),
-        (
-            "we_also_have",
-            r"(?i)\bwe also (have|sell|offer)\b[^.?!]*",
-            "pitches another product without the customer's workflow",
-            "Several customers with your workflow have found this removes the manual step you mentioned.",
-        ),
-        (
-            "upgrade_to",
-            r"(?i)\b(upgrade|move) to (the )?(pro|premium|enterprise|business|plus|higher)\b[^.?!]*",
-            "names the tier before the need",
-            "Your growth is outpacing your current plan. Let's fix that together.",
-        ),
-        (
-            "limited_time_discount",
-            r"(?i)\b(limited[- ]time|discount|special (offer|pricing|deal)|act now|before the end of (the )?(quarter|month))\b[^.?!]*",
-            "urgency from our calendar, not the customer's planning cycle",
-            "Let's line this up with your planning cycle so it's in next year's budget.",
-        ),
-        (
-            "hit_quota",
-            r"(?i)\b(my|our) (quota|target|number)s?\b[^.?!]*",
-            "mentions our targets: expansion aligns with the customer's cycle, not ours",
-            "Here's what we've seen in your usage, and what it could mean for your team's goals.",
-        ),
-        (
-            "buy_more",
-            r"(?i)\b(buy|purchase) (more|additional|extra)\b[^.?!]*",
-            "frames the conversation as a transaction",
-            "Let's make sure everyone who needs access has it, and is onboarded.",
-        ),
-        (
-            "interested_in_tier",
-            r"(?i)\b(are you|would you be) interested in (our|the)\b[^.?!]*",
-            "asks about interest in our product, not the customer's outcome",
-            "You mentioned this goal; here's how we could get you there.",
-        ),
-    ];
-    spec.iter()
-        .filter_map(|&(id, re, why, rewrite)| {
-            Regex::new(re).ok().map(|re| Pattern {
-                id,
-                re,
-                why,
-                rewrite,
-            })
-        })
-        .collect()
-});
-
-/// Finds sales phrasing in a draft. With an account, rewrites use its own framing.
+/// Finds sales phrasing in a draft. With an account, rewrites use its own framing. The rules
+/// live in [`super::salestalk`].
 pub fn check_framing(draft: &str, framing: Option<&FramingResult>) -> FramingCheck {
-    let mut findings: Vec<FramingFinding> = Vec::new();
-    for p in PATTERNS.iter() {
-        for m in p.re.find_iter(draft) {
-            if findings
-                .iter()
-                .any(|f| m.start() < f.offset + f.phrase.len() && f.offset < m.end())
-            {
-                continue;
-            }
-            let tailored = framing.and_then(|fr| {
-                let want = match p.id {
-                    "can_we_add_seats" | "buy_more" => Some(ExpansionType::Seats),
-                    "would_you_like_to_upgrade" | "upgrade_to" => Some(ExpansionType::Upgrade),
-                    "tier_has_great_features" | "interested_in_tier" => Some(ExpansionType::Upsell),
-                    "we_also_have" => Some(ExpansionType::CrossSell),
-                    _ => None,
-                }?;
-                fr.statements
-                    .iter()
-                    .find(|s| s.expansion_type == want)
-                    .map(|s| s.good.clone())
-            });
-            findings.push(FramingFinding {
-                phrase: m.as_str().trim().to_string(),
-                offset: m.start(),
-                pattern: p.id.into(),
-                why: p.why.into(),
-                rewrite: tailored.unwrap_or_else(|| p.rewrite.into()),
-            });
-        }
-    }
-    findings.sort_by_key(|f| f.offset);
-    FramingCheck {
-        ok: findings.is_empty(),
-        findings,
-    }
+    super::salestalk::check_framing(draft, framing)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod plan;
 pub mod policy;
 pub mod render;
 pub mod risks;
+pub mod salestalk;
 pub mod segment;
 pub mod signals;
 pub mod success;

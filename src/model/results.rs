@@ -402,6 +402,30 @@ pub struct FramingFinding {
     pub why: String,
     /// An enablement rewrite.
     pub rewrite: String,
+    /// The kind of sales talk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<SalesCategory>,
+    /// The words in the phrase that made it sales talk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cue: Option<String>,
+}
+
+/// The kinds of sales talk `check_framing` finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SalesCategory {
+    /// An ask to buy, sign, order or upgrade.
+    Transactional,
+    /// A deadline or pressure from our calendar.
+    Urgency,
+    /// Our quota, targets, quarter or managers.
+    Quota,
+    /// A discount, special price or freebie as the reason.
+    Discount,
+    /// Praise of our product, or pressure by comparison.
+    Pitch,
+    /// Talk about our products instead of the customer's goal.
+    OurProduct,
 }
 
 /// `check_framing`: sales phrasing in a draft message.

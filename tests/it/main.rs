@@ -13,6 +13,7 @@ mod badinput;
 mod cases;
 mod cli;
 mod faults;
+mod framing;
 mod http;
 mod mcp;
 mod props;

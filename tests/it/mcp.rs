@@ -42,7 +42,7 @@ async fn connect_with<C: rmcp::ClientHandler>(client: C) -> RunningService<RoleC
     client.serve(client_io).await.expect("client handshake")
 }
 
-async fn connect() -> RunningService<RoleClient, ()> {
+pub(crate) async fn connect() -> RunningService<RoleClient, ()> {
     connect_with(()).await
 }
 
@@ -58,7 +58,11 @@ fn text(r: &CallToolResult) -> String {
         .join("\n")
 }
 
-async fn call(client: &RunningService<RoleClient, ()>, tool: &str, args: Value) -> CallToolResult {
+pub(crate) async fn call(
+    client: &RunningService<RoleClient, ()>,
+    tool: &str,
+    args: Value,
+) -> CallToolResult {
     client
         .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(obj(args)))
         .await
