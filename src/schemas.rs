@@ -55,6 +55,93 @@ pub fn output<T: JsonSchema + 'static>() -> Arc<JsonObject> {
     }
 }
 
+/// A step tool's output schema: `Gated<T>`, with the gate result (`health`, present only
+/// when blocked) as an object whose full schema is `check_health`'s output schema, so that
+/// the gate's definitions are not repeated in seven more schemas.
+pub fn gated_output<T: JsonSchema + 'static>() -> Arc<JsonObject> {
+    let mut v = Value::Object(output::<crate::model::results::Gated<T>>().as_ref().clone());
+    if let Some(h) = v.pointer_mut("/properties/health") {
+        *h = serde_json::json!({
+            "type": "object",
+            "description": "Present when `outcome` is `blocked`: check_health's result, as in its output schema."
+        });
+    }
+    prune_defs(&mut v);
+    match v {
+        Value::Object(o) => Arc::new(o),
+        _ => Arc::new(JsonObject::new()),
+    }
+}
+
+/// Drops the `$defs` nothing refers to any more.
+fn prune_defs(root: &mut Value) {
+    loop {
+        let text = serde_json::to_string(root).unwrap_or_default();
+        let Some(Value::Object(defs)) = root.get_mut("$defs") else {
+            return;
+        };
+        let unused: Vec<String> = defs
+            .keys()
+            .filter(|k| !text.contains(&format!("\"#/$defs/{k}\"")))
+            .cloned()
+            .collect();
+        if unused.is_empty() {
+            return;
+        }
+        for k in unused {
+            defs.remove(&k);
+        }
+    }
+}
+
+/// An output schema as `tools/list` advertises it: the schema of `schemas/`, without the
+/// descriptions, titles and date patterns, which clients do not need to validate
+/// `structuredContent` and which no model reads (the field descriptions are in
+/// `schemas/<tool>.output.json`). A `oneOf` of constants becomes an `enum`.
+pub fn lean_output(schema: &JsonObject) -> JsonObject {
+    match lean(Value::Object(schema.clone())) {
+        Value::Object(o) => o,
+        _ => JsonObject::new(),
+    }
+}
+
+fn lean(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = JsonObject::new();
+            for (k, v) in m {
+                match k.as_str() {
+                    "properties" | "$defs" => {
+                        let inner = match v {
+                            Value::Object(p) => {
+                                p.into_iter().map(|(pk, pv)| (pk, lean(pv))).collect()
+                            }
+                            _ => JsonObject::new(),
+                        };
+                        out.insert(k, Value::Object(inner));
+                    }
+                    "description" | "title" | "pattern" | "$schema" => {}
+                    "oneOf" => match v.as_array().and_then(|b| consts(b)) {
+                        Some(values) => {
+                            out.insert("type".into(), "string".into());
+                            out.insert("enum".into(), Value::Array(values));
+                        }
+                        None => {
+                            out.insert(k, lean(v));
+                        }
+                    },
+                    _ => {
+                        out.insert(k, lean(v));
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(lean).collect()),
+        other => other,
+    }
+}
+
 /// The account snapshot's schema (what `snapshot` accepts), in full, with `$defs`: what the
 /// resource `expansion://schema/account` serves.
 pub fn account() -> Arc<JsonObject> {
@@ -144,7 +231,16 @@ fn inline(node: Value, defs: &JsonObject, depth: usize) -> Value {
     {
         m.remove("format");
     }
-    if m.get("default") == Some(&Value::Null) {
+    // A date's pattern says what `format: date` says; an empty default says what absent
+    // says. Neither is worth its bytes in every tool's schema.
+    if m.get("format").and_then(Value::as_str) == Some("date") {
+        m.remove("pattern");
+    }
+    if m.get("default").is_some_and(|d| {
+        d.is_null()
+            || d.as_object().is_some_and(|o| o.is_empty())
+            || d.as_array().is_some_and(|a| a.is_empty())
+    }) {
         m.remove("default");
     }
     if let Some(Value::Object(props)) = m.remove("properties") {
@@ -160,6 +256,13 @@ fn inline(node: Value, defs: &JsonObject, depth: usize) -> Value {
         {
             *v = inline(v.take(), defs, depth + 1);
         }
+    }
+    // An array's items described again in the singular ("Churn risk signals." / "A churn
+    // risk signal.") tell a model nothing new.
+    if m.contains_key("description")
+        && let Some(Value::Object(items)) = m.get_mut("items")
+    {
+        items.remove("description");
     }
     if !m.contains_key("type") {
         let t = if m.contains_key("properties") {

@@ -77,14 +77,11 @@ pub fn tool_list() -> Vec<Tool> {
     tools::DEFS
         .iter()
         .map(|d| {
-            let description = if d.reads_account {
-                format!("{} {}", d.description, tools::READS)
-            } else {
-                d.description.to_string()
-            };
-            Tool::new(d.name, description, (d.input)())
+            Tool::new(d.name, d.description, (d.input)())
                 .with_title(d.title)
-                .with_raw_output_schema((d.output)())
+                .with_raw_output_schema(std::sync::Arc::new(crate::schemas::lean_output(&(d
+                    .output)(
+                ))))
                 .with_annotations(
                     ToolAnnotations::with_title(d.title)
                         .read_only(d.read_only)

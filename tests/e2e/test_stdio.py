@@ -197,7 +197,10 @@ async def test_draft_plan_ready(s: Session) -> None:
     sc = result.structured_content
     check(sc["outcome"] == "ready", f"outcome {sc['outcome']!r}, expected 'ready'")
     check(sc["account"] == READY, f"account {sc['account']!r}")
-    check(isinstance(sc.get("opportunity"), dict), "a ready plan has no opportunity")
+    check(len(sc["headline"]["scenarios"]) >= 2, "a ready plan's headline has no scenarios")
+    check("opportunity" not in sc, "the default summary repeats the step results")
+    full = (await s.call("draft_plan", {"account": READY, "detail": "full"})).structured_content
+    check(isinstance(full.get("opportunity"), dict), "a full ready plan has no opportunity")
     text = text_of(result)
     for heading in (f"# Expansion Plan: {READY}", "## Opportunity"):
         check(heading in text, f"markdown lacks {heading!r}: {short(text, 200)}")
@@ -205,7 +208,7 @@ async def test_draft_plan_ready(s: Session) -> None:
 
 
 async def test_draft_plan_blocked(s: Session) -> None:
-    result = await s.call("draft_plan", {"snapshot": OVERSOLD})
+    result = await s.call("draft_plan", {"snapshot": OVERSOLD, "detail": "full"})
     sc = result.structured_content
     check(sc["outcome"] == "blocked", f"outcome {sc['outcome']!r}, expected 'blocked'")
     check("opportunity" not in sc, f"a blocked plan carries an opportunity: {short(sc.get('opportunity'))}")
