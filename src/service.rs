@@ -53,6 +53,9 @@ pub struct Planner {
     pub today: fn() -> Day,
     /// Directories `import_accounts` may read from; empty disables the tool.
     pub import_dirs: Arc<Vec<PathBuf>>,
+    /// The accounts are the embedded demo portfolio (`--demo`): answers say so, so that
+    /// nobody mistakes them for their own book.
+    pub demo: bool,
 }
 
 /// Parses an optional `as_of` argument.
@@ -80,7 +83,14 @@ impl Planner {
             accounts,
             today,
             import_dirs: Arc::new(Vec::new()),
+            demo: false,
         }
+    }
+
+    /// The same planner, its accounts labelled as the demo portfolio.
+    pub fn labelled_demo(mut self, demo: bool) -> Planner {
+        self.demo = demo;
+        self
     }
 
     /// The same planner, allowed to import from these directories.

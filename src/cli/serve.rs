@@ -117,7 +117,9 @@ pub fn run(a: ServeArgs) -> Result<(), CliError> {
                 .map_err(|e| format!("cannot open the account store: {e}"))
         }))
     };
-    let planner = Planner::new(policy, accounts).with_import_dirs(dirs);
+    let planner = Planner::new(policy, accounts)
+        .with_import_dirs(dirs)
+        .labelled_demo(a.store.demo);
     match http {
         Some((addr, opts)) => {
             // Many clients at once: one worker per core.

@@ -244,6 +244,12 @@ pub struct DueList {
     pub as_of: Day,
     pub segment: AccountFilter,
     pub due: Vec<DueReassessment>,
+    /// Reassessments due in all, on every page.
+    #[serde(default)]
+    pub total: u32,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
     pub markdown: String,
 }
 
@@ -274,6 +280,9 @@ pub struct AccountList {
     pub total: u32,
     pub offset: u32,
     pub accounts: Vec<AccountListing>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
     pub markdown: String,
 }
 

@@ -88,7 +88,7 @@ fn the_tool_list_fits_its_budget() {
     assert!(props("draft_plan").contains(&"detail".to_string()));
     assert!(props("check_framing").contains(&"draft".to_string()));
     for t in ["plan_segment", "list_accounts"] {
-        for k in ["segment", "csm", "as_of"] {
+        for k in ["segment", "csm", "as_of", "limit", "cursor"] {
             assert!(props(t).iter().any(|x| x == k), "{t}: no `{k}`");
         }
     }
@@ -167,4 +167,178 @@ fn a_whole_ready_plan_fits_in_12_kb_whichever_part_the_client_shows() {
         assert_eq!(full["verdict"], structured["verdict"]);
     }
     assert!(ready >= 3, "only {ready} ready demo accounts");
+}
+
+/// Any one answer, in either form.
+const ANSWER_BUDGET: usize = 100_000;
+
+/// A store of `n` accounts: the demo portfolio again and again under new names and ids.
+fn big_store(n: usize) -> expansion_planner::store::Store {
+    let demo = expansion_planner::demo::portfolio().unwrap();
+    let store = expansion_planner::store::Store::in_memory().unwrap();
+    let accounts: Vec<_> = (0..n)
+        .map(|i| {
+            let mut s = demo[i % demo.len()].clone();
+            s.name = format!("{} {:04}", s.name, i);
+            s.id = Some(format!("BIG-{i:04}"));
+            s
+        })
+        .collect();
+    store.put(&accounts).unwrap();
+    store
+}
+
+/// Calls a tool; the structured content and the text, each checked against the budget.
+fn sized_call(p: &Planner, tool: &str, args: Value) -> (Value, String, usize) {
+    let a = tools::call(p, tool, args.clone()).unwrap_or_else(|e| panic!("{tool} {args}: {e:?}"));
+    let (sc, text) = a.into_value().unwrap();
+    let size = serde_json::to_string(&sc).unwrap().len().max(text.len());
+    assert!(
+        size < ANSWER_BUDGET,
+        "{tool} {args}: {size} bytes (budget {ANSWER_BUDGET})"
+    );
+    (sc, text, size)
+}
+
+#[test]
+fn a_thousand_accounts_page_through_plan_segment_each_exactly_once() {
+    let p = Planner::new(Policy::default(), Arc::new(big_store(1000)));
+    for limit in [None, Some(50), Some(7)] {
+        let mut seen = std::collections::BTreeMap::<String, u32>::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        let mut first_summary: Option<Value> = None;
+        loop {
+            let mut args = json!({});
+            if let Some(l) = limit {
+                args["limit"] = json!(l);
+            }
+            if let Some(c) = &cursor {
+                args["cursor"] = json!(c);
+            }
+            let (sc, text, _) = sized_call(&p, "plan_segment", args);
+            pages += 1;
+            assert_eq!(sc["total_accounts"], 1000);
+            let summary = json!([
+                sc["distribution"],
+                sc["status_distribution"],
+                sc["ranked_ready"],
+                sc["most_common_failing_check"]
+            ]);
+            match &first_summary {
+                None => first_summary = Some(summary),
+                Some(f) => assert_eq!(f, &summary, "the summary differs on page {pages}"),
+            }
+            let rows = sc["accounts"].as_array().unwrap();
+            assert_eq!(sc["page"]["returned"], rows.len());
+            assert_eq!(sc["page"]["left_out"], 1000 - rows.len());
+            assert!(sc["ranked_ready"].as_array().unwrap().len() <= 10);
+            assert!(text.contains("1000 accounts"), "{}", &text[..200]);
+            for r in rows {
+                *seen
+                    .entry(r["name"].as_str().unwrap().to_string())
+                    .or_default() += 1;
+            }
+            match sc.get("next_cursor") {
+                Some(c) => {
+                    assert!(
+                        text.contains(c.as_str().unwrap()),
+                        "the text names the cursor"
+                    );
+                    cursor = Some(c.as_str().unwrap().to_string());
+                }
+                None => break,
+            }
+            assert!(pages < 1000, "paging does not end");
+        }
+        assert_eq!(seen.len(), 1000, "limit {limit:?}");
+        assert!(
+            seen.values().all(|&n| n == 1),
+            "limit {limit:?}: an account twice"
+        );
+        let per = limit.unwrap_or(20) as usize;
+        assert_eq!(pages, 1000_usize.div_ceil(per), "limit {limit:?}");
+    }
+    // A cursor belongs to its query: another segment's is refused, naming the field.
+    let (sc, _, _) = sized_call(&p, "plan_segment", json!({"limit": 10}));
+    let c = sc["next_cursor"].as_str().unwrap();
+    let e = tools::call(
+        &p,
+        "plan_segment",
+        json!({"segment": "Enterprise", "cursor": c}),
+    );
+    assert!(
+        matches!(&e, Err(tools::CallError::Input(i)) if i.to_string().contains("cursor")),
+        "{:?}",
+        e.err()
+    );
+    let e = tools::call(&p, "plan_segment", json!({"cursor": "nonsense"}));
+    assert!(matches!(e, Err(tools::CallError::Input(_))));
+    let e = tools::call(&p, "plan_segment", json!({"limit": 51}));
+    assert!(matches!(e, Err(tools::CallError::Input(_))));
+}
+
+#[test]
+fn no_answer_exceeds_100_kb_on_a_thousand_account_store() {
+    let p = Planner::new(Policy::default(), Arc::new(big_store(1000)));
+    let mut largest = (0, String::new());
+    let mut note = |tool: &str, size: usize| {
+        if size > largest.0 {
+            largest = (size, tool.to_string());
+        }
+    };
+    // list_accounts, at its largest page, through to the end.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut args = json!({"limit": 100});
+        if let Some(c) = &cursor {
+            args["cursor"] = json!(c);
+        }
+        let (sc, _, size) = sized_call(&p, "list_accounts", args);
+        note("list_accounts", size);
+        assert_eq!(sc["total"], 1000);
+        for r in sc["accounts"].as_array().unwrap() {
+            assert!(seen.insert(r["name"].as_str().unwrap().to_string()));
+        }
+        match sc.get("next_cursor") {
+            Some(c) => cursor = Some(c.as_str().unwrap().to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 1000);
+    let (_, _, size) = sized_call(&p, "plan_segment", json!({"limit": 50}));
+    note("plan_segment", size);
+    // Every account planned (and saved), so that reassessments fall due for the blocked ones.
+    for i in (0..1000).step_by(1) {
+        let id = format!("BIG-{i:04}");
+        let (_, _, size) = sized_call(&p, "draft_plan", json!({"account": id, "detail": "full"}));
+        note("draft_plan", size);
+    }
+    let (sc, _, size) = sized_call(
+        &p,
+        "due_reassessments",
+        json!({"as_of": "2030-01-01", "limit": 100}),
+    );
+    note("due_reassessments", size);
+    assert!(sc["total"].as_u64().unwrap() > 100, "{}", sc["total"]);
+    assert!(sc.get("next_cursor").is_some());
+    let (_, _, size) = sized_call(
+        &p,
+        "plan_segment",
+        json!({"limit": 50, "as_of": "2030-01-01"}),
+    );
+    note("plan_segment", size);
+    for tool in ["get_account", "plan_history"] {
+        let (_, _, size) = sized_call(
+            &p,
+            tool,
+            json!({"account": "BIG-0000", "include_markdown": true}),
+        );
+        note(tool, size);
+    }
+    eprintln!(
+        "largest answer on 1,000 accounts: {} bytes ({})",
+        largest.0, largest.1
+    );
 }
