@@ -342,3 +342,106 @@ fn no_answer_exceeds_100_kb_on_a_thousand_account_store() {
         largest.0, largest.1
     );
 }
+
+/// The README's first registration: `mcp.json`'s first server, as a client launches it.
+fn first_registration() -> (String, Vec<String>) {
+    let text = std::fs::read_to_string(crate::root().join("mcp.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let (name, server) = v["mcpServers"].as_object().unwrap().iter().next().unwrap();
+    assert_eq!(server["command"], "expansion-planner");
+    let args = server["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    (name.clone(), args)
+}
+
+fn prompt(server: &mut crate::wire::Server, id: u64, customer: &str) -> String {
+    server.send_json(&json!({
+        "jsonrpc": "2.0", "id": id, "method": "prompts/get",
+        "params": {"name": "expansion-plan", "arguments": {"customer": customer}}
+    }));
+    let a = server.answer_to(&json!(id), std::time::Duration::from_secs(30));
+    a["result"]["messages"][0]["content"]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{a}"))
+        .to_string()
+}
+
+#[test]
+fn the_first_registration_plans_northwind_and_says_it_is_the_demo() {
+    let (name, args) = first_registration();
+    assert!(
+        name.contains("demo"),
+        "the registration's name `{name}` does not say demo"
+    );
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_expansion-planner"));
+    cmd.args(&args)
+        .env("XDG_DATA_HOME", crate::cli::scratch("first-run-xdg"));
+    let mut server = crate::wire::Server::start_command(cmd);
+    let text = prompt(&mut server, 1, "Northwind");
+    assert!(text.contains("# Expansion Plan: Northwind"), "{text}");
+    assert!(text.starts_with("Demo portfolio:"), "{text}");
+}
+
+#[test]
+fn an_own_store_never_shows_demo_accounts_and_an_empty_one_says_what_to_do() {
+    let dir = crate::cli::scratch("own-store");
+    let db = dir.join("own.db");
+    let _ = std::fs::remove_file(&db);
+    let bin = env!("CARGO_BIN_EXE_expansion-planner");
+    let serve = || {
+        let mut cmd = std::process::Command::new(bin);
+        cmd.args(["serve", "--db"]).arg(&db);
+        crate::wire::Server::start_command(cmd)
+    };
+    // Empty: one sentence on how to import or try the demo, in the prompt and the tools.
+    let mut server = serve();
+    let text = prompt(&mut server, 1, "Northwind");
+    assert!(
+        text.contains("the account store is empty; import your accounts with import_accounts (or `expansion-planner import FILE`), or try the demo portfolio with `expansion-planner serve --demo`"),
+        "{text}"
+    );
+    server.send_json(&crate::wire::tool_call(2, "list_accounts", &json!({})));
+    let a = server.answer_to(&json!(2), std::time::Duration::from_secs(30));
+    assert!(
+        crate::wire::result_text(&a).contains("The account store is empty"),
+        "{a}"
+    );
+    drop(server);
+    // One account of the user's own: it, and nothing from the demo.
+    let file = dir.join("oversold.json");
+    std::fs::write(&file, crate::wire::oversold().to_string()).unwrap();
+    let out = std::process::Command::new(bin)
+        .arg("import")
+        .arg(&file)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut server = serve();
+    let demo: Vec<String> = expansion_planner::demo::portfolio()
+        .unwrap()
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    for (id, tool) in [(3, "list_accounts"), (4, "plan_segment")] {
+        server.send_json(&crate::wire::tool_call(id, tool, &json!({})));
+        let a = server.answer_to(&json!(id), std::time::Duration::from_secs(30));
+        let all = a.to_string();
+        assert!(all.contains("Oversold Ltd"), "{tool}: {all}");
+        for d in &demo {
+            assert!(
+                !all.contains(d.as_str()),
+                "{tool} shows the demo account {d}"
+            );
+        }
+        assert!(!all.contains("Demo portfolio") && !all.contains("demo portfolio:"));
+    }
+    let text = prompt(&mut server, 5, "Northwind");
+    assert!(!text.contains("# Expansion Plan: Northwind"), "{text}");
+    assert!(!text.starts_with("Demo portfolio"), "{text}");
+}
