@@ -304,7 +304,10 @@ fn overlay(base: Value, top: JsonObject) -> JsonObject {
     out
 }
 
-/// Removes every `format` JSON Schema does not define, anywhere in the schema.
+/// Removes every `format` JSON Schema does not define, anywhere in the schema, and writes
+/// each `type: [T, "null"]` as `anyOf: [{type: T}, {type: null}]`: legal either way, but
+/// clients that map schemas onto a single-`type` dialect (the OpenAPI subset of Gemini
+/// function declarations) reject the array, and the MCP Inspector warns on each one.
 fn strip_formats(v: &mut Value) {
     match v {
         Value::Object(m) => {
@@ -312,6 +315,34 @@ fn strip_formats(v: &mut Value) {
                 && !PORTABLE_FORMATS.contains(&f.as_str())
             {
                 m.remove("format");
+            }
+            if let Some(Value::Array(types)) = m.get("type")
+                && types.len() > 1
+                && !m.contains_key("anyOf")
+            {
+                // The keywords that constrain a value (`minimum`, `items`...) go with their
+                // type's branch: strict validators (Ajv) refuse them beside an `anyOf`.
+                let types = types.clone();
+                m.remove("type");
+                let annotations = ["description", "title", "default", "examples", "deprecated"];
+                let constraints: JsonObject = m
+                    .iter()
+                    .filter(|(k, _)| !annotations.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                m.retain(|k, _| annotations.contains(&k.as_str()));
+                let branches: Vec<Value> = types
+                    .iter()
+                    .map(|t| {
+                        let mut b = JsonObject::new();
+                        b.insert("type".into(), t.clone());
+                        if t.as_str() != Some("null") {
+                            b.extend(constraints.clone());
+                        }
+                        Value::Object(b)
+                    })
+                    .collect();
+                m.insert("anyOf".into(), Value::Array(branches));
             }
             for (k, child) in m.iter_mut() {
                 // A property may be called `format`: only schema positions are walked into.

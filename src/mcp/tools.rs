@@ -215,6 +215,7 @@ struct StepArgsBrief {
     /// A stored account's name or id; give this or `snapshot`, not both.
     account: Option<String>,
     /// A whole account snapshot, shaped as in draft_plan's `snapshot` (also resource expansion://schema/account); give this or `account`.
+    #[serde(default)]
     #[schemars(schema_with = "snapshot_object")]
     snapshot: Option<serde_json::Value>,
     /// The day every date counts from, YYYY-MM-DD; overrides `snapshot.as_of`; default today.

@@ -198,12 +198,17 @@ fn the_portability_check_catches_what_it_is_for() {
 }
 
 #[test]
-fn output_schemas_use_only_standard_formats_and_compile() {
+fn output_schemas_use_only_standard_formats_single_types_and_compile() {
     fn formats(v: &serde_json::Value, out: &mut Vec<String>) {
         match v {
             serde_json::Value::Object(m) => {
                 if let Some(serde_json::Value::String(f)) = m.get("format") {
                     out.push(f.clone());
+                }
+                // A type array is legal, but the MCP Inspector warns on each one and
+                // single-type dialects (Gemini's) reject it.
+                if let Some(t @ serde_json::Value::Array(_)) = m.get("type") {
+                    out.push(format!("type {t}"));
                 }
                 m.values().for_each(|c| formats(c, out));
             }

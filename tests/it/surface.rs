@@ -80,6 +80,15 @@ fn the_tool_list_fits_its_budget() {
             .collect()
     };
     for t in &list[..10] {
+        // `account` or `snapshot`: neither is required, or a client refuses the other.
+        let required = t.input_schema.get("required").cloned().unwrap_or(json!([]));
+        for k in ["account", "snapshot", "as_of"] {
+            assert!(
+                !required.as_array().unwrap().contains(&json!(k)),
+                "{}: `{k}` is required",
+                t.name
+            );
+        }
         let p = props(&t.name);
         for k in ["account", "snapshot", "as_of"] {
             assert!(p.iter().any(|x| x == k), "{}: no `{k}`", t.name);
