@@ -191,23 +191,9 @@ pub struct FramingCheckResult {
     pub note: Option<String>,
 }
 
-/// The argument schema of the tools a model builds a snapshot for (`check_health`,
-/// `draft_plan`): `StepArgs` with `snapshot`'s whole schema.
-#[derive(JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct StepArgsSchema {
-    /// A stored account's name or id; give this or `snapshot`, not both.
-    account: Option<String>,
-    /// A whole account snapshot, when the account is not stored; give this or `account`.
-    snapshot: Option<Snapshot>,
-    /// The day every date counts from, YYYY-MM-DD; overrides `snapshot.as_of`; default today.
-    as_of: Option<String>,
-}
-
-/// The other step tools' argument schema: `snapshot` is the same object, described once
-/// (in `draft_plan`'s and `check_health`'s schemas) instead of ten times: that one schema
-/// repeated was 87 % of what a model read of the tool list.
+/// The step tools' argument schema but draft_plan's: `snapshot` is the same object,
+/// described once (in draft_plan's schema, the tool a model builds a snapshot for) instead
+/// of ten times: that one schema repeated was 87 % of what a model read of the tool list.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
@@ -601,7 +587,7 @@ pub static DEFS: &[ToolDef] = &[
         name: "check_health",
         title: "Step 1: Health prerequisite check",
         description: "Step 1, the health gate: call it first (or draft_plan, which runs every step). Seat utilisation (one decimal) and its trailing 30-60 day average, the composite score, status, and every gate check with actual and required. An unknown input fails the gate and is listed in `missing`: ask the user for it. When `clear_to_expand` is false, present `unhealthy_path` (recovery targets, dates, right-sizing, AE note) and stop: no expansion talk. Use every figure as returned.",
-        input: input::<StepArgsSchema>,
+        input: input::<StepArgsBrief>,
         output: output::<HealthResult>,
         run: check_health,
         reads_account: true,

@@ -101,8 +101,8 @@ fn the_tool_list_fits_its_budget() {
             assert!(props(t).iter().any(|x| x == k), "{t}: no `{k}`");
         }
     }
-    // The snapshot's whole schema is where a model builds one: draft_plan and check_health.
-    for t in ["draft_plan", "check_health"] {
+    // The snapshot's whole schema is where a model builds one: draft_plan.
+    for t in ["draft_plan"] {
         let snap = &list.iter().find(|x| x.name == t).unwrap().input_schema["properties"]["snapshot"]
             ["properties"];
         for k in [
