@@ -230,14 +230,43 @@ fn list_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
 pub struct AccountArgs {
     /// Name or id of a stored account.
     pub account: String,
-    /// `plan_history` only: include each saved plan's rendered markdown (default false).
+    /// `plan_history` only: include each saved plan's rendered markdown (default false; then at most 5 plans a page).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_markdown: Option<bool>,
+    /// `plan_history` only: the latest N saved plans, 1-100; default 20.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub limit: Option<u32>,
 }
+
+/// `plan_history`: the latest saved plans, and how many earlier ones were left out.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct HistoryPage {
+    #[serde(flatten)]
+    pub history: PlanHistory,
+    /// Saved plans of the account in all.
+    pub total_plans: u32,
+    /// Earlier plans not in `plans` (raise `limit` for more; `summary` spans them all).
+    pub left_out: u32,
+}
+
+/// Readings of `usage.history` that `get_account` returns: the latest 400, more than a year
+/// of daily readings and far more than the 60 days the gate reads, so that one account with
+/// years of history cannot make an answer too large for a context window.
+pub const HISTORY_SHOWN: usize = 400;
+
+/// Saved plans with their markdown on one `plan_history` page.
+const MARKDOWN_PLANS: usize = 5;
 
 fn get_account(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let a: AccountArgs = from_value(args)?;
-    let found = p.accounts.find(&a.account, "account")?;
+    let mut found = p.accounts.find(&a.account, "account")?;
+    let readings = found.snapshot.usage.history.len();
+    let history_left_out = readings.saturating_sub(HISTORY_SHOWN);
+    if history_left_out > 0 {
+        found.snapshot.usage.history.sort_by_key(|r| r.date);
+        found.snapshot.usage.history.drain(..history_left_out);
+    }
     let mut plans = p.accounts.plans(found.key)?;
     let saved_plans = u32::try_from(plans.len()).unwrap_or(u32::MAX);
     let last_plan = plans.pop().map(|mut r| {
@@ -254,7 +283,11 @@ fn get_account(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError
         s.as_of
             .map(|d| d.to_string())
             .unwrap_or_else(|| "not set (today)".into()),
-        s.usage.history.len(),
+        if history_left_out > 0 {
+            format!("{readings} (the latest {HISTORY_SHOWN} in the structured result)")
+        } else {
+            readings.to_string()
+        },
         s.signals.len(),
         s.events.len(),
         last_plan
@@ -266,6 +299,7 @@ fn get_account(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError
         snapshot: found.snapshot,
         last_plan,
         saved_plans,
+        usage_history_left_out: (history_left_out > 0).then(|| count(history_left_out)),
     };
     Ok(Answer {
         structured: Structured::new(out)?,
@@ -467,14 +501,39 @@ fn capitalised(s: &str) -> String {
 fn plan_history(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let a: AccountArgs = from_value(args)?;
     let found = p.accounts.find(&a.account, "account")?;
-    let plans = p.accounts.plans(found.key)?;
-    let h: PlanHistory = segment::history(
-        &found.snapshot.name,
-        found.snapshot.id.clone(),
-        plans,
-        a.include_markdown.unwrap_or(false),
-    );
-    Structured::with_markdown(h, |h| &mut h.markdown)
+    let with_markdown = a.include_markdown.unwrap_or(false);
+    let limit = check_limit(a.limit, 20, 100)?.min(if with_markdown {
+        MARKDOWN_PLANS
+    } else {
+        usize::MAX
+    });
+    let mut plans = p.accounts.plans(found.key)?;
+    plans.sort_by_key(|r| r.as_of);
+    let total = plans.len();
+    let name = &found.snapshot.name;
+    let id = found.snapshot.id.clone();
+    let summary =
+        (total > limit).then(|| segment::history(name, id.clone(), plans.clone(), false).summary);
+    let latest = plans.split_off(total.saturating_sub(limit));
+    let mut h: PlanHistory = segment::history(name, id, latest, with_markdown);
+    if let Some(s) = summary {
+        h.summary = s;
+        h.markdown.push_str(&format!(
+            "\n_The latest {limit} of {total} saved plans; {} earlier left out (raise `limit`, up to 100{}). First to last: {}._\n",
+            total - limit,
+            if with_markdown { ", without `include_markdown`" } else { "" },
+            h.summary
+        ));
+    }
+    let markdown = h.markdown.clone();
+    Ok(Answer {
+        structured: Structured::new(HistoryPage {
+            history: h,
+            total_plans: count(total),
+            left_out: count(total.saturating_sub(limit)),
+        })?,
+        markdown,
+    })
 }
 
 /// `due_reassessments` arguments.
@@ -658,7 +717,7 @@ pub const PLAN_HISTORY: ToolDef = ToolDef {
     title: "Plan history of an account",
     description: "Every plan draft_plan saved for a stored account, oldest first, and how it moved between them (e.g. `utilisation 26.7% -> 64.0%; outcome blocked -> ready`). `include_markdown: true` adds each plan's text.",
     input: input::<AccountArgs>,
-    output: output::<PlanHistory>,
+    output: output::<HistoryPage>,
     run: plan_history,
     reads_account: false,
     read_only: true,

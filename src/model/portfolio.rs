@@ -293,6 +293,10 @@ pub struct StoredAccount {
     /// The latest saved plan, if any (without its markdown; see plan_history).
     pub last_plan: Option<PlanRecord>,
     pub saved_plans: u32,
+    /// Earlier `usage.history` readings left out of `snapshot` (it holds the latest 400);
+    /// absent when none were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_history_left_out: Option<u32>,
 }
 
 /// One problem in an import file, with where it is.

@@ -190,6 +190,17 @@ fn big_store(n: usize) -> expansion_planner::store::Store {
             let mut s = demo[i % demo.len()].clone();
             s.name = format!("{} {:04}", s.name, i);
             s.id = Some(format!("BIG-{i:04}"));
+            if i == 0 {
+                // One account with fourteen years of daily readings.
+                let end = s.as_of.unwrap();
+                s.usage.history = (0..5000)
+                    .rev()
+                    .map(|d| expansion_planner::model::snapshot::UsagePoint {
+                        date: end.plus_days(-d),
+                        active_users: 150,
+                    })
+                    .collect();
+            }
             s
         })
         .collect();
@@ -338,13 +349,42 @@ fn no_answer_exceeds_100_kb_on_a_thousand_account_store() {
         json!({"limit": 50, "as_of": "2030-01-01"}),
     );
     note("plan_segment", size);
-    for tool in ["get_account", "plan_history"] {
-        let (_, _, size) = sized_call(
+    // A year and more of plans saved for one account, a day apart.
+    let start = expansion_planner::model::Day::parse("2026-11-15").unwrap();
+    for d in 0..150 {
+        let day = start.plus_days(d).to_string();
+        sized_call(
             &p,
-            tool,
-            json!({"account": "BIG-0000", "include_markdown": true}),
+            "draft_plan",
+            json!({"account": "BIG-0000", "as_of": day}),
         );
-        note(tool, size);
+    }
+    let (got, _, size) = sized_call(&p, "get_account", json!({"account": "BIG-0000"}));
+    note("get_account", size);
+    assert_eq!(got["usage_history_left_out"], 4600);
+    assert_eq!(
+        got["snapshot"]["usage"]["history"]
+            .as_array()
+            .unwrap()
+            .len(),
+        400
+    );
+    for args in [
+        json!({"account": "BIG-0000", "include_markdown": true}),
+        json!({"account": "BIG-0000", "limit": 100}),
+    ] {
+        let (h, text, size) = sized_call(&p, "plan_history", args);
+        note("plan_history", size);
+        assert!(
+            h["total_plans"].as_u64().unwrap() >= 150,
+            "{}",
+            h["total_plans"]
+        );
+        assert_eq!(
+            h["left_out"].as_u64().unwrap() + h["plans"].as_array().unwrap().len() as u64,
+            h["total_plans"].as_u64().unwrap()
+        );
+        assert!(text.contains("earlier left out"), "{text}");
     }
     eprintln!(
         "largest answer on 1,000 accounts: {} bytes ({})",
