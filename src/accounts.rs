@@ -214,6 +214,9 @@ pub fn ambiguous_prefix(field: &str, query: &str, names: &[String]) -> InputErro
     )
 }
 
+/// What an empty store tells the assistant: how to import, or how to try the demo.
+pub const EMPTY_STORE: &str = "the account store is empty; import your accounts with import_accounts (or `expansion-planner import FILE`), or try the demo portfolio with `expansion-planner serve --demo`";
+
 /// No account matches; the three closest names by Jaro-Winkler similarity are suggested.
 pub fn not_found(field: &str, query: &str, names: &[String]) -> InputError {
     let q = norm(query);
@@ -226,7 +229,7 @@ pub fn not_found(field: &str, query: &str, names: &[String]) -> InputError {
     InputError::one(
         field,
         if close.is_empty() {
-            format!("`{query}` matches no account (no accounts are known)")
+            format!("`{query}` matches no account: {EMPTY_STORE}")
         } else {
             format!(
                 "`{query}` matches no account; closest: {}",

@@ -56,6 +56,9 @@ pub struct Planner {
     /// Whether MCP clients that support MCP Apps get the plan and segment views
     /// (`serve --no-views` turns them off); see `mcp::apps`.
     pub views: bool,
+    /// The accounts are the embedded demo portfolio (`--demo`): answers say so, so that
+    /// nobody mistakes them for their own book.
+    pub demo: bool,
 }
 
 /// Parses an optional `as_of` argument.
@@ -84,12 +87,19 @@ impl Planner {
             today,
             import_dirs: Arc::new(Vec::new()),
             views: true,
+            demo: false,
         }
     }
 
     /// The same planner, offering the MCP App views or not.
     pub fn with_views(mut self, views: bool) -> Planner {
         self.views = views;
+        self
+    }
+
+    /// The same planner, its accounts labelled as the demo portfolio.
+    pub fn labelled_demo(mut self, demo: bool) -> Planner {
+        self.demo = demo;
         self
     }
 

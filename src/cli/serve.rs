@@ -151,7 +151,8 @@ pub fn run(a: ServeArgs) -> Result<(), CliError> {
     };
     let planner = Planner::new(policy, accounts)
         .with_import_dirs(dirs)
-        .with_views(!a.no_views);
+        .with_views(!a.no_views)
+        .labelled_demo(a.store.demo);
     match http {
         Some((addr, opts)) => {
             // Many clients at once: one worker per core.

@@ -68,7 +68,20 @@ pub fn warm_up(accounts: Arc<dyn crate::accounts::AccountSource>) {
     }
 }
 
-const INSTRUCTIONS: &str = "Expansion planning for customer-success managers, computed by deterministic code. Always start with check_health (or draft_plan, which runs every step in order): expansion only happens with healthy customers, and when the gate fails every step tool answers outcome `blocked`; then present the unhealthy path and stop. Use every figure exactly as returned. Accounts known to the server can be named with `account`; otherwise pass a `snapshot` (schema: expansion://schema/account). The rules enforced are at expansion://playbook, the thresholds at expansion://policy. For a segment or a CSM's book use plan_segment; list_accounts and get_account find stored accounts; plan_history shows how an account moved between saved plans and due_reassessments which blocked accounts are due for another look; import_accounts loads CRM and CS-platform exports.";
+/// The server's instructions, shared by the demo's.
+macro_rules! instructions {
+    () => {
+        "Expansion planning for customer-success managers, computed by deterministic code. Always start with check_health (or draft_plan, which runs every step in order): expansion only happens with healthy customers, and when the gate fails every step tool answers outcome `blocked`; then present the unhealthy path and stop. Use every figure exactly as returned. Accounts known to the server can be named with `account`; otherwise pass a `snapshot` (schema: expansion://schema/account). The rules enforced are at expansion://playbook, the thresholds at expansion://policy. For a segment or a CSM's book use plan_segment; list_accounts and get_account find stored accounts; plan_history shows how an account moved between saved plans and due_reassessments which blocked accounts are due for another look; import_accounts loads CRM and CS-platform exports."
+    };
+}
+
+const INSTRUCTIONS: &str = instructions!();
+
+/// The instructions when the server serves the embedded demo portfolio (`serve --demo`).
+const DEMO_INSTRUCTIONS: &str = concat!(
+    "This server serves the embedded DEMO portfolio: 12 fictional accounts (Northwind, Bluefin Logistics, ...), not the user's data; say so when presenting them. For their own accounts the user registers `expansion-planner serve` and imports an export. ",
+    instructions!()
+);
 
 /// Account resources listed per page.
 const RESOURCE_PAGE: usize = 100;
@@ -78,14 +91,11 @@ pub fn tool_list() -> Vec<Tool> {
     tools::DEFS
         .iter()
         .map(|d| {
-            let description = if d.reads_account {
-                format!("{} {}", d.description, tools::READS)
-            } else {
-                d.description.to_string()
-            };
-            Tool::new(d.name, description, (d.input)())
+            Tool::new(d.name, d.description, (d.input)())
                 .with_title(d.title)
-                .with_raw_output_schema((d.output)())
+                .with_raw_output_schema(std::sync::Arc::new(crate::schemas::lean_output(&(d
+                    .output)(
+                ))))
                 .with_annotations(
                     ToolAnnotations::with_title(d.title)
                         .read_only(d.read_only)
@@ -263,7 +273,11 @@ impl ServerHandler for ExpansionServer {
             Implementation::new("expansion-planner", env!("CARGO_PKG_VERSION"))
                 .with_title("Expansion Planner"),
         )
-        .with_instructions(INSTRUCTIONS)
+        .with_instructions(if self.planner.demo {
+            DEMO_INSTRUCTIONS
+        } else {
+            INSTRUCTIONS
+        })
     }
 
     async fn list_tools(

@@ -108,6 +108,12 @@ pub fn get(
         }
         Err(e) => return Err(e),
     };
+    // A demo account must never pass for the user's own.
+    let text = if planner.demo {
+        format!("{DEMO_NOTE}\n\n{text}")
+    } else {
+        text
+    };
     let description = format!(
         "{} for {customer}",
         if name == HEALTH_CHECK {
@@ -121,6 +127,9 @@ pub fn get(
             .with_description(description),
     ))
 }
+
+/// What a prompt says first when the server serves the embedded demo portfolio.
+pub const DEMO_NOTE: &str = "Demo portfolio: this server serves the embedded demo accounts, which are fictional and not the CSM's own book; say so when presenting.";
 
 const EXACT: &str = "Every figure below was computed by the expansion-planner server from the account data: use the figures exactly as given, do not recompute, re-round or add figures of your own, and keep the headings.";
 

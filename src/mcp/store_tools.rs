@@ -44,24 +44,109 @@ pub struct ListArgs {
     /// The day to assess on, YYYY-MM-DD; default each account's own `as_of`, else today.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of: Option<String>,
-    /// Accounts per page, 1-1000; default 50.
+    /// Accounts per page, 1-1000 (pages hold at most 100, so that an answer stays small); default 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<u32>,
-    /// Accounts to skip, for the next page; default 0.
+    /// The previous page's `next_cursor`, for the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Accounts to skip instead of a cursor; default 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<u32>,
+}
+
+/// Where a page starts, from `cursor` (or `offset`), checked against the query it came from.
+///
+/// A cursor is `<offset>.<fingerprint>`: opaque to the caller, and tied to the filter and
+/// day it was made for, so a cursor from one query cannot silently page another.
+fn page_start(
+    cursor: Option<&str>,
+    offset: Option<u32>,
+    fingerprint: u32,
+) -> Result<usize, InputError> {
+    let Some(c) = cursor else {
+        return Ok(usize::try_from(offset.unwrap_or(0)).unwrap_or(usize::MAX));
+    };
+    if offset.is_some() {
+        return Err(InputError::one(
+            "cursor",
+            "give `cursor` or `offset`, not both",
+        ));
+    }
+    let bad = || {
+        InputError::one(
+            "cursor",
+            format!(
+                "`{c}` is not a cursor this tool gave: pass `next_cursor` from the previous page as it is, or leave it out for the first page"
+            ),
+        )
+    };
+    let (start, fp) = c.trim().split_once('.').ok_or_else(bad)?;
+    let start: usize = start.parse().map_err(|_| bad())?;
+    let fp = u32::from_str_radix(fp, 16).map_err(|_| bad())?;
+    if fp != fingerprint {
+        return Err(InputError::one(
+            "cursor",
+            format!(
+                "`{c}` belongs to another query (segment, csm, outcome or as_of differ): repeat that query's arguments with it, or leave it out to start again"
+            ),
+        ));
+    }
+    Ok(start)
+}
+
+fn next_cursor(next: usize, total: usize, fingerprint: u32) -> Option<String> {
+    (next < total).then(|| format!("{next}.{fingerprint:08x}"))
+}
+
+/// FNV-1a over the query's arguments, normalised as the query compares them.
+fn fingerprint(tool: &str, parts: &[Option<&str>]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    let mut eat = |b: u8| {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    };
+    tool.bytes().for_each(&mut eat);
+    for p in parts {
+        eat(0xff);
+        for b in p.unwrap_or("").trim().to_lowercase().bytes() {
+            eat(b);
+        }
+    }
+    h
+}
+
+/// Rows on one page of list_accounts or due_reassessments: 100 rows is about 50 KB of
+/// answer, half the budget of any answer.
+const MAX_LIST_PAGE: usize = 100;
+
+fn check_limit(limit: Option<u32>, default: u32, max: u32) -> Result<usize, InputError> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(InputError::one(
+            "limit",
+            format!("must be from 1 to {max} (got {limit})"),
+        ));
+    }
+    Ok(usize::try_from(limit).unwrap_or(usize::MAX))
 }
 
 fn list_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let a: ListArgs = from_value(args)?;
     let as_of = parse_as_of(a.as_of.as_deref(), "as_of")?;
-    let limit = a.limit.unwrap_or(50);
-    if !(1..=1000).contains(&limit) {
-        return Err(
-            InputError::one("limit", format!("must be from 1 to 1000 (got {limit})")).into(),
-        );
-    }
-    let offset = a.offset.unwrap_or(0);
+    // 1000 was the limit before pages were bounded: still accepted, served 100 at a time.
+    let limit = check_limit(a.limit, 50, 1000)?.min(MAX_LIST_PAGE);
+    let fp = fingerprint(
+        "list_accounts",
+        &[
+            a.segment.as_deref(),
+            a.csm.as_deref(),
+            a.outcome.map(|o| o.as_str()),
+            a.as_of.as_deref(),
+        ],
+    );
+    let start = page_start(a.cursor.as_deref(), a.offset, fp)?;
     let f = filter(a.segment, a.csm);
     p.check_segment(&f, "segment")?;
     let mut rows = p.segment_rows(&f, as_of)?;
@@ -69,11 +154,13 @@ fn list_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
         rows.retain(|r| r.outcome == o);
     }
     rows.sort_by(|x, y| x.name.cmp(&y.name).then_with(|| x.id.cmp(&y.id)));
-    let total = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+    let all = rows.len();
+    let total = u32::try_from(all).unwrap_or(u32::MAX);
+    let offset = u32::try_from(start).unwrap_or(u32::MAX);
     let accounts: Vec<AccountListing> = rows
         .into_iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .skip(start)
+        .take(limit)
         .map(|r| AccountListing {
             name: r.name,
             id: r.id,
@@ -89,14 +176,14 @@ fn list_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
             top_reason: r.top_reason,
         })
         .collect();
+    let next = next_cursor(start + accounts.len(), all, fp);
     let mut md = format!(
-        "# Accounts: {}{}\n\n{} of {total} (from {}).\n\n| Account | Id | Segment | CSM | Outcome | Utilisation | Score | Top reason |\n|---|---|---|---|---|---|---|---|\n",
+        "# Accounts: {}{}{}\n\n| Account | Id | Segment | CSM | Outcome | Utilisation | Score | Top reason |\n|---|---|---|---|---|---|---|---|\n",
         f.describe(),
         a.outcome
             .map(|o| format!(", outcome {}", o.as_str()))
             .unwrap_or_default(),
-        accounts.len(),
-        offset + 1
+        demo_label(p),
     );
     for r in &accounts {
         md.push_str(&format!(
@@ -115,12 +202,23 @@ fn list_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
             r.top_reason.replace('|', "\\|"),
         ));
     }
+    md.push_str(&format!(
+        "\n{}\n",
+        page_line(start, accounts.len(), all, next.as_deref(), "list_accounts")
+    ));
+    if all == 0 && f.segment.is_none() && f.csm.is_none() && a.outcome.is_none() {
+        md.push_str(&format!(
+            "\n{}.\n",
+            capitalised(crate::accounts::EMPTY_STORE)
+        ));
+    }
     let list = AccountList {
         segment: f,
         outcome: a.outcome,
         total,
         offset,
         accounts,
+        next_cursor: next,
         markdown: md,
     };
     Structured::with_markdown(list, |l| &mut l.markdown)
@@ -132,14 +230,43 @@ fn list_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
 pub struct AccountArgs {
     /// Name or id of a stored account.
     pub account: String,
-    /// `plan_history` only: include each saved plan's rendered markdown (default false).
+    /// `plan_history` only: include each saved plan's rendered markdown (default false; then at most 5 plans a page).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_markdown: Option<bool>,
+    /// `plan_history` only: the latest N saved plans, 1-100; default 20.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub limit: Option<u32>,
 }
+
+/// `plan_history`: the latest saved plans, and how many earlier ones were left out.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct HistoryPage {
+    #[serde(flatten)]
+    pub history: PlanHistory,
+    /// Saved plans of the account in all.
+    pub total_plans: u32,
+    /// Earlier plans not in `plans` (raise `limit` for more; `summary` spans them all).
+    pub left_out: u32,
+}
+
+/// Readings of `usage.history` that `get_account` returns: the latest 400, more than a year
+/// of daily readings and far more than the 60 days the gate reads, so that one account with
+/// years of history cannot make an answer too large for a context window.
+pub const HISTORY_SHOWN: usize = 400;
+
+/// Saved plans with their markdown on one `plan_history` page.
+const MARKDOWN_PLANS: usize = 5;
 
 fn get_account(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let a: AccountArgs = from_value(args)?;
-    let found = p.accounts.find(&a.account, "account")?;
+    let mut found = p.accounts.find(&a.account, "account")?;
+    let readings = found.snapshot.usage.history.len();
+    let history_left_out = readings.saturating_sub(HISTORY_SHOWN);
+    if history_left_out > 0 {
+        found.snapshot.usage.history.sort_by_key(|r| r.date);
+        found.snapshot.usage.history.drain(..history_left_out);
+    }
     let mut plans = p.accounts.plans(found.key)?;
     let saved_plans = u32::try_from(plans.len()).unwrap_or(u32::MAX);
     let last_plan = plans.pop().map(|mut r| {
@@ -156,7 +283,11 @@ fn get_account(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError
         s.as_of
             .map(|d| d.to_string())
             .unwrap_or_else(|| "not set (today)".into()),
-        s.usage.history.len(),
+        if history_left_out > 0 {
+            format!("{readings} (the latest {HISTORY_SHOWN} in the structured result)")
+        } else {
+            readings.to_string()
+        },
         s.signals.len(),
         s.events.len(),
         last_plan
@@ -168,6 +299,7 @@ fn get_account(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError
         snapshot: found.snapshot,
         last_plan,
         saved_plans,
+        usage_history_left_out: (history_left_out > 0).then(|| count(history_left_out)),
     };
     Ok(Answer {
         structured: Structured::new(out)?,
@@ -189,28 +321,219 @@ pub struct SegmentArgs {
     /// else today. Reassessments are judged due against it (default today).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of: Option<String>,
+    /// Account rows per page, 1-50; default 20. The summary is on every page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 50))]
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`, for the next page of account rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// Rows of each ranked list (ready accounts, right-size candidates, reassessments due) on
+/// every page of a segment plan; the account rows, paged, carry every account.
+pub const TOP_ROWS: usize = 10;
+
+/// One page of a segment plan: the summary (distribution, the top of each ranked list, the
+/// systemic pattern) on every page, and one page of the account rows.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct SegmentPage {
+    #[serde(flatten)]
+    pub plan: SegmentPlan,
+    pub page: Page,
+    /// Pass as `cursor` for the next page of account rows; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// What a page holds of the whole, and what it leaves out.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Page {
+    /// Index of the page's first account row (0-based) among `total_accounts`.
+    pub offset: u32,
+    /// Account rows on this page.
+    pub returned: u32,
+    /// Account rows not on this page (before and after it).
+    pub left_out: u32,
+    /// Ready accounts in the view; `ranked_ready` holds the top ones.
+    pub ranked_ready_total: u32,
+    /// Right-size candidates in the view; `right_size_candidates` holds the top ones.
+    pub right_size_total: u32,
+    /// Reassessments due in the view; `reassessments_due` holds the most overdue.
+    pub reassessments_due_total: u32,
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 fn plan_segment(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let a: SegmentArgs = from_value(args)?;
     let as_of = parse_as_of(a.as_of.as_deref(), "as_of")?;
+    let limit = check_limit(a.limit, 20, 50)?;
+    let fp = fingerprint(
+        "plan_segment",
+        &[a.segment.as_deref(), a.csm.as_deref(), a.as_of.as_deref()],
+    );
+    let start = page_start(a.cursor.as_deref(), None, fp)?;
     let f = filter(a.segment, a.csm);
     p.check_segment(&f, "segment")?;
-    let plan = p.plan_segment(&f, as_of)?;
-    Structured::with_markdown(plan, |p| &mut p.markdown)
+    let mut plan = p.plan_segment(&f, as_of)?;
+    let all = plan.accounts.len();
+    if start > all {
+        return Err(InputError::one(
+            "cursor",
+            format!("starts at row {start}, past the last of {all} accounts: leave it out to start again"),
+        )
+        .into());
+    }
+    let returned = all.saturating_sub(start).min(limit);
+    let page = Page {
+        offset: count(start),
+        returned: count(returned),
+        left_out: count(all - returned),
+        ranked_ready_total: count(plan.ranked_ready.len()),
+        right_size_total: count(plan.right_size_candidates.len()),
+        reassessments_due_total: count(plan.reassessments_due.len()),
+    };
+    plan.accounts = plan.accounts.drain(..).skip(start).take(limit).collect();
+    plan.ranked_ready.truncate(TOP_ROWS);
+    plan.right_size_candidates.truncate(TOP_ROWS);
+    plan.reassessments_due.truncate(TOP_ROWS);
+    let next = next_cursor(start + plan.accounts.len(), all, fp);
+    let mut md = segment::segment_markdown(&plan);
+    if p.demo
+        && let Some(end) = md.find("\n\n")
+    {
+        md.insert_str(
+            end + 2,
+            "_Demo portfolio: fictional accounts, not your data._\n\n",
+        );
+    }
+    for (shown, total, what) in [
+        (
+            plan.ranked_ready.len(),
+            page.ranked_ready_total,
+            "ready accounts",
+        ),
+        (
+            plan.right_size_candidates.len(),
+            page.right_size_total,
+            "right-size candidates",
+        ),
+        (
+            plan.reassessments_due.len(),
+            page.reassessments_due_total,
+            "reassessments due",
+        ),
+    ] {
+        if count(shown) < total {
+            md.push_str(&format!(
+                "\n_Top {shown} of {total} {what} shown; every account's row is in the pages of the accounts table._\n"
+            ));
+        }
+    }
+    md.push('\n');
+    md.push_str(&page_line(
+        start,
+        plan.accounts.len(),
+        all,
+        next.as_deref(),
+        "plan_segment",
+    ));
+    md.push('\n');
+    if all == 0 && f.segment.is_none() && f.csm.is_none() {
+        md.push_str(&format!(
+            "\n{}.\n",
+            capitalised(crate::accounts::EMPTY_STORE)
+        ));
+    }
+    plan.markdown = md.clone();
+    Ok(Answer {
+        structured: Structured::new(SegmentPage {
+            plan,
+            page,
+            next_cursor: next,
+        })?,
+        markdown: md,
+    })
+}
+
+/// `Accounts 26-50 of 1000; 950 left out: call plan_segment again with cursor "...".`
+fn page_line(start: usize, shown: usize, total: usize, next: Option<&str>, tool: &str) -> String {
+    let mut out = if shown == 0 {
+        format!("No account rows on this page ({total} in all).")
+    } else if shown == total {
+        format!("All {total} accounts shown.")
+    } else {
+        format!(
+            "Accounts {}-{} of {total}; {} left out of this page.",
+            start + 1,
+            start + shown,
+            total - shown
+        )
+    };
+    if let Some(c) = next {
+        out.push_str(&format!(
+            " For the next page call {tool} again with the same arguments and `cursor: \"{c}\"`."
+        ));
+    }
+    out
+}
+
+/// `_Demo portfolio: ..._` when the server serves the embedded demo, else nothing.
+fn demo_label(p: &Planner) -> &'static str {
+    if p.demo {
+        " (demo portfolio: fictional accounts, not your data)"
+    } else {
+        ""
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 fn plan_history(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let a: AccountArgs = from_value(args)?;
     let found = p.accounts.find(&a.account, "account")?;
-    let plans = p.accounts.plans(found.key)?;
-    let h: PlanHistory = segment::history(
-        &found.snapshot.name,
-        found.snapshot.id.clone(),
-        plans,
-        a.include_markdown.unwrap_or(false),
-    );
-    Structured::with_markdown(h, |h| &mut h.markdown)
+    let with_markdown = a.include_markdown.unwrap_or(false);
+    let limit = check_limit(a.limit, 20, 100)?.min(if with_markdown {
+        MARKDOWN_PLANS
+    } else {
+        usize::MAX
+    });
+    let mut plans = p.accounts.plans(found.key)?;
+    plans.sort_by_key(|r| r.as_of);
+    let total = plans.len();
+    let name = &found.snapshot.name;
+    let id = found.snapshot.id.clone();
+    let summary =
+        (total > limit).then(|| segment::history(name, id.clone(), plans.clone(), false).summary);
+    let latest = plans.split_off(total.saturating_sub(limit));
+    let mut h: PlanHistory = segment::history(name, id, latest, with_markdown);
+    if let Some(s) = summary {
+        h.summary = s;
+        h.markdown.push_str(&format!(
+            "\n_The latest {limit} of {total} saved plans; {} earlier left out (raise `limit`, up to 100{}). First to last: {}._\n",
+            total - limit,
+            if with_markdown { ", without `include_markdown`" } else { "" },
+            h.summary
+        ));
+    }
+    let markdown = h.markdown.clone();
+    Ok(Answer {
+        structured: Structured::new(HistoryPage {
+            history: h,
+            total_plans: count(total),
+            left_out: count(total.saturating_sub(limit)),
+        })?,
+        markdown,
+    })
 }
 
 /// `due_reassessments` arguments.
@@ -226,13 +549,30 @@ pub struct DueArgs {
     /// Only this CSM's book.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csm: Option<String>,
+    /// Accounts per page, 1-100; default 50.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`, for the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
 }
 
 fn due_reassessments(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let a: DueArgs = from_value(args)?;
     let as_of = parse_as_of(a.as_of.as_deref(), "as_of")?.unwrap_or_else(p.today);
+    let limit = check_limit(a.limit, 50, 100)?;
+    let day = as_of.to_string();
+    let fp = fingerprint(
+        "due_reassessments",
+        &[a.segment.as_deref(), a.csm.as_deref(), Some(&day)],
+    );
+    let start = page_start(a.cursor.as_deref(), None, fp)?;
     let f = filter(a.segment, a.csm);
-    let due = p.accounts.due(&f, as_of)?;
+    let mut due = p.accounts.due(&f, as_of)?;
+    let all = due.len();
+    due = due.into_iter().skip(start).take(limit).collect();
+    let next = next_cursor(start + due.len(), all, fp);
     let mut md = format!(
         "# Reassessments Due: {}\n\n_On or before {as_of}._\n\n",
         f.describe()
@@ -243,10 +583,18 @@ fn due_reassessments(p: &Planner, args: serde_json::Value) -> Result<Answer, Cal
         md.push_str(&segment::due_table(&due));
         md.push_str("\nRun draft_plan for each to reassess it against the readiness signals.\n");
     }
+    if all > 0 {
+        md.push_str(&format!(
+            "\n{}\n",
+            page_line(start, due.len(), all, next.as_deref(), "due_reassessments")
+        ));
+    }
     let out = DueList {
         as_of,
         segment: f,
         due,
+        total: count(all),
+        next_cursor: next,
         markdown: md,
     };
     Structured::with_markdown(out, |d| &mut d.markdown)
@@ -334,7 +682,7 @@ fn import_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallE
 pub const LIST_ACCOUNTS: ToolDef = ToolDef {
     name: "list_accounts",
     title: "List stored accounts",
-    description: "Lists the stored accounts, optionally only one segment, one CSM's book, or one plan outcome (`blocked`, `not_ready`, `provisional`, `on_hold`, `ready`), with each account's outcome, status, seat utilisation, health score and top reason as of `as_of`. Paginated: `limit` (default 50) and `offset`; `total` counts every match. Use a name or id from here as `account` in any step tool.",
+    description: "Lists stored accounts (optionally one segment, one CSM's book or one outcome) with outcome, status, utilisation, score and top reason. Call it to find what `account` to pass to a step tool. Pages: `limit` and `cursor` in, `next_cursor` out; `total` counts every match.",
     input: input::<ListArgs>,
     output: output::<AccountList>,
     run: list_accounts,
@@ -345,7 +693,7 @@ pub const LIST_ACCOUNTS: ToolDef = ToolDef {
 pub const GET_ACCOUNT: ToolDef = ToolDef {
     name: "get_account",
     title: "Read a stored account",
-    description: "Returns a stored account's whole snapshot (contract, usage and history, health, signals, events, offer) by name or id, with its latest saved plan. An unknown or ambiguous name is an error listing the closest matches.",
+    description: "A stored account's whole snapshot (contract, usage, health, signals, events, offer) and its latest saved plan, by name or id. An unknown name is an error listing the closest matches.",
     input: input::<AccountArgs>,
     output: output::<StoredAccount>,
     run: get_account,
@@ -356,9 +704,9 @@ pub const GET_ACCOUNT: ToolDef = ToolDef {
 pub const PLAN_SEGMENT: ToolDef = ToolDef {
     name: "plan_segment",
     title: "Plan a whole segment",
-    description: "The expansion view of a segment, a CSM's book (`csm`) or every stored account: the distribution by outcome (blocked / not_ready / provisional / on_hold / ready) and by status (Healthy / Neutral / Unhealthy); a row per account (utilisation, score, outcome, top reason, expansion type, expansion ARR at 100% and 50%); the ready accounts ranked by expected expansion ARR (100% scenario weighted by confidence: High 100%, Medium 50%, Low 25%); right-size candidates with unused seats and ARR at stake; reassessments due from saved plans; and the gate check that fails most often across blocked accounts, a systemic pattern such as an onboarding gap. Present the markdown as it is; for one account's full plan call draft_plan with `account`.",
+    description: "The expansion view of a segment, a CSM's book (`csm`) or every stored account: counts by outcome and status, the ready accounts ranked by expected expansion ARR, right-size candidates, reassessments due, the most common failing gate check, and a row per account. Pages: `limit` and `cursor` in, `next_cursor` out, the summary on every page. Present the markdown as it is; for one account's plan call draft_plan.",
     input: input::<SegmentArgs>,
-    output: output::<SegmentPlan>,
+    output: output::<SegmentPage>,
     run: plan_segment,
     reads_account: false,
     read_only: true,
@@ -367,9 +715,9 @@ pub const PLAN_SEGMENT: ToolDef = ToolDef {
 pub const PLAN_HISTORY: ToolDef = ToolDef {
     name: "plan_history",
     title: "Plan history of an account",
-    description: "Every plan draft_plan saved for a stored account, oldest first (outcome, status, utilisation, score, expansion, reassessment date, top reason), and how it moved between plans, e.g. `utilisation 26.7% -> 64.0%; outcome blocked -> ready`. Pass `include_markdown: true` for each saved plan's rendered text.",
+    description: "Every plan draft_plan saved for a stored account, oldest first, and how it moved between them (e.g. `utilisation 26.7% -> 64.0%; outcome blocked -> ready`). `include_markdown: true` adds each plan's text.",
     input: input::<AccountArgs>,
-    output: output::<PlanHistory>,
+    output: output::<HistoryPage>,
     run: plan_history,
     reads_account: false,
     read_only: true,
@@ -378,7 +726,7 @@ pub const PLAN_HISTORY: ToolDef = ToolDef {
 pub const DUE_REASSESSMENTS: ToolDef = ToolDef {
     name: "due_reassessments",
     title: "Reassessments due",
-    description: "Stored accounts whose latest saved plan (on or before `as_of`, default today) set a reassessment date that has come: blocked accounts to check again against the readiness signals. Optionally one segment or one CSM's book. Follow up with draft_plan for each.",
+    description: "Stored accounts whose latest saved plan set a reassessment date on or before `as_of` (default today): blocked accounts to check again. Optionally one segment or CSM's book. Pages like list_accounts. Follow up with draft_plan for each.",
     input: input::<DueArgs>,
     output: output::<DueList>,
     run: due_reassessments,
@@ -389,7 +737,7 @@ pub const DUE_REASSESSMENTS: ToolDef = ToolDef {
 pub const IMPORT_ACCOUNTS: ToolDef = ToolDef {
     name: "import_accounts",
     title: "Import an account export",
-    description: "Imports an export into the store: JSON (a snapshot or an array), JSONL, a CSV with one row per account and columns named by snapshot path (`contract.arr`), or a long-format CSV with an `account` column (usage history `account,date,active_users`, signals, events, goals, churn_signals, features, limits). `map` names a TOML mapping file for a CRM export's own column names and number/date formats. Accounts are upserted by id, else by name. All or nothing: a file with any bad row imports nothing and the report lists every bad row with its line, column and reason; `dry_run` reports without writing. Only files under the directories the server was started with (--import-dir) can be read.",
+    description: "Imports a CRM or CS-platform export into the store: JSON (a snapshot or an array), JSONL, or CSV (one row per account with columns named by snapshot path such as `contract.arr`, or long format with an `account` column); `map` names a TOML column mapping. Upserts by id, else name. All or nothing: any bad row imports nothing and is reported with line, column and reason; `dry_run` only reports. Reads only under the server's --import-dir directories.",
     input: input::<ImportArgs>,
     output: output::<ImportReport>,
     run: import_accounts,

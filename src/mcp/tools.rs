@@ -16,11 +16,12 @@ use crate::engine::render;
 use crate::engine::{self, Evaluation};
 use crate::model::input::from_value;
 use crate::model::results::{
-    ApproachResult, FramingCheck, FramingResult, Gated, HealthResult, OpportunityResult, Outcome,
-    PlanResult, RisksResult, SignalsResult, SuccessResult, TimingResult,
+    ApproachResult, Confidence, ExpansionType, FirstAction, FramingCheck, FramingResult, Gated,
+    HealthResult, OpportunityResult, Outcome, PlanResult, Reassessment, RisksResult, SignalsResult,
+    Status, SuccessResult, TimingResult,
 };
 use crate::model::{Day, InputError, Snapshot};
-use crate::schemas::{input, output};
+use crate::schemas::{gated_output, input, output};
 use crate::service::{Planner, StepArgs};
 
 /// What a tool produced: the structured content and its markdown rendering.
@@ -169,9 +170,9 @@ pub struct FramingArgs {
     /// Optional: a known account, so rewrites use its own numbers and the gate is checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
-    /// Optional: a whole account snapshot instead of `account`.
+    /// Optional: a whole account snapshot instead of `account`, shaped as in draft_plan's `snapshot`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Option<Snapshot>")]
+    #[schemars(schema_with = "snapshot_object")]
     pub snapshot: Option<serde_json::Value>,
     /// Optional: the day to compute from, YYYY-MM-DD.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -190,17 +191,210 @@ pub struct FramingCheckResult {
     pub note: Option<String>,
 }
 
-/// The step tools' argument schema: `StepArgs` with `snapshot` described as a snapshot.
+/// The step tools' argument schema but draft_plan's: `snapshot` is the same object,
+/// described once (in draft_plan's schema, the tool a model builds a snapshot for) instead
+/// of ten times: that one schema repeated was 87 % of what a model read of the tool list.
 #[derive(JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-struct StepArgsSchema {
-    /// Name or id of a known account (see resource `expansion://accounts/{name}`); give this or `snapshot`, not both.
+struct StepArgsBrief {
+    /// A stored account's name or id; give this or `snapshot`, not both.
     account: Option<String>,
-    /// A whole account snapshot (schema: resource `expansion://schema/account`); give this or `account`, not both.
-    snapshot: Option<Snapshot>,
+    /// A whole account snapshot, shaped as in draft_plan's `snapshot` (also resource expansion://schema/account); give this or `account`.
+    #[serde(default)]
+    #[schemars(schema_with = "snapshot_object")]
+    snapshot: Option<serde_json::Value>,
     /// The day every date counts from, YYYY-MM-DD; overrides `snapshot.as_of`; default today.
     as_of: Option<String>,
+}
+
+/// `snapshot` without its inner schema: an object the server checks field by field.
+fn snapshot_object(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "object" })
+}
+
+/// How much of the plan `draft_plan` answers with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    /// The outcome, the verdict, the headline figures and the plan as markdown, each figure once.
+    #[default]
+    Summary,
+    /// The summary plus every step's structured result.
+    Full,
+}
+
+/// `draft_plan` arguments: the step arguments and `detail`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftArgs {
+    /// A stored account's name or id; give this or `snapshot`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// A whole account snapshot, when the account is not stored; give this or `account`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Snapshot>")]
+    pub snapshot: Option<serde_json::Value>,
+    /// The day every date counts from, YYYY-MM-DD; overrides `snapshot.as_of`; default today.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// `summary` (default): outcome, verdict, headline figures and markdown; `full` adds every step's structured result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Detail>,
+}
+
+/// `draft_plan`'s answer: readable on its own, since some clients show the model the
+/// structured content and nothing else. By default (`detail: summary`) the outcome, a
+/// one-sentence verdict, the headline figures (each once) and the plan as markdown; with
+/// `detail: full` also every step's structured result.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct PlanAnswer {
+    pub outcome: Outcome,
+    pub account: String,
+    pub as_of: Day,
+    /// What the plan concludes and what to do next, in one sentence.
+    pub verdict: String,
+    /// The first thing to do this week, with its owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_action: Option<FirstAction>,
+    /// What is unverified, each with the figure that is known (`provisional` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unverified: Vec<String>,
+    /// Not ready or blocked: when the account is looked at again, and by whom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reassessment: Option<Reassessment>,
+    pub headline: Headline,
+    /// `detail: full` only: every step's structured result that was reached.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<PlanSteps>,
+    /// The plan in the playbook's Output Format; present it as it is.
+    pub markdown: String,
+}
+
+/// The figures a plan turns on, each stated once.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct Headline {
+    /// Active / licensed seats, one decimal; absent when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utilisation_pct: Option<f64>,
+    /// Composite health score; absent when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Health for expansion purposes; absent when it cannot be told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    pub clear_to_expand: bool,
+    /// Inputs that were needed and absent: ask the user for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// Blocked: the day to check again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reassess_on: Option<Day>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expansion_type: Option<ExpansionType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Expansion ARR per adoption scenario.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenarios: Vec<HeadlineScenario>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+    /// Net revenue retention after the expansion, one decimal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nrr_after_pct: Option<f64>,
+    /// The day to propose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propose_on: Option<Day>,
+}
+
+/// One scenario's expansion ARR.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct HeadlineScenario {
+    pub name: String,
+    pub adoption_pct: f64,
+    /// `null` when a price assumption is missing.
+    pub expansion_arr: Option<crate::model::values::Money>,
+}
+
+/// Every step's structured result, under the contract's keys.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct PlanSteps {
+    pub health: HealthResult,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signals: Option<SignalsResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opportunity: Option<OpportunityResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framing: Option<FramingResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing: Option<TimingResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approach: Option<ApproachResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risks: Option<RisksResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_criteria: Option<SuccessResult>,
+    /// When not ready: what to watch for before reopening the conversation.
+    pub watch_for: Vec<String>,
+}
+
+impl PlanAnswer {
+    pub fn new(plan: PlanResult, detail: Detail) -> PlanAnswer {
+        let h = &plan.health;
+        let opp = plan.opportunity.as_ref();
+        let headline = Headline {
+            utilisation_pct: h.utilisation_pct,
+            score: h.score,
+            status: h.status,
+            clear_to_expand: h.clear_to_expand,
+            missing: h.missing.clone(),
+            reassess_on: plan
+                .reassessment
+                .as_ref()
+                .map(|r| r.on)
+                .or_else(|| h.unhealthy_path.as_ref().map(|u| u.reassess_on)),
+            expansion_type: opp.and_then(|o| o.expansion_type),
+            currency: opp.map(|o| o.currency.clone()),
+            scenarios: opp
+                .map(|o| {
+                    o.scenarios
+                        .iter()
+                        .map(|sc| HeadlineScenario {
+                            name: sc.name.clone(),
+                            adoption_pct: sc.adoption_pct,
+                            expansion_arr: sc.expansion_arr,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            confidence: opp.map(|o| o.confidence),
+            nrr_after_pct: opp.and_then(|o| o.nrr_after_pct),
+            propose_on: plan.timing.as_ref().and_then(|t| t.date),
+        };
+        let steps = (detail == Detail::Full).then(|| PlanSteps {
+            health: plan.health.clone(),
+            signals: plan.signals,
+            opportunity: plan.opportunity,
+            framing: plan.framing,
+            timing: plan.timing,
+            approach: plan.approach,
+            risks: plan.risks,
+            success_criteria: plan.success_criteria,
+            watch_for: plan.watch_for,
+        });
+        PlanAnswer {
+            outcome: plan.outcome,
+            account: plan.account,
+            as_of: plan.as_of,
+            verdict: plan.verdict,
+            first_action: plan.first_action,
+            unverified: plan.unverified,
+            reassessment: plan.reassessment,
+            headline,
+            steps,
+            markdown: plan.markdown,
+        }
+    }
 }
 
 fn load(p: &Planner, args: serde_json::Value) -> Result<(Snapshot, Day), CallError> {
@@ -290,9 +484,15 @@ fn define_success_criteria(p: &Planner, a: serde_json::Value) -> Result<Answer, 
 }
 
 fn draft_plan(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
-    let a: StepArgs = from_value(args)?;
+    let d: DraftArgs = from_value(args)?;
+    let a = StepArgs {
+        account: d.account,
+        snapshot: d.snapshot,
+        as_of: d.as_of,
+    };
     let loaded = p.resolve(&a)?;
     let (plan, not_saved): (PlanResult, Option<String>) = p.draft_noting(&loaded)?;
+    let plan = PlanAnswer::new(plan, d.detail.unwrap_or_default());
     match not_saved {
         None => Structured::with_markdown(plan, |p| &mut p.markdown),
         // The structured content is the plan and nothing else (its schema); the assistant
@@ -376,15 +576,13 @@ fn check_framing(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
     })
 }
 
-pub const READS: &str = "Takes `account` (a known account's name or id) or `snapshot` (a whole account snapshot; schema at resource expansion://schema/account), exactly one, and optional `as_of` (YYYY-MM-DD).";
-
 /// Every tool, in playbook order.
 pub static DEFS: &[ToolDef] = &[
     ToolDef {
         name: "check_health",
         title: "Step 1: Health prerequisite check",
-        description: "Step 1, MANDATORY and first: the health gate. Computes seat utilisation (active / licensed, one decimal), sustained utilisation over the trailing 30-60 days of history, the composite health score (given, or weighted from components), status (Healthy/Neutral/Unhealthy; an active critical churn signal forces Unhealthy), and every gate check with its actual figure and threshold. An unknown input fails the gate and is listed in `missing`: ask the user for it. When `clear_to_expand` is false, `unhealthy_path` carries quantified recovery targets, the recover -> reassess -> plan dates, right-sizing, a note for the AE and upstream feedback: present those and STOP; do not discuss expansion. Use the figures exactly as returned; never recompute them.",
-        input: input::<StepArgsSchema>,
+        description: "Step 1, the health gate: call it first (or draft_plan, which runs every step). Seat utilisation (one decimal) and its trailing 30-60 day average, the composite score, status, and every gate check with actual and required. An unknown input fails the gate and is listed in `missing`: ask the user for it. When `clear_to_expand` is false, present `unhealthy_path` (recovery targets, dates, right-sizing, AE note) and stop: no expansion talk. Use every figure as returned.",
+        input: input::<StepArgsBrief>,
         output: output::<HealthResult>,
         run: check_health,
         reads_account: true,
@@ -393,9 +591,9 @@ pub static DEFS: &[ToolDef] = &[
     ToolDef {
         name: "find_signals",
         title: "Step 2: Expansion signals and readiness",
-        description: "Step 2: the expansion signals (observed, plus those derived from usage data at or above the capacity threshold), each with evidence, strength (Strong/Moderate/Weak by documented rules), whether it is organic, and the expansion type it implies; the organic count against the minimum of 2; and the quantified readiness thresholds with the customer's actual numbers. Runs the health gate first: if it fails, returns `outcome: blocked` with the gate result only.",
-        input: input::<StepArgsSchema>,
-        output: output::<Gated<SignalsResult>>,
+        description: "Step 2 alone: the expansion signals (observed, and derived from usage at capacity) with evidence, strength, organic or not and the expansion type each implies; the organic count against the minimum; the readiness thresholds with the customer's figures. For a whole plan call draft_plan once instead. Gate first: `outcome: blocked` carries only the health result.",
+        input: input::<StepArgsBrief>,
+        output: gated_output::<SignalsResult>,
         run: find_signals,
         reads_account: true,
         read_only: true,
@@ -403,9 +601,9 @@ pub static DEFS: &[ToolDef] = &[
     ToolDef {
         name: "quantify_opportunity",
         title: "Step 3: Quantify the opportunity",
-        description: "Step 3: current ARR, expansion type (from `offer`, else the strongest organic signal), every pricing and volume assumption, 100% and 50% adoption scenarios with the arithmetic, the forecast expansion ARR, confidence (High/Medium/Low), projected NRR and a proposal date aligned with the customer's planning month. Money is exact to the cent. A price that is not given is never invented: it is listed in `missing_assumptions`; ask the user for it. Runs the health gate first: if it fails, returns `outcome: blocked` only.",
-        input: input::<StepArgsSchema>,
-        output: output::<Gated<OpportunityResult>>,
+        description: "Step 3 alone: current ARR, expansion type, every assumption, 100% and 50% adoption scenarios with the arithmetic, confidence, NRR after and a proposal date. A price not given is never invented: it is in `missing_assumptions`; ask the user. For a whole plan call draft_plan once instead. Gate first: `outcome: blocked` carries only the health result.",
+        input: input::<StepArgsBrief>,
+        output: gated_output::<OpportunityResult>,
         run: quantify_opportunity,
         reads_account: true,
         read_only: true,
@@ -413,9 +611,9 @@ pub static DEFS: &[ToolDef] = &[
     ToolDef {
         name: "frame_enablement",
         title: "Step 4: Frame as enablement",
-        description: "Step 4: an enablement statement per organic signal, built from the customer's own numbers (\"your team has grown to 25; only 15 have access\"), next to the sales phrasing to avoid, and the statement to lead with. Runs the health gate first: if it fails, returns `outcome: blocked` only. To check a draft message, use check_framing.",
-        input: input::<StepArgsSchema>,
-        output: output::<Gated<FramingResult>>,
+        description: "Step 4 alone: an enablement statement per organic signal from the customer's own numbers, the sales phrasing to avoid, and the statement to lead with. To check a draft message use check_framing. Gate first: `outcome: blocked` carries only the health result.",
+        input: input::<StepArgsBrief>,
+        output: gated_output::<FramingResult>,
         run: frame_enablement,
         reads_account: true,
         read_only: true,
@@ -423,7 +621,7 @@ pub static DEFS: &[ToolDef] = &[
     ToolDef {
         name: "check_framing",
         title: "Check a draft for sales framing",
-        description: "Checks a draft customer message for sales phrasing (\"Would you like to upgrade\", \"Can we add N more seats\", \"our X tier has great features\", \"we also have\", discounts and quarter-end urgency) and returns each phrase with why it is sales framing and an enablement rewrite. Takes `draft`; optionally `account` or `snapshot` (and `as_of`), so rewrites use the customer's own numbers and the health gate is checked: if the account is blocked, `note` says no expansion message should be sent at all.",
+        description: "Checks a draft customer message for sales phrasing (upgrade asks, seat counts, tier features, discounts, quarter-end urgency): each phrase, why, and an enablement rewrite. With `account` or `snapshot` the rewrites use the customer's numbers and the gate is checked; `note` then says when no expansion message should be sent at all.",
         input: input::<FramingArgs>,
         output: output::<FramingCheckResult>,
         run: check_framing,
@@ -433,9 +631,9 @@ pub static DEFS: &[ToolDef] = &[
     ToolDef {
         name: "plan_timing",
         title: "Step 5: Timing",
-        description: "Step 5: when to propose. Triggers from events (after a success milestone, a feature-request conversation, a new team member, an upcoming QBR, annual planning) and the planning month; blockers (an open escalation or incident, a contentious renewal, a distracted champion) turn it into `defer` with what must change. Returns a dated recommendation and the reason. Runs the health gate first: if it fails, returns `outcome: blocked` only.",
-        input: input::<StepArgsSchema>,
-        output: output::<Gated<TimingResult>>,
+        description: "Step 5 alone: when to propose, from events (success milestone, feature-request conversation, new team member, QBR, annual planning) and the planning month; blockers (open escalation or incident, contentious renewal, distracted champion) make it `defer` with what must change. Gate first: `outcome: blocked` carries only the health result.",
+        input: input::<StepArgsBrief>,
+        output: gated_output::<TimingResult>,
         run: plan_timing,
         reads_account: true,
         read_only: true,
@@ -443,9 +641,9 @@ pub static DEFS: &[ToolDef] = &[
     ToolDef {
         name: "design_approach",
         title: "Step 6: Design the approach",
-        description: "Step 6: the execution table (step, action, owner, date), opening with a value summary that connects what the customer has proven to why it is ready, and phased milestones (discovery, scoping, trial, rollout, post-rollout review) in weeks for technical expansions and months for org-wide seat rollouts. Runs the health gate first: if it fails, returns `outcome: blocked` only.",
-        input: input::<StepArgsSchema>,
-        output: output::<Gated<ApproachResult>>,
+        description: "Step 6 alone: the execution table (step, action, owner, date) opening with the value summary, and phased milestones in weeks (technical) or months (org-wide rollouts). Gate first: `outcome: blocked` carries only the health result.",
+        input: input::<StepArgsBrief>,
+        output: gated_output::<ApproachResult>,
         run: design_approach,
         reads_account: true,
         read_only: true,
@@ -453,9 +651,9 @@ pub static DEFS: &[ToolDef] = &[
     ToolDef {
         name: "assess_risks",
         title: "Step 7: Expansion risks",
-        description: "Step 7: risks specific to this expansion type and customer (technical dependencies, onboarding load, workflow fit, term exposure, renewal proximity, thin adoption headroom, weak signals, unpriced assumptions), each with why it applies and the gating action. Runs the health gate first: if it fails, returns `outcome: blocked` only.",
-        input: input::<StepArgsSchema>,
-        output: output::<Gated<RisksResult>>,
+        description: "Step 7 alone: the risks of this expansion for this customer (technical dependencies, onboarding load, term exposure, renewal proximity, thin headroom, weak signals, unpriced assumptions), each with why and the gating action. Gate first: `outcome: blocked` carries only the health result.",
+        input: input::<StepArgsBrief>,
+        output: gated_output::<RisksResult>,
         run: assess_risks,
         reads_account: true,
         read_only: true,
@@ -463,9 +661,9 @@ pub static DEFS: &[ToolDef] = &[
     ToolDef {
         name: "define_success_criteria",
         title: "Step 8: Post-expansion success criteria",
-        description: "Step 8: adoption, health stability, value and relationship criteria, each with its measurement, target and target date. Runs the health gate first: if it fails, returns `outcome: blocked` only.",
-        input: input::<StepArgsSchema>,
-        output: output::<Gated<SuccessResult>>,
+        description: "Step 8 alone: adoption, health, value and relationship criteria with measurement, target and date. Gate first: `outcome: blocked` carries only the health result.",
+        input: input::<StepArgsBrief>,
+        output: gated_output::<SuccessResult>,
         run: define_success_criteria,
         reads_account: true,
         read_only: true,
@@ -473,9 +671,9 @@ pub static DEFS: &[ToolDef] = &[
     ToolDef {
         name: "draft_plan",
         title: "Draft the whole expansion plan",
-        description: "Runs all eight steps in order and returns `outcome` (`blocked`: the health gate failed, only the health check and unhealthy path; `not_ready`: healthy but a readiness threshold or the signal rule fails on measured data, with the opportunity's size, what to watch for and the reassessment; `provisional`: everything measured passes but data is missing, the whole plan with a step 0 that collects it; `on_hold`: ready by the data but timing blocks it, nothing dated inside the blocker; `ready`: nothing unverified, nothing blocking, the whole plan), each step's structured result, and `markdown`: the plan in the playbook's Output Format. Present the markdown as it is: every figure in it was computed by the server. If `health.missing` is not empty, ask the user for those inputs.",
-        input: input::<StepArgsSchema>,
-        output: output::<PlanResult>,
+        description: "The whole expansion plan in one call: all eight steps in order. Returns `outcome` (`blocked`: the gate failed, only the recovery path; `not_ready`: healthy but a measured threshold or the signal rule falls short; `provisional`: all measured passes, data is missing, a step 0 collects it; `on_hold`: ready but timing blocks it; `ready`: nothing unverified or blocking), a one-line `verdict`, the `headline` figures and `markdown` in the playbook's Output Format: present it as it is. `detail: full` adds each step's structured result. If `headline.missing` is not empty, ask the user for those inputs. Saves the plan to a stored account's history.",
+        input: input::<DraftArgs>,
+        output: output::<PlanAnswer>,
         run: draft_plan,
         reads_account: true,
         read_only: false,

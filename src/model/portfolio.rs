@@ -248,6 +248,12 @@ pub struct DueList {
     pub as_of: Day,
     pub segment: AccountFilter,
     pub due: Vec<DueReassessment>,
+    /// Reassessments due in all, on every page.
+    #[serde(default)]
+    pub total: u32,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
     pub markdown: String,
 }
 
@@ -278,6 +284,9 @@ pub struct AccountList {
     pub total: u32,
     pub offset: u32,
     pub accounts: Vec<AccountListing>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
     pub markdown: String,
 }
 
@@ -288,6 +297,10 @@ pub struct StoredAccount {
     /// The latest saved plan, if any (without its markdown; see plan_history).
     pub last_plan: Option<PlanRecord>,
     pub saved_plans: u32,
+    /// Earlier `usage.history` readings left out of `snapshot` (it holds the latest 400);
+    /// absent when none were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_history_left_out: Option<u32>,
 }
 
 /// One problem in an import file, with where it is.

@@ -103,7 +103,9 @@ async def connect(errlog: Any, mode: str = "legacy"):
     probe `server/discover` first (mode="auto", the SDK's default, probes)."""
     params = StdioServerParameters(
         command=str(BIN),
-        args=["serve", "--demo"],  # the embedded demo portfolio, in memory: writes nothing
+        # The embedded demo portfolio, in memory: writes nothing, so import_accounts may read
+        # the committed sample exports.
+        args=["serve", "--demo", "--import-dir", str(REPO / "tests" / "data" / "import")],
         cwd=str(REPO),
         env={"RUST_LOG": os.environ.get("RUST_LOG", "info"), "NO_COLOR": "1"},
     )
@@ -197,7 +199,10 @@ async def test_draft_plan_ready(s: Session) -> None:
     sc = result.structured_content
     check(sc["outcome"] == "ready", f"outcome {sc['outcome']!r}, expected 'ready'")
     check(sc["account"] == READY, f"account {sc['account']!r}")
-    check(isinstance(sc.get("opportunity"), dict), "a ready plan has no opportunity")
+    check(len(sc["headline"]["scenarios"]) >= 2, "a ready plan's headline has no scenarios")
+    check("opportunity" not in sc, "the default summary repeats the step results")
+    full = (await s.call("draft_plan", {"account": READY, "detail": "full"})).structured_content
+    check(isinstance(full.get("opportunity"), dict), "a full ready plan has no opportunity")
     text = text_of(result)
     for heading in (f"# Expansion Plan: {READY}", "## Opportunity"):
         check(heading in text, f"markdown lacks {heading!r}: {short(text, 200)}")
@@ -205,7 +210,7 @@ async def test_draft_plan_ready(s: Session) -> None:
 
 
 async def test_draft_plan_blocked(s: Session) -> None:
-    result = await s.call("draft_plan", {"snapshot": OVERSOLD})
+    result = await s.call("draft_plan", {"snapshot": OVERSOLD, "detail": "full"})
     sc = result.structured_content
     check(sc["outcome"] == "blocked", f"outcome {sc['outcome']!r}, expected 'blocked'")
     check("opportunity" not in sc, f"a blocked plan carries an opportunity: {short(sc.get('opportunity'))}")
@@ -238,6 +243,32 @@ async def test_every_tool_matches_its_output_schema(s: Session) -> None:
         check(fc["outcome"] == ("blocked" if blocked else "ready"), f"check_framing outcome {fc['outcome']!r}")
 
 
+async def test_every_store_tool_and_paging(s: Session) -> None:
+    names: list[str] = []
+    cursor = None
+    for _ in range(20):
+        args: dict[str, Any] = {"limit": 5}
+        if cursor:
+            args["cursor"] = cursor
+        page = (await s.call("plan_segment", args)).structured_content
+        check(page["total_accounts"] == 12, f"plan_segment total_accounts {page['total_accounts']!r}")
+        names += [a["name"] for a in page["accounts"]]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    check(len(names) == 12 and len(set(names)) == 12, f"plan_segment paged {names}")
+    listed = (await s.call("list_accounts", {"limit": 5})).structured_content
+    check(listed["total"] == 12 and len(listed["accounts"]) == 5 and listed.get("next_cursor"), f"list_accounts {short(listed)}")
+    rest = (await s.call("list_accounts", {"limit": 10, "cursor": listed["next_cursor"]})).structured_content
+    check(len(rest["accounts"]) == 7 and "next_cursor" not in rest, f"list_accounts second page {short(rest)}")
+    got = (await s.call("get_account", {"account": READY})).structured_content
+    check(got["snapshot"]["name"] == READY, f"get_account {short(got)}")
+    await s.call("plan_history", {"account": READY})
+    await s.call("due_reassessments", {"as_of": "2027-06-01"})
+    report = (await s.call("import_accounts", {"file": "portfolio.jsonl", "dry_run": True})).structured_content
+    check(report["written"] is False, f"import_accounts dry run wrote: {short(report)}")
+
+
 async def test_malformed_argument_then_recovers(s: Session) -> None:
     bad = copy.deepcopy(OVERSOLD)
     bad["contract"]["licensed_seats"] = "45"
@@ -261,7 +292,7 @@ async def test_expansion_plan_prompt(s: Session) -> None:
     text = content.text
     check(f"Expansion Plan: {READY}" in text, f"prompt lacks 'Expansion Plan: {READY}': {short(text, 200)}")
     plan = (await s.call("draft_plan", {"account": READY})).structured_content
-    pct = f"{plan['health']['utilisation_pct']:.1f}%"
+    pct = f"{plan['headline']['utilisation_pct']:.1f}%"
     check(pct in text, f"prompt lacks the seat utilisation figure {pct}")
     check(plan["markdown"] in text, "prompt does not carry the plan markdown exactly as draft_plan returns it")
 
@@ -301,6 +332,7 @@ TESTS: list[Callable[[Session], Awaitable[None]]] = [
     test_draft_plan_ready,
     test_draft_plan_blocked,
     test_every_tool_matches_its_output_schema,
+    test_every_store_tool_and_paging,
     test_malformed_argument_then_recovers,
     test_expansion_plan_prompt,
     test_complete_customer,

@@ -951,7 +951,7 @@ fn every_bad_input_is_answered_and_named_and_the_server_goes_on() {
         );
         assert_eq!(
             a["result"]["structuredContent"],
-            serde_json::to_value(&want).unwrap(),
+            crate::plan_answer(want),
             "{}",
             s.name
         );

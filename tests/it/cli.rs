@@ -200,7 +200,10 @@ fn import_scan_and_plan_use_the_default_database() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no accounts are known"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the account store is empty; import your accounts")
+    );
     assert!(other.exists());
 }
 

@@ -187,7 +187,7 @@ fn concurrent_calls_on_one_connection_are_matched_by_id() {
             server.send_json(&tool_call(id, "draft_plan", &json!({"account": s.name})));
             want.insert(
                 id,
-                serde_json::to_value(draft_plan(s, &policy, s.as_of.unwrap())).unwrap(),
+                crate::plan_answer(draft_plan(s, &policy, s.as_of.unwrap())),
             );
             id += 1;
             let seats = 45 + round;
@@ -568,12 +568,11 @@ fn a_read_only_database_over_mcp_refuses_writes_clearly_and_keeps_answering() {
     assert_eq!(a["result"]["isError"], json!(false), "{a}");
     assert_eq!(
         a["result"]["structuredContent"],
-        serde_json::to_value(draft_plan(
+        crate::plan_answer(draft_plan(
             northwind,
             &Policy::default(),
             northwind.as_of.unwrap()
         ))
-        .unwrap()
     );
     let text = crate::wire::result_text(&a);
     assert!(
@@ -900,7 +899,7 @@ fn concurrent_calls_on_one_connection_with_the_sqlite_store_are_matched_and_stor
             );
             calls.push((
                 json!(["draft_plan", {"account": s.name, "as_of": day}]),
-                Want::Plan(serde_json::to_value(want).unwrap()),
+                Want::Plan(crate::plan_answer(want)),
             ));
             calls.push((
                 json!(["get_account", {"account": s.id}]),

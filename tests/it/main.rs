@@ -20,9 +20,17 @@ mod props;
 mod schemas;
 mod snapshots;
 mod store;
+mod surface;
 mod wire;
 
 /// The repository root, for data files.
+/// What the draft_plan tool answers for a plan by default (`detail: summary`); the CLI's
+/// `--format json` prints the plan itself.
+pub fn plan_answer(plan: expansion_planner::model::results::PlanResult) -> serde_json::Value {
+    use expansion_planner::mcp::tools::{Detail, PlanAnswer};
+    serde_json::to_value(PlanAnswer::new(plan, Detail::Summary)).unwrap()
+}
+
 pub fn root() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -228,8 +228,16 @@ async fn the_gate_cannot_be_skipped() {
         .filter(|t| !matches!(**t, "check_health" | "check_framing"))
     {
         let r = call(&client, tool, json!({"snapshot": oversold()})).await;
-        let sc = r.structured_content.unwrap();
+        let mut sc = r.structured_content.unwrap();
         assert_eq!(sc["outcome"], "blocked", "{tool}");
+        if *tool == "draft_plan" {
+            // The summary states the gate's figures once, in the headline; `detail: full`
+            // carries the gate result as the step tools do.
+            assert_eq!(sc["headline"]["utilisation_pct"], 26.7);
+            assert!(sc["verdict"].as_str().unwrap().starts_with("Blocked: "));
+            let full = json!({"snapshot": oversold(), "detail": "full"});
+            sc = call(&client, tool, full).await.structured_content.unwrap();
+        }
         for key in [
             "signals",
             "opportunity",

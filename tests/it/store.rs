@@ -52,7 +52,7 @@ fn direct_plans() -> BTreeMap<String, Value> {
         .iter()
         .map(|s| {
             let plan = draft_plan(s, &policy, s.as_of.unwrap());
-            (s.id.clone().unwrap(), serde_json::to_value(plan).unwrap())
+            (s.id.clone().unwrap(), crate::plan_answer(plan))
         })
         .collect()
 }
@@ -129,7 +129,7 @@ fn single_snapshot_files_round_trip() {
         assert!(r.ok(), "{}: {:?}", path.display(), r.errors);
         let p = planner(store);
         let as_of = s.as_of.unwrap_or(Day::parse("2026-11-15").unwrap());
-        let want = serde_json::to_value(draft_plan(&s, &policy, as_of)).unwrap();
+        let want = crate::plan_answer(draft_plan(&s, &policy, as_of));
         let got = call(
             &p,
             "draft_plan",
@@ -478,7 +478,7 @@ fn plan_history_and_due_reassessments_follow_an_account_over_time() {
 
     let first = call(&p, "draft_plan", json!({"account": "Oversold"}));
     assert_eq!(first["outcome"], "blocked");
-    let reassess = first["health"]["unhealthy_path"]["reassess_on"].clone();
+    let reassess = first["headline"]["reassess_on"].clone();
     // 90 days after 2026-11-15 is Saturday 2027-02-13: moved to the Monday.
     assert_eq!(
         reassess, "2027-02-15",
