@@ -16,7 +16,7 @@
 //! one transaction; any bad row rolls it back, and every bad row is reported with its line,
 //! column and reason. A dry run does the same and always rolls back.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
@@ -28,7 +28,8 @@ use crate::model::portfolio::{ImportReport, RowError};
 use crate::model::snapshot::{ChurnSignal, Event, FeatureUsage, Goal, Signal, UsageLimit};
 use crate::model::{Day, FieldError, Snapshot};
 
-use super::mapping::{self, ACCOUNT_PATHS, Formats, LongKind, Mapping, Ty};
+use super::csv_source::{Next, Source, preview};
+use super::mapping::{self, ACCOUNT_PATHS, Formats, LongKind, Mapping, Ty, ValueMap};
 use super::rows::{self, ListKind, norm};
 use super::{Store, StoreError};
 
@@ -268,6 +269,7 @@ pub fn import_file(
         created: 0,
         updated: 0,
         errors: vec![],
+        notes: vec![],
     };
     let fail = |mut r: ImportReport, column: &str, problem: String| {
         r.errors.push(RowError {
@@ -292,12 +294,24 @@ pub fn import_file(
                     "a mapping file applies to CSV files only".into(),
                 );
             }
-            match std::fs::read_to_string(m) {
+            let text = match mapping::builtin_for(m) {
+                Some(text) => Ok(text.to_string()),
+                None => std::fs::read_to_string(m),
+            };
+            match text {
                 Err(e) => {
                     return fail(
                         report,
                         "",
-                        format!("cannot read the mapping file {}: {e}", m.display()),
+                        format!(
+                            "cannot read the mapping file {}: {e} (built-in maps: {})",
+                            m.display(),
+                            mapping::BUILTIN
+                                .iter()
+                                .map(|b| b.0)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
                     );
                 }
                 Ok(text) => match Mapping::from_toml(&text) {
@@ -525,6 +539,21 @@ struct Target {
     path: String,
     ty: Ty,
     date_format: Option<String>,
+    values: ValueMap,
+}
+
+/// Names shown in a note, the first few and how many more.
+fn some_names(names: &[String]) -> String {
+    const SHOWN: usize = 12;
+    let mut out: Vec<String> = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("`{}`", preview(n)))
+        .collect();
+    if names.len() > SHOWN {
+        out.push(format!("and {} more", names.len() - SHOWN));
+    }
+    out.join(", ")
 }
 
 fn csv_file(
@@ -533,22 +562,37 @@ fn csv_file(
     mapping: &Mapping,
     delimiter: u8,
 ) -> Result<(), StoreError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(reader);
-    let headers = match rdr.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            run.err(1, "", format!("the header row cannot be read: {e}"));
+    let mut src = Source::new(reader, delimiter, u64::MAX);
+    let known = |c: &str| {
+        mapping.columns.contains_key(c)
+            || ACCOUNT_PATHS.iter().any(|(p, _)| *p == c)
+            || c == "account"
+    };
+    let header = src.header(&known);
+    let (header_line, headers) = match header {
+        Ok(Some(h)) => h,
+        Ok(None) => {
+            run.err(1, "", "the file is empty: a header row is needed");
+            return Ok(());
+        }
+        Err((line, e)) => {
+            run.err(line, "", format!("the header row cannot be read: {e}"));
             return Ok(());
         }
     };
-    if headers.iter().all(str::is_empty) {
-        run.err(1, "", "the file is empty: a header row is needed");
-        return Ok(());
-    }
+    let result = csv_rows(run, &mut src, header_line, &headers, mapping);
+    run.report.notes.append(&mut src.notes);
+    result
+}
+
+fn csv_rows<R: std::io::Read>(
+    run: &mut Run<'_>,
+    src: &mut Source<R>,
+    header_line: u64,
+    headers: &csv::StringRecord,
+    mapping: &Mapping,
+) -> Result<(), StoreError> {
+    let hl = header_line;
     // Each header to its raw target: mapped path, the name itself, or ignored.
     let mut raw: Vec<(usize, String, String, Option<String>)> = Vec::new();
     let mut seen_sources = HashSet::new();
@@ -557,7 +601,7 @@ fn csv_file(
     for (i, h) in headers.iter().enumerate() {
         let h = h.trim().to_string();
         if !seen_sources.insert(h.clone()) {
-            run.err(1, h.clone(), "appears twice in the header");
+            run.err(hl, h.clone(), "appears twice in the header");
             continue;
         }
         if let Some(spec) = mapping.columns.get(&h) {
@@ -573,14 +617,35 @@ fn csv_file(
             unmapped.push((i, h));
         }
     }
+    let mut absent = Vec::new();
     for name in mapping.columns.keys() {
-        if !seen_sources.contains(name.trim()) {
+        if seen_sources.contains(name.trim()) {
+            continue;
+        }
+        if mapping.is_optional(name) {
+            absent.push(name.clone());
+        } else {
             run.err(
-                1,
+                hl,
                 name.clone(),
-                "is named in the mapping file, but the file has no such column",
+                "is named in the mapping file, but the file has no such column (mark it `optional = true` in the mapping file, or set `optional = true` at the top, if some exports lack it)",
             );
         }
+    }
+    for name in mapping.values.keys() {
+        if !seen_sources.contains(name.trim()) && !mapping.is_optional(name) {
+            run.err(
+                hl,
+                name.clone(),
+                "has a value map (`[values]`) in the mapping file, but the file has no such column",
+            );
+        }
+    }
+    if !absent.is_empty() {
+        run.report.notes.push(format!(
+            "optional columns of the mapping this file does not have, left as stored: {}",
+            some_names(&absent)
+        ));
     }
     let is_long = raw.iter().any(|(_, _, p, _)| p == "account")
         || unmapped.iter().any(|(_, h)| h == "account");
@@ -631,7 +696,7 @@ fn csv_file(
                 ([k], _) | ([], [k]) => Some(*k),
                 ([], _) => {
                     run.err(
-                        1,
+                        hl,
                         "",
                         format!(
                             "an `account` column makes this a long-format file, but its columns ({}) fit none of: {}",
@@ -656,7 +721,7 @@ fn csv_file(
                 }
                 (many, _) => {
                     run.err(
-                        1,
+                        hl,
                         "",
                         format!(
                             "the columns fit several long formats ({}): set `kind` in a mapping file",
@@ -681,13 +746,14 @@ fn csv_file(
         match ty_of(&path) {
             Some(ty) => targets.push(Target {
                 index: i,
+                values: ValueMap::new(mapping.values.get(&source).unwrap_or(&BTreeMap::new())),
                 source,
                 path,
                 ty,
                 date_format: fmt,
             }),
             None => run.err(
-                1,
+                hl,
                 source,
                 format!(
                     "is mapped to `{path}`, which is not a {}",
@@ -696,18 +762,20 @@ fn csv_file(
             ),
         }
     }
+    let mut ignored = Vec::new();
     for (i, h) in unmapped {
         match ty_of(&h) {
             Some(ty) => targets.push(Target {
                 index: i,
+                values: ValueMap::new(mapping.values.get(&h).unwrap_or(&BTreeMap::new())),
                 source: h.clone(),
                 path: h,
                 ty,
                 date_format: None,
             }),
-            None if ignore_unmapped => {}
+            None if ignore_unmapped => ignored.push(h),
             None => run.err(
-                1,
+                hl,
                 h,
                 format!(
                     "is neither mapped in a mapping file nor a {} (map it with --map, or list it under `ignore`)",
@@ -720,7 +788,7 @@ fn csv_file(
     for t in &targets {
         if let Some(other) = by_path.insert(t.path.as_str(), t.source.as_str()) {
             run.err(
-                1,
+                hl,
                 t.source.clone(),
                 format!("and column `{other}` both go to `{}`", t.path),
             );
@@ -734,15 +802,21 @@ fn csv_file(
     };
     for r in required {
         if !targets.iter().any(|t| t.path == r) {
-            run.err(1, r, "is a required column and the file does not have it");
+            run.err(hl, r, "is a required column and the file does not have it");
         }
     }
     if kind.is_none() && !targets.iter().any(|t| t.path == "id" || t.path == "name") {
         run.err(
-            1,
+            hl,
             "name",
             "is a required column (or `id`): without either, no row says which account it is",
         );
+    }
+    if !ignored.is_empty() {
+        run.report.notes.push(format!(
+            "columns not imported (`unmapped = \"ignore\"`): {}",
+            some_names(&ignored)
+        ));
     }
     run.report.format = format!("csv:{}", kind.map(LongKind::name).unwrap_or("accounts"));
     if !run.report.errors.is_empty() {
@@ -751,9 +825,9 @@ fn csv_file(
     }
     let formats = mapping.formats();
     match kind {
-        None => account_rows(run, &mut rdr, &targets, &formats),
-        Some(LongKind::History) => history_rows(run, &mut rdr, &targets, &formats),
-        Some(k) => list_rows(run, &mut rdr, &targets, &formats, k),
+        None => account_rows(run, src, &targets, &formats),
+        Some(LongKind::History) => history_rows(run, src, &targets, &formats),
+        Some(k) => list_rows(run, src, &targets, &formats, k),
     }
 }
 
@@ -772,56 +846,50 @@ fn what_allowed(kind: Option<LongKind>) -> String {
     }
 }
 
-/// Reads the next record; a malformed one is reported and skipped.
+/// Reads the next data row; a malformed one is reported and skipped.
 fn next_record<R: std::io::Read>(
     run: &mut Run<'_>,
-    rdr: &mut csv::Reader<R>,
+    src: &mut Source<R>,
     rec: &mut csv::StringRecord,
 ) -> Option<u64> {
     loop {
-        match rdr.read_record(rec) {
-            Ok(false) => return None,
-            Ok(true) => {
+        match src.next_row() {
+            Next::End => return None,
+            Next::Row(line, r) => {
                 run.report.rows += 1;
-                return Some(rec.position().map(|p| p.line()).unwrap_or(0));
+                *rec = r;
+                return Some(line);
             }
-            Err(e) => {
+            Next::Bad(line, msg) => {
                 run.report.rows += 1;
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                let msg = match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => format!("has {len} fields; the header has {expected_len}"),
-                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
-                    _ => e.to_string(),
-                };
                 run.err(line, "", msg);
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    return None;
-                }
             }
         }
     }
 }
 
-/// Parses every mapped cell of a row; `None` when any cell was bad (reported).
+/// Parses every mapped cell of a row, value maps applied; `None` when any cell was bad
+/// (reported). Each value comes with the currency a money cell was written in.
 fn cells(
     run: &mut Run<'_>,
     rec: &csv::StringRecord,
     line: u64,
     targets: &[Target],
     formats: &Formats,
-) -> Option<Vec<Option<Value>>> {
+) -> Option<Vec<mapping::Cell>> {
     let mut out = Vec::with_capacity(targets.len());
     let mut ok = true;
     for t in targets {
-        let cell = rec.get(t.index).unwrap_or_default();
-        match mapping::cell_value(cell, t.ty, formats, t.date_format.as_deref()) {
+        let cell = t.values.apply(rec.get(t.index).unwrap_or_default());
+        match mapping::read_cell(cell, t.ty, formats, t.date_format.as_deref()) {
             Ok(v) => out.push(v),
             Err(e) => {
                 ok = false;
                 run.err(line, t.source.clone(), e);
-                out.push(None);
+                out.push(mapping::Cell {
+                    value: None,
+                    currency: None,
+                });
             }
         }
     }
@@ -846,8 +914,8 @@ fn column_for(targets: &[Target], field: &str) -> String {
         .unwrap_or_else(|| field.to_string())
 }
 
-fn text_of(v: &Option<Value>) -> Option<&str> {
-    match v {
+fn text_of(v: &mapping::Cell) -> Option<&str> {
+    match &v.value {
         Some(Value::String(s)) => Some(s.as_str()),
         _ => None,
     }
@@ -855,7 +923,7 @@ fn text_of(v: &Option<Value>) -> Option<&str> {
 
 fn account_rows<R: std::io::Read>(
     run: &mut Run<'_>,
-    rdr: &mut csv::Reader<R>,
+    rdr: &mut Source<R>,
     targets: &[Target],
     formats: &Formats,
 ) -> Result<(), StoreError> {
@@ -899,8 +967,13 @@ fn account_rows<R: std::io::Read>(
             },
             None => serde_json::Map::new(),
         };
+        let mut written: Vec<(&Target, mapping::Written, String)> = Vec::new();
         for (t, v) in targets.iter().zip(values) {
-            mapping::set_path(&mut obj, &t.path, v);
+            if let Some(w) = v.currency {
+                let shown = rec.get(t.index).unwrap_or_default().trim().to_string();
+                written.push((t, w, shown));
+            }
+            mapping::set_path(&mut obj, &t.path, v.value);
         }
         let s = match Snapshot::from_json(Value::Object(obj)) {
             Ok(s) => s,
@@ -909,6 +982,32 @@ fn account_rows<R: std::io::Read>(
                 continue;
             }
         };
+        // A money cell written in another currency than the account's is refused: read as
+        // the account's currency it would be a plausible wrong number.
+        let currency = s.currency.as_deref().unwrap_or("USD").to_ascii_uppercase();
+        let mut foreign = false;
+        for (t, w, shown) in written {
+            if !w.fits(&currency) {
+                foreign = true;
+                run.err(
+                    line,
+                    t.source.clone(),
+                    format!(
+                        "`{}` is written in `{}`, but the account's currency is {currency}{}: amounts in {currency} are accepted, written without a currency or with its own symbol or code",
+                        preview(&shown),
+                        w.0,
+                        if targets.iter().any(|t| t.path == "currency") {
+                            ""
+                        } else {
+                            " (the file has no currency column; set one, or map it, if the account is in another currency)"
+                        }
+                    ),
+                );
+            }
+        }
+        if foreign {
+            continue;
+        }
         let what = identity(&s);
         let k = match key {
             Some(k) => k,
@@ -936,7 +1035,7 @@ fn account_rows<R: std::io::Read>(
 
 fn history_rows<R: std::io::Read>(
     run: &mut Run<'_>,
-    rdr: &mut csv::Reader<R>,
+    rdr: &mut Source<R>,
     targets: &[Target],
     formats: &Formats,
 ) -> Result<(), StoreError> {
@@ -954,7 +1053,7 @@ fn history_rows<R: std::io::Read>(
     let mut seen: HashMap<i64, HashSet<Day>> = HashMap::new();
     let mut last: Option<(String, i64)> = None;
     while let Some(line) = next_record(run, rdr, &mut rec) {
-        let cell = rec.get(acc_t.index).unwrap_or_default();
+        let cell = acc_t.values.apply(rec.get(acc_t.index).unwrap_or_default());
         let key = match &last {
             Some((c, k)) if c == cell => Ok(*k),
             _ if cell.is_empty() => {
@@ -972,7 +1071,10 @@ fn history_rows<R: std::io::Read>(
                 None
             }
         };
-        let date = match rec.get(date_t.index).unwrap_or_default() {
+        let date = match date_t
+            .values
+            .apply(rec.get(date_t.index).unwrap_or_default())
+        {
             "" => Err("is required".to_string()),
             d => mapping::date(d, date_fmt.as_deref()),
         };
@@ -983,7 +1085,10 @@ fn history_rows<R: std::io::Read>(
                 None
             }
         };
-        let users = match rec.get(users_t.index).unwrap_or_default() {
+        let users = match users_t
+            .values
+            .apply(rec.get(users_t.index).unwrap_or_default())
+        {
             "" => Err("is required".to_string()),
             u => mapping::int(u, formats),
         };
@@ -1092,7 +1197,7 @@ fn item_problems(item: &Item) -> Vec<FieldError> {
 
 fn list_rows<R: std::io::Read>(
     run: &mut Run<'_>,
-    rdr: &mut csv::Reader<R>,
+    rdr: &mut Source<R>,
     targets: &[Target],
     formats: &Formats,
     kind: LongKind,
@@ -1118,8 +1223,8 @@ fn list_rows<R: std::io::Read>(
         let mut account = None;
         for (t, v) in targets.iter().zip(values) {
             if t.path == "account" {
-                account = v;
-            } else if let Some(v) = v {
+                account = v.value;
+            } else if let Some(v) = v.value {
                 obj.insert(t.path.clone(), v);
             }
         }

@@ -7,6 +7,7 @@
 //! migrated.
 
 mod cache;
+pub mod csv_source;
 pub mod import;
 pub mod mapping;
 pub mod migrations;
