@@ -12,6 +12,7 @@ pub mod import;
 pub mod mapping;
 pub mod migrations;
 pub mod rows;
+pub mod suggest;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

@@ -911,3 +911,327 @@ fn drafting_the_same_plan_twice_writes_it_once() {
     call(&p, "draft_plan", json!({"account": "Northwind"}));
     assert_eq!(plans(), 1, "saved again after the history changed under it");
 }
+
+/// The built binary, its data directory in a scratch folder.
+fn bin() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_expansion-planner"));
+    c.env("XDG_DATA_HOME", crate::cli::scratch("xdg-store"))
+        .env_remove("EXPANSION_PLANNER_DB");
+    c
+}
+
+/// Each outcome `scan` gives, by account id, straight from the snapshots.
+fn direct_outcomes() -> BTreeMap<String, String> {
+    direct_plans()
+        .into_iter()
+        .map(|(id, p)| (id, p["outcome"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn scan_outcomes(p: &Planner) -> BTreeMap<String, String> {
+    let seg = call(p, "plan_segment", json!({}));
+    seg["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn import_with(
+    store: &Store,
+    file: &str,
+    map: Option<&str>,
+) -> expansion_planner::model::portfolio::ImportReport {
+    let map = map.map(PathBuf::from);
+    let r = store.import(&data(file), map.as_deref(), false).unwrap();
+    assert!(r.ok() && r.written, "{file}: {:#?}", r.errors);
+    r
+}
+
+/// Where two JSON values first differ, with both sides, for a readable failure.
+fn first_difference(a: &Value, b: &Value, at: String) -> String {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                let (va, vb) = (
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                );
+                if va != vb {
+                    return first_difference(va, vb, format!("{at}.{k}"));
+                }
+            }
+            at
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                if va != vb {
+                    return first_difference(va, vb, format!("{at}[{i}]"));
+                }
+            }
+            at
+        }
+        _ => format!("{at}: {a} vs {b}"),
+    }
+}
+
+/// Each built-in account map with its vendor's sample export, then the offers by snapshot
+/// path, the Mixpanel usage export and the other lists: every plan and every `scan`
+/// outcome is that of the snapshots the exports were generated from.
+#[test]
+fn vendor_exports_round_trip_through_their_built_in_maps() {
+    for (vendor, notes) in [
+        (
+            "hubspot-companies",
+            vec!["`Annual Revenue`", "`Description`"],
+        ),
+        (
+            "salesforce-accounts",
+            vec![
+                "skipped the report footer (`Grand Totals (12 records)`",
+                "`Billing Street`",
+            ],
+        ),
+        (
+            "gainsight-companies",
+            vec![
+                "line 1: skipped `Company Health Report` above the header",
+                "`MRR`",
+            ],
+        ),
+        ("totango-accounts", vec!["`Contract Start Date`"]),
+    ] {
+        let store = Store::in_memory().unwrap();
+        let r = import_with(&store, &format!("vendors/{vendor}.csv"), Some(vendor));
+        assert_eq!((r.rows, r.created), (12, 12), "{vendor}");
+        for n in notes {
+            assert!(
+                r.notes.iter().any(|x| x.contains(n)),
+                "{vendor}: no note with {n:?} in {:#?}",
+                r.notes
+            );
+        }
+        assert!(r.markdown().contains("**Notes**"), "{vendor}");
+        import_with(&store, "vendors/offers.csv", None);
+        let u = import_with(&store, "vendors/mixpanel-usage.csv", Some("mixpanel-usage"));
+        assert_eq!(u.updated, 12);
+        for f in LONG.iter().skip(1) {
+            import(&store, f, None);
+        }
+        let p = planner(store);
+        assert_eq!(scan_outcomes(&p), direct_outcomes(), "{vendor}");
+        let direct = direct_plans();
+        for (id, want) in &direct {
+            let got = call(&p, "draft_plan", json!({"account": id}));
+            assert!(
+                &got == want,
+                "{vendor}: plan for {id} differs at {}",
+                first_difference(&got, want, String::new())
+            );
+        }
+    }
+}
+
+/// The sample exports hold what their generator promised: a byte-order mark, CRLF, quoted
+/// newlines, thousands separators, US and European dates and a report footer.
+#[test]
+fn vendor_samples_carry_the_quirks_of_real_exports() {
+    let read = |f: &str| std::fs::read(data(&format!("vendors/{f}"))).unwrap();
+    let hub = read("hubspot-companies.csv");
+    assert!(hub.starts_with(b"\xEF\xBB\xBF") && hub.windows(2).any(|w| w == b"\r\n"));
+    let sf = String::from_utf8(read("salesforce-accounts.csv")).unwrap();
+    assert!(sf.contains("\"USD 108,000.00\"") && sf.contains("\"04/30/2027\""));
+    assert!(sf.contains("Grand Totals") && sf.contains("Confidential Information"));
+    assert!(sf.contains("Harbour Road\nSuite"));
+    let gs = String::from_utf8(read("gainsight-companies.csv")).unwrap();
+    assert!(gs.contains("\"108.000,00\"") && gs.contains("30.04.2027") && gs.contains("\r\n"));
+}
+
+/// Value maps, optional columns and the map-wide `optional`: one map serves two similar
+/// exports, a goal status of `On Track` becomes `on_track`.
+#[test]
+fn value_maps_and_optional_columns() {
+    let store = Store::in_memory().unwrap();
+    import(&store, "portfolio.jsonl", None);
+    let dir = crate::cli::scratch("valuemaps");
+    let map = dir.join("goals.map.toml");
+    std::fs::write(
+        &map,
+        "kind = \"goals\"\n[columns]\n\"Account\" = \"account\"\n\"Goal\" = \"goal\"\n\"Goal Status\" = \"status\"\n\"Owner\" = { path = \"goal\", optional = true }\n[values.\"Goal Status\"]\n\"On Track\" = \"on_track\"\n\"At Risk\" = \"at_risk\"\n\"Done\" = \"achieved\"\n",
+    )
+    .unwrap();
+    let f = dir.join("goals.csv");
+    std::fs::write(
+        &f,
+        "Account,Goal,Goal Status\nacc-001,Cut dispatch time,On Track\nacc-001,Roll out to depots,at risk\nacc-002,Launch,Done\n",
+    )
+    .unwrap();
+    let r = store.import(&f, Some(&map), false).unwrap();
+    assert!(r.ok(), "{:#?}", r.errors);
+    assert!(
+        r.notes.iter().any(|n| n.contains("`Owner`")),
+        "{:?}",
+        r.notes
+    );
+    let p = planner(store);
+    let a = call(&p, "get_account", json!({"account": "acc-001"}));
+    assert_eq!(
+        a["snapshot"]["health"]["goals"],
+        json!([{"goal": "Cut dispatch time", "status": "on_track"}, {"goal": "Roll out to depots", "status": "at_risk"}])
+    );
+    // Without `optional`, the same missing column is an error naming it.
+    let strict = dir.join("strict.map.toml");
+    std::fs::write(
+        &strict,
+        "[columns]\n\"id\" = \"id\"\n\"Missing\" = \"health.score\"\n",
+    )
+    .unwrap();
+    let g = dir.join("ids.csv");
+    std::fs::write(&g, "id,name\nacc-001,Northwind\n").unwrap();
+    let store = Store::in_memory().unwrap();
+    let r = store.import(&g, Some(&strict), false).unwrap();
+    assert!(
+        r.errors
+            .iter()
+            .any(|e| e.column == "Missing" && e.problem.contains("optional = true"))
+    );
+    std::fs::write(
+        &strict,
+        "optional = true\n[columns]\n\"id\" = \"id\"\n\"Missing\" = \"health.score\"\n",
+    )
+    .unwrap();
+    let r = store.import(&g, Some(&strict), false).unwrap();
+    assert!(r.ok(), "{:#?}", r.errors);
+}
+
+/// `import --suggest-map` on a raw HubSpot export writes a map that imports it: the
+/// columns named like snapshot paths are mapped, `Annual Revenue` is not (with why), and the
+/// unmapped ones are listed under `ignore` with a reason.
+#[test]
+fn suggest_map_writes_a_map_that_imports_the_export() {
+    let out = bin()
+        .args(["import", "--suggest-map"])
+        .arg(data("vendors/hubspot-companies.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\"Record ID\" = \"id\""), "{text}");
+    assert!(text.contains("\"ARR\" = \"contract.arr\""), "{text}");
+    assert!(
+        text.contains("\"Renewal Date\" = \"contract.renewal_date\""),
+        "{text}"
+    );
+    assert!(text.contains("date_format = \"%Y-%m-%d\""), "{text}");
+    assert!(
+        text.contains("\"Annual Revenue\": the company's own revenue"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("\"Annual Revenue\" = \"contract.arr\""),
+        "{text}"
+    );
+    let dir = crate::cli::scratch("suggest");
+    let map = dir.join("hubspot.toml");
+    std::fs::write(&map, &text).unwrap();
+    let store = Store::in_memory().unwrap();
+    let r = store
+        .import(&data("vendors/hubspot-companies.csv"), Some(&map), true)
+        .unwrap();
+    assert!(r.ok(), "{text}\n{:#?}", r.errors);
+    assert_eq!(r.created, 12);
+    // A European export: separators and dates are detected from the values.
+    let out = bin()
+        .args(["import", "--suggest-map"])
+        .arg(data("vendors/gainsight-companies.csv"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("thousands_separator = \".\"") && text.contains("decimal_separator = \",\""),
+        "{text}"
+    );
+    assert!(text.contains("date_format = \"%d.%m.%Y\""), "{text}");
+}
+
+/// The exit codes and files the README promises: a missing file exits 1 and creates no
+/// database; a failed import removes the database it created; `columns` lists the paths.
+#[test]
+fn import_exit_codes_and_no_database_from_a_failed_import() {
+    let dir = crate::cli::scratch("exitcodes");
+    let db = dir.join("new.db");
+    let _ = std::fs::remove_file(&db);
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(dir.join("nope.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.csv"));
+    assert!(!db.exists());
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(data("bad/wrong_types.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!db.exists(), "a failed import left a database behind");
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(data("csv/accounts.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(db.exists());
+    // An existing database stays when a later import fails.
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(data("bad/wrong_types.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(db.exists());
+    // A bad mapping file is invalid input, named.
+    let map = dir.join("bad.toml");
+    std::fs::write(&map, "colums = 1\n").unwrap();
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg("--map")
+        .arg(&map)
+        .arg(data("csv/accounts.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("colums"));
+    let out = bin().args(["columns"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for (path, _) in expansion_planner::store::mapping::ACCOUNT_PATHS {
+        assert!(text.contains(&format!("| `{path}` |")), "{path} missing");
+    }
+    assert!(
+        text.contains("| `contract.arr` | money | Current annual recurring revenue"),
+        "{text}"
+    );
+    assert!(text.contains("## Long format `goals`"));
+}
