@@ -259,7 +259,7 @@ pub struct ImportArgs {
     /// The export to import: .json, .jsonl or .csv, under a directory the server allows
     /// (relative paths are taken from there).
     pub file: String,
-    /// A TOML mapping file for a CSV export's own column names and formats, under an allowed directory.
+    /// A TOML mapping file for a CSV export's own column names and formats, under an allowed directory, or a built-in map: `hubspot-companies`, `salesforce-accounts`, `gainsight-companies`, `totango-accounts`, `mixpanel-usage`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub map: Option<String>,
     /// Check the file and report what would change, without writing (default false).
@@ -316,10 +316,14 @@ pub fn allowed_file(dirs: &[PathBuf], given: &str, field: &str) -> Result<PathBu
 fn import_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let a: ImportArgs = from_value(args)?;
     let file = allowed_file(&p.import_dirs, &a.file, "file")?;
+    // A built-in map's name (`hubspot-companies`) is no file to confine.
     let map = a
         .map
         .as_deref()
-        .map(|m| allowed_file(&p.import_dirs, m, "map"))
+        .map(|m| match crate::store::mapping::builtin_for(Path::new(m)) {
+            Some(_) => Ok(PathBuf::from(m)),
+            None => allowed_file(&p.import_dirs, m, "map"),
+        })
         .transpose()?;
     let report: ImportReport =
         p.accounts

@@ -1235,3 +1235,75 @@ fn import_exit_codes_and_no_database_from_a_failed_import() {
     );
     assert!(text.contains("## Long format `goals`"));
 }
+
+/// The import tool takes a built-in map by name, and its report carries the notes; a file
+/// with a bad cell is refused naming the file, line, column and value.
+#[test]
+fn import_tool_takes_built_in_maps_by_name() {
+    let p = planner(Store::in_memory().unwrap())
+        .with_import_dirs(vec![data("vendors").canonicalize().unwrap()]);
+    let r = call(
+        &p,
+        "import_accounts",
+        json!({"file": "salesforce-accounts.csv", "map": "salesforce-accounts", "dry_run": true}),
+    );
+    assert_eq!(r["created"], 12, "{r}");
+    assert!(
+        r["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("report footer")),
+        "{r}"
+    );
+    let e = call_err(
+        &p,
+        "import_accounts",
+        json!({"file": "salesforce-accounts.csv", "map": "no-such-map"}),
+    );
+    assert!(e.contains("map"), "{e}");
+    // The report names the file and, per problem, the line, column and value.
+    let store = Store::in_memory().unwrap();
+    let r = store
+        .import(
+            &data("bad/separator_mismatch.csv"),
+            Some(&data("bad/separator_mismatch.map.toml")),
+            false,
+        )
+        .unwrap();
+    let md = r.markdown();
+    assert!(md.contains("separator_mismatch.csv"), "{md}");
+    assert!(md.contains("| 2 | ARR | `€12.000` has 3 digits"), "{md}");
+}
+
+/// JSON that is not JSON: the line, the column and the path when known; empty input says so.
+#[test]
+fn json_errors_give_line_column_and_path() {
+    use expansion_planner::model::input::from_str;
+    let e = from_str::<Snapshot>("").unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "input is empty: expected a JSON snapshot object (or an array of them)"
+    );
+    let e = from_str::<Snapshot>("{\n  \"name\": \"x\",\n  \"contract\": {\"arr\": 5,}\n}")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "contract is not valid JSON at line 3, column 25: trailing comma"
+    );
+    let e = from_str::<Snapshot>("{\"name\": \"x\",}")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "input is not valid JSON at line 1, column 14: trailing comma"
+    );
+    let out = bin()
+        .args(["plan", "-"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("input is empty"));
+}
