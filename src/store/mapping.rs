@@ -9,6 +9,7 @@
 //! decimal_separator = "."      # default "."
 //! delimiter = ","              # default "," ("\t" for .tsv)
 //! unmapped = "error"           # or "ignore": columns neither mapped nor snapshot paths
+//! optional = true              # every mapped column may be missing from the file
 //! ignore = ["Owner Email"]
 //! true_values = ["Active"]     # added to true/yes/y/1
 //! false_values = ["Inactive"]  # added to false/no/n/0
@@ -17,7 +18,15 @@
 //! "Account ID" = "id"
 //! "Annual Recurring Revenue" = "contract.arr"
 //! "Signed On" = { path = "as_of", date_format = "%d.%m.%Y" }
+//! "Champion" = { path = "health.relationship.champion", optional = true }
+//!
+//! [values."Goal Status"]       # a column's values rewritten before they are read
+//! "On Track" = "on_track"
 //! ```
+//!
+//! Numbers are read strictly (see [`read_cell`]): a cell that does not fit the declared
+//! separators, or money in another currency than the account's, is refused, never read as
+//! another number.
 
 use std::collections::{BTreeMap, HashMap};
 
