@@ -32,7 +32,14 @@ pub struct Normalized<R> {
     done: bool,
     read: u64,
     limit: u64,
+    /// Bytes of the current line, and lines so far, for the line-length cap.
+    line_bytes: u64,
+    lines: u64,
 }
+
+/// The longest physical line a CSV import reads, in bytes: a file of one endless line (a
+/// file of NULs, a sparse file) is refused at this point instead of held in memory.
+pub const MAX_LINE_BYTES: u64 = 16 << 20;
 
 impl<R: Read> Normalized<R> {
     /// Refuses (with an I/O error) to read past `limit` bytes.
@@ -48,6 +55,8 @@ impl<R: Read> Normalized<R> {
             done: false,
             read: 0,
             limit,
+            line_bytes: 0,
+            lines: 1,
         }
     }
 
@@ -68,8 +77,9 @@ impl<R: Read> Normalized<R> {
         self.read += self.len as u64;
         if self.read > self.limit {
             return Err(std::io::Error::other(format!(
-                "the file is larger than the import size cap of {} bytes",
-                self.limit
+                "the file is larger than the import size cap of {} bytes ({})",
+                self.limit,
+                super::import::SIZE_CAP_ENV
             )));
         }
         if !self.started {
@@ -118,6 +128,19 @@ impl<R: Read> Read for Normalized<R> {
                 b'\n' if after_cr => continue,
                 other => other,
             };
+            if emit == b'\n' {
+                self.line_bytes = 0;
+                self.lines += 1;
+            } else {
+                self.line_bytes += 1;
+                if self.line_bytes > MAX_LINE_BYTES {
+                    return Err(std::io::Error::other(format!(
+                        "line {} is longer than {} MiB, the longest line an import reads",
+                        self.lines,
+                        MAX_LINE_BYTES >> 20
+                    )));
+                }
+            }
             if let Some(o) = out.get_mut(n) {
                 *o = emit;
                 n += 1;

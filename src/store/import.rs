@@ -17,7 +17,7 @@
 //! column and reason. A dry run does the same and always rolls back.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -26,6 +26,7 @@ use serde_json::Value;
 use crate::model::input::{MAX_LIST_ITEMS, from_str, from_value};
 use crate::model::portfolio::{ImportReport, RowError};
 use crate::model::snapshot::{ChurnSignal, Event, FeatureUsage, Goal, Signal, UsageLimit};
+use crate::model::values::quote;
 use crate::model::{Day, FieldError, Snapshot};
 
 use super::csv_source::{Next, Source, preview};
@@ -33,8 +34,36 @@ use super::mapping::{self, ACCOUNT_PATHS, Formats, LongKind, Mapping, Ty, ValueM
 use super::rows::{self, ListKind, norm};
 use super::{Store, StoreError};
 
-/// Errors kept per file; past this the report says how many more there were.
-pub const MAX_REPORTED_ERRORS: usize = 10_000;
+/// Problems kept per file; past this the report says how many more there were (a file of
+/// a million bad rows must not become a million-line reply).
+pub const MAX_REPORTED_ERRORS: usize = 100;
+
+/// The largest file an import reads, unless [`SIZE_CAP_ENV`] says otherwise: 512 MiB.
+pub const DEFAULT_SIZE_CAP: u64 = 512 << 20;
+
+/// The environment variable that sets the import size cap, in bytes.
+pub const SIZE_CAP_ENV: &str = "EXPANSION_PLANNER_IMPORT_MAX_BYTES";
+
+/// The import size cap in force.
+pub fn size_cap() -> u64 {
+    std::env::var(SIZE_CAP_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_SIZE_CAP)
+}
+
+/// The longest column name and problem text a report repeats, in characters.
+const MAX_COLUMN_CHARS: usize = 80;
+const MAX_PROBLEM_CHARS: usize = 1000;
+
+fn clip(s: String, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s;
+    }
+    let n = s.chars().count();
+    let head: String = s.chars().take(max).collect();
+    format!("{head}… ({n} characters)")
+}
 
 /// Stored accounts by id and by normalised name, kept current as the file is applied.
 #[derive(Default)]
@@ -85,8 +114,9 @@ impl Index {
             [] => Ok(None),
             [k] => Ok(Some(*k)),
             many if id.is_none() => Err(format!(
-                "{} stored accounts are named `{name}`: add an id to say which",
-                many.len()
+                "{} stored accounts are named {}: add an id to say which",
+                many.len(),
+                quote(name)
             )),
             _ => Ok(None),
         }
@@ -100,11 +130,13 @@ impl Index {
         match self.by_name.get(&norm(cell)).map(Vec::as_slice) {
             Some([(k, _)]) => Ok(*k),
             Some(many) if many.len() > 1 => Err(format!(
-                "{} stored accounts are named `{cell}`: use the account's id",
-                many.len()
+                "{} stored accounts are named {}: use the account's id",
+                many.len(),
+                quote(cell)
             )),
             _ => Err(format!(
-                "no stored account has the id or name `{cell}`: import the accounts first"
+                "no stored account has the id or name {}: import the accounts first",
+                quote(cell)
             )),
         }
     }
@@ -145,8 +177,8 @@ impl<'c> Run<'c> {
         if self.report.errors.len() < MAX_REPORTED_ERRORS {
             self.report.errors.push(RowError {
                 line,
-                column: column.into(),
-                problem: problem.into(),
+                column: clip(column.into(), MAX_COLUMN_CHARS),
+                problem: clip(problem.into(), MAX_PROBLEM_CHARS),
             });
         } else {
             self.dropped_errors += 1;
@@ -217,10 +249,6 @@ impl<'c> Run<'c> {
         Ok(())
     }
 
-    fn json_record(&mut self, text: &str, line: u64) -> Result<(), StoreError> {
-        self.parsed_record(parse_record(text), line)
-    }
-
     fn parsed_record(
         &mut self,
         parsed: Result<Snapshot, crate::model::InputError>,
@@ -248,7 +276,7 @@ fn parse_record(text: &str) -> Result<Snapshot, crate::model::InputError> {
 fn identity(s: &Snapshot) -> String {
     match &s.id {
         Some(id) => format!("with id `{id}`"),
-        None => format!("named `{}`", s.name),
+        None => format!("named {}", quote(&s.name)),
     }
 }
 
@@ -323,8 +351,26 @@ pub fn import_file(
             }
         }
     };
+    let cap = size_cap();
     let reader = match std::fs::File::open(file) {
-        Ok(f) => BufReader::with_capacity(1 << 20, f),
+        Ok(f) => {
+            // The size of the file opened, not of a path looked up before: refused unread.
+            match f.metadata() {
+                Ok(m) if m.len() > cap => {
+                    return fail(
+                        report,
+                        "",
+                        format!(
+                            "{} is {} bytes, over the import size cap of {cap} bytes: split the export, or raise the cap with {SIZE_CAP_ENV}",
+                            file.display(),
+                            m.len()
+                        ),
+                    );
+                }
+                _ => {}
+            }
+            BufReader::with_capacity(1 << 20, f.take(cap + 1))
+        }
         Err(e) => return fail(report, "", format!("cannot read {}: {e}", file.display())),
     };
     report.format = match ext.as_str() {
@@ -369,7 +415,10 @@ pub fn import_file(
         run.report.errors.push(RowError {
             line: 0,
             column: String::new(),
-            problem: format!("... and {n} more problems not listed"),
+            problem: format!(
+                "... and {n} more problems not listed ({} in all): the first {MAX_REPORTED_ERRORS} are above",
+                n + MAX_REPORTED_ERRORS as u64
+            ),
         });
     }
     let mut report = run.report;
@@ -382,108 +431,174 @@ pub fn import_file(
     Ok(report)
 }
 
-fn json(run: &mut Run<'_>, mut reader: impl BufRead) -> Result<(), StoreError> {
-    let mut text = String::new();
-    if let Err(e) = reader.read_to_string(&mut text) {
-        run.err(0, "", format!("cannot read the file: {e}"));
-        return Ok(());
-    }
-    // Syntax first, for an error with a line and column; then each element on its own.
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
-        run.err(
-            u64::try_from(e.line()).unwrap_or(0),
-            "",
-            format!("is not valid JSON: {e}"),
-        );
-        return Ok(());
-    }
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('{') {
-        let line = 1 + count_newlines(&text[..text.len() - trimmed.len()]);
-        return run.json_record(trimmed, line);
-    }
-    if !trimmed.starts_with('[') {
-        run.err(1, "", "must be a snapshot object or an array of snapshots");
-        return Ok(());
-    }
-    for (start, end, line) in array_elements(&text) {
-        if let Some(el) = text.get(start..end) {
-            if !el.trim_start().starts_with('{') {
-                run.report.rows += 1;
-                run.err(line, "", "each array element must be a snapshot object");
+/// The largest JSON record (one snapshot, one JSONL line) an import reads, in bytes: far
+/// above any real account, and what keeps memory bounded whatever the file holds.
+pub const MAX_RECORD_BYTES: u64 = 16 << 20;
+
+/// The bytes of a JSON file as serde_json reads them: counts lines, notes the line on which
+/// the top-level object or each element of the top-level array starts, and refuses an
+/// element larger than [`MAX_RECORD_BYTES`], so that an array is read one element at a time.
+struct Tracker<R> {
+    inner: R,
+    line: u64,
+    depth: u32,
+    in_str: bool,
+    esc: bool,
+    in_elem: bool,
+    elem_bytes: u64,
+    start: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Tracker<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        for &b in out.get(..n).unwrap_or_default() {
+            if b == b'\n' {
+                self.line += 1;
+            }
+            if self.depth >= 1 {
+                self.elem_bytes += 1;
+                if self.elem_bytes > MAX_RECORD_BYTES {
+                    return Err(std::io::Error::other(format!(
+                        "the record starting at line {} is larger than {} MiB, the largest an import reads",
+                        self.start.get(),
+                        MAX_RECORD_BYTES >> 20
+                    )));
+                }
+            }
+            if self.in_str {
+                if self.esc {
+                    self.esc = false;
+                } else if b == b'\\' {
+                    self.esc = true;
+                } else if b == b'"' {
+                    self.in_str = false;
+                }
                 continue;
             }
-            run.json_record(el, line)?;
+            let begins = !b.is_ascii_whitespace() && b != b',' && b != b']' && b != b'}';
+            if self.depth == 0 && b == b'{' || self.depth == 1 && !self.in_elem && begins {
+                self.start.set(self.line);
+                self.in_elem = true;
+                self.elem_bytes = 0;
+            }
+            match b {
+                b'"' => self.in_str = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+                b',' if self.depth == 1 => self.in_elem = false,
+                _ => {}
+            }
         }
+        Ok(n)
+    }
+}
+
+/// Takes a JSON file's top-level object, or each element of its top-level array as it is
+/// read, to the import.
+struct Records<'r, 'c> {
+    run: &'r mut Run<'c>,
+    start: std::rc::Rc<std::cell::Cell<u64>>,
+    failed: Option<StoreError>,
+}
+
+impl Records<'_, '_> {
+    fn record(&mut self, v: Value) {
+        if self.failed.is_some() {
+            return;
+        }
+        let line = self.start.get();
+        if !v.is_object() {
+            self.run.report.rows += 1;
+            self.run
+                .err(line, "", "each array element must be a snapshot object");
+            return;
+        }
+        if let Err(e) = self.run.parsed_record(Snapshot::from_json(v), line) {
+            self.failed = Some(e);
+        }
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for &mut Records<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a snapshot object or an array of snapshots")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let v = serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        self.record(v);
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<Value>()? {
+            self.record(v);
+            if self.failed.is_some() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A `.json` file, read as a stream: one element of the array in memory at a time.
+fn json(run: &mut Run<'_>, reader: impl BufRead) -> Result<(), StoreError> {
+    let start = std::rc::Rc::new(std::cell::Cell::new(1));
+    let tracker = Tracker {
+        inner: reader,
+        line: 1,
+        depth: 0,
+        in_str: false,
+        esc: false,
+        in_elem: false,
+        elem_bytes: 0,
+        start: start.clone(),
+    };
+    let mut de = serde_json::Deserializer::from_reader(tracker);
+    let mut records = Records {
+        run,
+        start,
+        failed: None,
+    };
+    let result =
+        serde::Deserializer::deserialize_any(&mut de, &mut records).and_then(|()| de.end());
+    if let Some(e) = records.failed {
+        return Err(e);
+    }
+    if let Err(e) = result {
+        let msg = e.to_string();
+        let what = msg.rfind(" at line ").and_then(|i| msg.get(..i)).unwrap_or(&msg);
+        let (line, problem) = match e.classify() {
+            serde_json::error::Category::Eof if e.line() <= 1 && e.column() == 0 => (
+                1,
+                "the file is empty: expected a snapshot object or an array of snapshots".to_string(),
+            ),
+            serde_json::error::Category::Io => (0, format!("cannot be read: {what}")),
+            serde_json::error::Category::Data => (
+                e.line() as u64,
+                "must be a snapshot object or an array of snapshots".to_string(),
+            ),
+            _ => (
+                e.line() as u64,
+                format!(
+                    "is not valid JSON at line {}, column {}: {}",
+                    e.line(),
+                    e.column(),
+                    quote_json(what)
+                ),
+            ),
+        };
+        records.run.err(line, "", problem);
     }
     Ok(())
 }
 
-fn count_newlines(s: &str) -> u64 {
-    u64::try_from(s.bytes().filter(|b| *b == b'\n').count()).unwrap_or(0)
-}
-
-/// Byte ranges and start lines of the top-level elements of a JSON array already known to
-/// be valid JSON.
-fn array_elements(text: &str) -> Vec<(usize, usize, u64)> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut line = 1_u64;
-    let mut i = 0;
-    // Up to and past the opening bracket.
-    while let Some(&b) = bytes.get(i) {
-        i += 1;
-        if b == b'\n' {
-            line += 1;
-        }
-        if b == b'[' {
-            break;
-        }
-    }
-    loop {
-        while let Some(&b) = bytes.get(i) {
-            if !b.is_ascii_whitespace() {
-                break;
-            }
-            if b == b'\n' {
-                line += 1;
-            }
-            i += 1;
-        }
-        match bytes.get(i) {
-            None | Some(b']') => return out,
-            Some(_) => {}
-        }
-        let (start, start_line) = (i, line);
-        let (mut depth, mut in_str, mut esc) = (0_i32, false, false);
-        while let Some(&b) = bytes.get(i) {
-            if b == b'\n' {
-                line += 1;
-            }
-            if in_str {
-                if esc {
-                    esc = false;
-                } else if b == b'\\' {
-                    esc = true;
-                } else if b == b'"' {
-                    in_str = false;
-                }
-            } else {
-                match b {
-                    b'"' => in_str = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' if depth > 0 => depth -= 1,
-                    b',' | b']' if depth == 0 => break,
-                    _ => {}
-                }
-            }
-            i += 1;
-        }
-        out.push((start, i, start_line));
-        if bytes.get(i) == Some(&b',') {
-            i += 1;
-        }
-    }
+/// serde_json's message, its quoted user text shortened.
+fn quote_json(msg: &str) -> String {
+    crate::model::input::clip_quoted(msg)
 }
 
 /// Records parsed ahead of the writer.
@@ -496,21 +611,36 @@ fn jsonl(run: &mut Run<'_>, mut reader: impl BufRead + Send) -> Result<(), Store
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(PARSE_AHEAD);
         let producer = scope.spawn(move || -> Result<(), (u64, String)> {
-            let mut line = String::new();
+            let mut line = Vec::new();
             let mut n = 0_u64;
             loop {
                 line.clear();
-                match reader.read_line(&mut line) {
+                // A line is read up to the record cap, never whole: a file of one endless
+                // line must not be held in memory.
+                match (&mut reader).take(MAX_RECORD_BYTES + 1).read_until(b'\n', &mut line) {
                     Ok(0) => return Ok(()),
                     Ok(_) => {}
                     Err(e) => return Err((n + 1, format!("cannot be read: {e}"))),
                 }
                 n += 1;
-                let t = line.trim();
-                if t.is_empty() {
-                    continue;
+                if line.len() as u64 > MAX_RECORD_BYTES && line.last() != Some(&b'\n') {
+                    return Err((
+                        n,
+                        format!(
+                            "is longer than {} MiB, the largest record an import reads",
+                            MAX_RECORD_BYTES >> 20
+                        ),
+                    ));
                 }
-                if tx.send((n, parse_record(t))).is_err() {
+                let parsed = match std::str::from_utf8(&line) {
+                    Ok(t) if t.trim().is_empty() => continue,
+                    Ok(t) => parse_record(t.trim()),
+                    Err(_) => Err(crate::model::InputError::one(
+                        "",
+                        "is not valid UTF-8: save the export as UTF-8",
+                    )),
+                };
+                if tx.send((n, parsed)).is_err() {
                     // The writer stopped (a database failure): nothing more to do.
                     return Ok(());
                 }
@@ -562,7 +692,7 @@ fn csv_file(
     mapping: &Mapping,
     delimiter: u8,
 ) -> Result<(), StoreError> {
-    let mut src = Source::new(reader, delimiter, u64::MAX);
+    let mut src = Source::new(reader, delimiter, size_cap());
     let known = |c: &str| {
         mapping.columns.contains_key(c)
             || ACCOUNT_PATHS.iter().any(|(p, _)| *p == c)
@@ -993,8 +1123,8 @@ fn account_rows<R: std::io::Read>(
                     line,
                     t.source.clone(),
                     format!(
-                        "`{}` is written in `{}`, but the account's currency is {currency}{}: amounts in {currency} are accepted, written without a currency or with its own symbol or code",
-                        preview(&shown),
+                        "{} is written in `{}`, but the account's currency is {currency}{}: amounts in {currency} are accepted, written without a currency or with its own symbol or code",
+                        quote(&shown),
                         w.0,
                         if targets.iter().any(|t| t.path == "currency") {
                             ""
@@ -1292,22 +1422,4 @@ fn list_rows<R: std::io::Read>(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn array_elements_track_lines_and_strings() {
-        let text = "[\n {\"a\": \"x,]\\\"\"},\n\n {\"b\": [1, {\"c\": 2}]}\n]";
-        let els = array_elements(text);
-        assert_eq!(els.len(), 2);
-        assert_eq!(els[0].2, 2);
-        assert_eq!(els[1].2, 4);
-        assert_eq!(
-            &text[els[1].0..els[1].1].trim(),
-            &"{\"b\": [1, {\"c\": 2}]}"
-        );
-    }
 }

@@ -34,6 +34,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::model::Day;
+use crate::model::values::quote;
 
 /// The type of a scalar snapshot field, which decides how a cell is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -533,7 +534,7 @@ fn split_currency(t: &str) -> Result<(&str, Option<Written>), String> {
     }
     match found {
         None => Ok((t, None)),
-        Some((_, "")) => Err(format!("`{t}` is not a number")),
+        Some((_, "")) => Err(format!("{} is not a number", quote(t))),
         Some((cur, rest)) => Ok((rest, Some(Written(cur.to_string())))),
     }
 }
@@ -577,8 +578,8 @@ fn number(cell: &str, f: &Formats) -> Result<(f64, Option<Written>, bool, usize)
             groups.push(0);
         } else if c == f.thousands || c == f.decimal {
             return Err(format!(
-                "`{}` has `{c}` after the decimal separator: it does not fit the declared {} (numbers like {} are accepted)",
-                cell.trim(),
+                "{} has `{c}` after the decimal separator: it does not fit the declared {} (numbers like {} are accepted)",
+                quote(cell.trim()),
                 f.declared(),
                 f.example()
             ));
@@ -589,15 +590,15 @@ fn number(cell: &str, f: &Formats) -> Result<(f64, Option<Written>, bool, usize)
                 format!("`{c}`")
             };
             return Err(format!(
-                "`{}` is written with {shown}, which is neither of the declared {}: numbers like {} are accepted; declare the separators this export uses in the mapping file",
-                cell.trim(),
+                "{} is written with {shown}, which is neither of the declared {}: numbers like {} are accepted; declare the separators this export uses in the mapping file",
+                quote(cell.trim()),
                 f.declared(),
                 f.example()
             ));
         } else {
             return Err(format!(
-                "`{}` is not a number (numbers like {} are accepted)",
-                cell.trim(),
+                "{} is not a number (numbers like {} are accepted)",
+                quote(cell.trim()),
                 f.example()
             ));
         }
@@ -608,8 +609,8 @@ fn number(cell: &str, f: &Formats) -> Result<(f64, Option<Written>, bool, usize)
             || groups.iter().skip(1).any(|g| *g != 3));
     if int.is_empty() || bad_groups || frac.as_deref() == Some("") {
         return Err(format!(
-            "`{}` does not fit the declared {}: digits are grouped in threes by the thousands separator, as in {}",
-            cell.trim(),
+            "{} does not fit the declared {}: digits are grouped in threes by the thousands separator, as in {}",
+            quote(cell.trim()),
             f.declared(),
             f.example()
         ));
@@ -623,7 +624,7 @@ fn number(cell: &str, f: &Formats) -> Result<(f64, Option<Written>, bool, usize)
         .parse::<f64>()
         .ok()
         .filter(|x| x.is_finite())
-        .ok_or_else(|| format!("`{}` is not a number", cell.trim()))?;
+        .ok_or_else(|| format!("{} is not a number", cell.trim()))?;
     Ok((x, currency, percent, decimals))
 }
 
@@ -654,6 +655,7 @@ pub fn read_cell(
     date_format: Option<&str>,
 ) -> Result<Cell, String> {
     let t = cell.trim();
+    let tq = quote(t);
     if t.is_empty() {
         return Ok(Cell {
             value: None,
@@ -667,18 +669,18 @@ pub fn read_cell(
             let (x, cur, percent, decimals) = number(t, f)?;
             if cur.is_some() && ty != Ty::Money {
                 return Err(format!(
-                    "`{t}` is written with a currency, but this column is not an amount of money: write the number alone"
+                    "{tq} is written with a currency, but this column is not an amount of money: write the number alone"
                 ));
             }
             if percent && ty != Ty::Num {
                 return Err(format!(
-                    "`{t}` is a percentage, but this column is not one: write the number alone"
+                    "{tq} is a percentage, but this column is not one: write the number alone"
                 ));
             }
             match ty {
                 Ty::Money if decimals > 2 => {
                     return Err(format!(
-                        "`{t}` has {decimals} digits after the decimal separator {:?}, and money is kept to the cent: if {:?} groups thousands in this export, declare thousands_separator = {:?} and decimal_separator = {:?} in the mapping file (amounts like {} are accepted now)",
+                        "{tq} has {decimals} digits after the decimal separator {:?}, and money is kept to the cent: if {:?} groups thousands in this export, declare thousands_separator = {:?} and decimal_separator = {:?} in the mapping file (amounts like {} are accepted now)",
                         f.decimal.to_string(),
                         f.decimal.to_string(),
                         f.decimal.to_string(),
@@ -694,7 +696,7 @@ pub fn read_cell(
                         && x.abs() < 1000.0 =>
                 {
                     return Err(format!(
-                        "`{t}` is ambiguous: with decimal_separator {:?} it is {x}, but exports that group thousands with {:?} mean {}: write it with fewer or more decimals, or declare the separators this export uses",
+                        "{tq} is ambiguous: with decimal_separator {:?} it is {x}, but exports that group thousands with {:?} mean {}: write it with fewer or more decimals, or declare the separators this export uses",
                         f.decimal.to_string(),
                         f.decimal.to_string(),
                         x * 1000.0
@@ -710,7 +712,7 @@ pub fn read_cell(
                     } else {
                         String::new()
                     };
-                    return Err(format!("must be a whole number >= 0 (got `{t}`){hint}"));
+                    return Err(format!("must be a whole number >= 0 (got {tq}){hint}"));
                 }
                 _ => {}
             }
@@ -721,7 +723,7 @@ pub fn read_cell(
             } else {
                 serde_json::Number::from_f64(x)
                     .map(Value::Number)
-                    .ok_or_else(|| format!("`{t}` is not a number"))?
+                    .ok_or_else(|| format!("{tq} is not a number"))?
             }
         }
         Ty::Bool => {
@@ -734,7 +736,7 @@ pub fn read_cell(
                 Value::Bool(false)
             } else {
                 return Err(format!(
-                    "`{t}` is not a yes/no value: true/false, yes/no, y/n, 1/0 are accepted, and whatever true_values and false_values list in the mapping file"
+                    "{tq} is not a yes/no value: true/false, yes/no, y/n, 1/0 are accepted, and whatever true_values and false_values list in the mapping file"
                 ));
             }
         }
@@ -756,10 +758,11 @@ pub fn date(t: &str, format: Option<&str>) -> Result<Day, String> {
             .and_then(|p| p.to_date())
             .map(Day)
             .map_err(|_| {
+                let tq = quote(t);
                 let example = jiff::fmt::strtime::format(fmt, jiff::civil::date(2027, 3, 15))
                     .unwrap_or_default();
                 format!(
-                    "`{t}` is not a real date in the declared format {fmt:?}: dates like {example} (15 March 2027) are accepted"
+                    "{tq} is not a real date in the declared format {fmt:?}: dates like {example} (15 March 2027) are accepted"
                 )
             }),
     }
@@ -768,6 +771,7 @@ pub fn date(t: &str, format: Option<&str>) -> Result<Day, String> {
 /// A whole number cell, for the fast history path.
 pub fn int(cell: &str, f: &Formats) -> Result<u32, String> {
     let t = cell.trim();
+    let tq = quote(t);
     if let Ok(n) = t.parse::<u32>() {
         return Ok(n);
     }
@@ -775,7 +779,7 @@ pub fn int(cell: &str, f: &Formats) -> Result<u32, String> {
         Some(Value::Number(n)) => n
             .as_u64()
             .and_then(|v| u32::try_from(v).ok())
-            .ok_or_else(|| format!("must be a whole number >= 0 (got `{t}`)")),
+            .ok_or_else(|| format!("must be a whole number >= 0 (got {tq})")),
         _ => Err("is required".into()),
     }
 }
