@@ -35,6 +35,7 @@ pub struct Normalized<R> {
     /// Bytes of the current line, and lines so far, for the line-length cap.
     line_bytes: u64,
     lines: u64,
+    broken: bool,
 }
 
 /// The longest physical line a CSV import reads, in bytes: a file of one endless line (a
@@ -57,6 +58,7 @@ impl<R: Read> Normalized<R> {
             limit,
             line_bytes: 0,
             lines: 1,
+            broken: false,
         }
     }
 
@@ -94,6 +96,13 @@ impl<R: Read> Normalized<R> {
 
 impl<R: Read> Read for Normalized<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.broken {
+            return Err(std::io::Error::other(format!(
+                "line {} is longer than {} MiB, the longest line an import reads",
+                self.lines,
+                MAX_LINE_BYTES >> 20
+            )));
+        }
         let mut n = 0;
         while n < out.len() {
             if self.pos >= self.len {
@@ -134,6 +143,11 @@ impl<R: Read> Read for Normalized<R> {
             } else {
                 self.line_bytes += 1;
                 if self.line_bytes > MAX_LINE_BYTES {
+                    // Every later read fails the same way: the reader stops here.
+                    self.line_bytes = MAX_LINE_BYTES;
+                    self.pos = self.len;
+                    self.done = true;
+                    self.broken = true;
                     return Err(std::io::Error::other(format!(
                         "line {} is longer than {} MiB, the longest line an import reads",
                         self.lines,
@@ -309,7 +323,8 @@ impl<R: Read> Source<R> {
                     if ahead.is_empty() {
                         return Err(e);
                     }
-                    self.failed = false;
+                    // Reported after the rows read before it.
+                    self.error = Some(e);
                     break;
                 }
                 Some(Ok((line, r))) => {

@@ -570,11 +570,15 @@ fn json(run: &mut Run<'_>, reader: impl BufRead) -> Result<(), StoreError> {
     }
     if let Err(e) = result {
         let msg = e.to_string();
-        let what = msg.rfind(" at line ").and_then(|i| msg.get(..i)).unwrap_or(&msg);
+        let what = msg
+            .rfind(" at line ")
+            .and_then(|i| msg.get(..i))
+            .unwrap_or(&msg);
         let (line, problem) = match e.classify() {
             serde_json::error::Category::Eof if e.line() <= 1 && e.column() == 0 => (
                 1,
-                "the file is empty: expected a snapshot object or an array of snapshots".to_string(),
+                "the file is empty: expected a snapshot object or an array of snapshots"
+                    .to_string(),
             ),
             serde_json::error::Category::Io => (0, format!("cannot be read: {what}")),
             serde_json::error::Category::Data => (
@@ -617,7 +621,10 @@ fn jsonl(run: &mut Run<'_>, mut reader: impl BufRead + Send) -> Result<(), Store
                 line.clear();
                 // A line is read up to the record cap, never whole: a file of one endless
                 // line must not be held in memory.
-                match (&mut reader).take(MAX_RECORD_BYTES + 1).read_until(b'\n', &mut line) {
+                match (&mut reader)
+                    .take(MAX_RECORD_BYTES + 1)
+                    .read_until(b'\n', &mut line)
+                {
                     Ok(0) => return Ok(()),
                     Ok(_) => {}
                     Err(e) => return Err((n + 1, format!("cannot be read: {e}"))),

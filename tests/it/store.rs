@@ -1307,3 +1307,104 @@ fn json_errors_give_line_column_and_path() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("input is empty"));
 }
+
+/// Runs the built binary's `import` on `file` and returns (exit code, stdout bytes, peak
+/// RSS in KiB: the largest `VmHWM` read from /proc/<pid>/status while it ran). VmHWM only
+/// grows, so the last reading before the process exits is its peak so far; readings every
+/// millisecond catch a growth to hundreds of MiB, which takes far longer than that.
+#[cfg(target_os = "linux")]
+fn import_peak_kib(file: &Path, cap: Option<u64>) -> (Option<i32>, usize, u64) {
+    use std::io::Read;
+    let dir = crate::cli::scratch("memory");
+    let db = dir.join("mem.db");
+    let mut cmd = bin();
+    cmd.args(["import", "--format", "json", "--db"])
+        .arg(&db)
+        .arg(file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    if let Some(c) = cap {
+        cmd.env("EXPANSION_PLANNER_IMPORT_MAX_BYTES", c.to_string());
+    }
+    let mut child = cmd.spawn().unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        out.read_to_end(&mut v).unwrap();
+        v
+    });
+    let mut peak = 0_u64;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path)
+            && let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let stdout = reader.join().unwrap();
+            return (status.code(), stdout.len(), peak);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// Peak memory of an import stays under 256 MiB whatever the file: a 1 GiB sparse file (as
+/// CSV, JSON and JSONL, with the size cap raised so that it is read), a file of NULs and a
+/// single 100 MB cell; each is refused with a short report. Under the default cap the
+/// 1 GiB file is refused before it is read.
+#[cfg(target_os = "linux")]
+#[test]
+fn import_memory_is_bounded_for_any_file() {
+    let dir = crate::cli::scratch("memory-files");
+    const MIB: u64 = 1 << 20;
+    let mut files = Vec::new();
+    for ext in ["csv", "json", "jsonl"] {
+        let f = dir.join(format!("sparse.{ext}"));
+        std::fs::File::create(&f).unwrap().set_len(1 << 30).unwrap();
+        files.push(f);
+    }
+    let nul = dir.join("nul.csv");
+    std::fs::write(&nul, vec![0_u8; 32 * MIB as usize]).unwrap();
+    files.push(nul);
+    let cell = dir.join("cell.csv");
+    let mut text = b"id,name\nX-1,".to_vec();
+    text.resize(text.len() + 100_000_000, b'a');
+    text.push(b'\n');
+    std::fs::write(&cell, text).unwrap();
+    files.push(cell);
+    let json_cell = dir.join("cell.jsonl");
+    let mut text = b"{\"name\": \"".to_vec();
+    text.resize(text.len() + 100_000_000, b'a');
+    text.extend_from_slice(b"\"}\n");
+    std::fs::write(&json_cell, text).unwrap();
+    files.push(json_cell);
+    for f in &files {
+        let (code, out, peak) = import_peak_kib(f, Some(2 << 30));
+        let name = f.file_name().unwrap().to_string_lossy();
+        assert_eq!(code, Some(2), "{name}: exit code");
+        assert!(out < 64 * 1024, "{name}: a {out}-byte report");
+        eprintln!("{name}: exit {code:?}, {out}-byte report, peak RSS {peak} KiB");
+        assert!(peak > 0, "{name}: no VmHWM read");
+        assert!(peak < 256 * 1024, "{name}: peak RSS {peak} KiB");
+    }
+    let (code, _, peak) = import_peak_kib(&files[0], None);
+    assert_eq!(code, Some(2));
+    assert!(
+        peak < 64 * 1024,
+        "the default cap read the file: {peak} KiB"
+    );
+    let store = Store::in_memory().unwrap();
+    let r = store.import(&files[0], None, false).unwrap();
+    assert!(
+        r.errors[0].problem.contains("over the import size cap"),
+        "{:?}",
+        r.errors
+    );
+    for f in &files {
+        let _ = std::fs::remove_file(f);
+    }
+}
