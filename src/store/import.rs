@@ -280,6 +280,13 @@ fn identity(s: &Snapshot) -> String {
     }
 }
 
+/// A mapping for one import: a file (or a built-in map's name), or the text of a mapping
+/// file already read by the caller (the import tool, which opens it confined).
+pub enum MapArg<'a> {
+    Path(&'a Path),
+    Text { name: String, text: String },
+}
+
 /// Imports one file. File-level problems (unreadable, unknown type, bad mapping, missing
 /// columns) are reported like row problems, at line 0 or 1; only a failing database is `Err`.
 pub fn import_file(
@@ -288,7 +295,22 @@ pub fn import_file(
     map: Option<&Path>,
     dry_run: bool,
 ) -> Result<ImportReport, StoreError> {
-    let mut report = ImportReport {
+    match std::fs::File::open(file) {
+        Ok(f) => import_opened(store, file, f, map.map(MapArg::Path), dry_run),
+        Err(e) => {
+            let mut r = empty_report(file, dry_run);
+            r.errors.push(RowError {
+                line: 0,
+                column: String::new(),
+                problem: format!("cannot read {}: {e}", file.display()),
+            });
+            Ok(r)
+        }
+    }
+}
+
+fn empty_report(file: &Path, dry_run: bool) -> ImportReport {
+    ImportReport {
         file: file.display().to_string(),
         format: String::new(),
         dry_run,
@@ -298,7 +320,19 @@ pub fn import_file(
         updated: 0,
         errors: vec![],
         notes: vec![],
-    };
+    }
+}
+
+/// Imports a file the caller has opened, named `file` in the report (its extension says
+/// its format). The file is read from the handle only: nothing is looked up by path again.
+pub fn import_opened(
+    store: &Store,
+    file: &Path,
+    opened: std::fs::File,
+    map: Option<MapArg<'_>>,
+    dry_run: bool,
+) -> Result<ImportReport, StoreError> {
+    let mut report = empty_report(file, dry_run);
     let fail = |mut r: ImportReport, column: &str, problem: String| {
         r.errors.push(RowError {
             line: 0,
@@ -322,9 +356,15 @@ pub fn import_file(
                     "a mapping file applies to CSV files only".into(),
                 );
             }
-            let text = match mapping::builtin_for(m) {
-                Some(text) => Ok(text.to_string()),
-                None => std::fs::read_to_string(m),
+            let (shown, text) = match m {
+                MapArg::Text { name, text } => (name, Ok(text)),
+                MapArg::Path(m) => (
+                    m.display().to_string(),
+                    match mapping::builtin_for(m) {
+                        Some(text) => Ok(text.to_string()),
+                        None => std::fs::read_to_string(m),
+                    },
+                ),
             };
             match text {
                 Err(e) => {
@@ -332,8 +372,7 @@ pub fn import_file(
                         report,
                         "",
                         format!(
-                            "cannot read the mapping file {}: {e} (built-in maps: {})",
-                            m.display(),
+                            "cannot read the mapping file {shown}: {e} (built-in maps: {})",
                             mapping::BUILTIN
                                 .iter()
                                 .map(|b| b.0)
@@ -345,34 +384,28 @@ pub fn import_file(
                 Ok(text) => match Mapping::from_toml(&text) {
                     Ok(mp) => Some(mp),
                     Err(e) => {
-                        return fail(report, "", format!("mapping file {}: {e}", m.display()));
+                        return fail(report, "", format!("mapping file {shown}: {e}"));
                     }
                 },
             }
         }
     };
     let cap = size_cap();
-    let reader = match std::fs::File::open(file) {
-        Ok(f) => {
-            // The size of the file opened, not of a path looked up before: refused unread.
-            match f.metadata() {
-                Ok(m) if m.len() > cap => {
-                    return fail(
-                        report,
-                        "",
-                        format!(
-                            "{} is {} bytes, over the import size cap of {cap} bytes: split the export, or raise the cap with {SIZE_CAP_ENV}",
-                            file.display(),
-                            m.len()
-                        ),
-                    );
-                }
-                _ => {}
-            }
-            BufReader::with_capacity(1 << 20, f.take(cap + 1))
-        }
-        Err(e) => return fail(report, "", format!("cannot read {}: {e}", file.display())),
-    };
+    // The size of the file opened, not of a path looked up before: refused unread.
+    if let Ok(m) = opened.metadata()
+        && m.len() > cap
+    {
+        return fail(
+            report,
+            "",
+            format!(
+                "{} is {} bytes, over the import size cap of {cap} bytes: split the export, or raise the cap with {SIZE_CAP_ENV}",
+                file.display(),
+                m.len()
+            ),
+        );
+    }
+    let reader = BufReader::with_capacity(1 << 20, opened.take(cap + 1));
     report.format = match ext.as_str() {
         "json" => "json".into(),
         "jsonl" | "ndjson" => "jsonl".into(),

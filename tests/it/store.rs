@@ -1408,3 +1408,96 @@ fn import_memory_is_bounded_for_any_file() {
         let _ = std::fs::remove_file(f);
     }
 }
+
+/// `import_accounts` through the built binary over stdio while another thread swaps the
+/// file for a symlink to a file outside the import directory, 3,000 times: the tool opens the
+/// file once beneath the directory refusing symlinks, so it reads the file inside or refuses
+/// the link; it never reads the file outside.
+#[cfg(unix)]
+#[test]
+fn import_tool_cannot_be_raced_out_of_its_directory() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let root = crate::cli::scratch("race");
+    let allowed = root.join("allowed");
+    std::fs::create_dir_all(&allowed).unwrap();
+    let inside = "{\"name\": \"Inside Co\"}\n";
+    let secret = root.join("secret.jsonl");
+    std::fs::write(
+        &secret,
+        "{\"name\": \"Secret One\"}\n{\"name\": \"Secret Two\"}\n{\"name\": \"Secret Three\"}\n",
+    )
+    .unwrap();
+    let race = allowed.join("race.jsonl");
+    std::fs::write(&race, inside).unwrap();
+    let db = root.join("race.db");
+    let _ = std::fs::remove_file(&db);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_expansion-planner"));
+    cmd.args(["serve", "--db"])
+        .arg(&db)
+        .arg("--import-dir")
+        .arg(&allowed);
+    let mut server = crate::wire::Server::start_command(cmd);
+    let stop = Arc::new(AtomicBool::new(false));
+    let swaps = Arc::new(AtomicU64::new(0));
+    let swapper = {
+        let (stop, swaps, allowed, race, secret) = (
+            stop.clone(),
+            swaps.clone(),
+            allowed.clone(),
+            race.clone(),
+            secret.clone(),
+        );
+        std::thread::spawn(move || {
+            let (link, file) = (allowed.join(".link.tmp"), allowed.join(".file.tmp"));
+            while !stop.load(Ordering::Relaxed) {
+                let _ = std::fs::remove_file(&link);
+                std::os::unix::fs::symlink(&secret, &link).unwrap();
+                std::fs::rename(&link, &race).unwrap();
+                std::fs::write(&file, "{\"name\": \"Inside Co\"}\n").unwrap();
+                std::fs::rename(&file, &race).unwrap();
+                swaps.fetch_add(2, Ordering::Relaxed);
+            }
+        })
+    };
+    let (mut inside_reads, mut refused) = (0, 0);
+    // At least 3,000 calls, and on until the swapper has made 3,000 swaps.
+    let started = std::time::Instant::now();
+    let mut id = 0_u64;
+    while id < 3000 || swaps.load(Ordering::Relaxed) < 3000 {
+        id += 1;
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the race ran out of time"
+        );
+        server.send_json(&crate::wire::tool_call(
+            id,
+            "import_accounts",
+            &json!({"file": "race.jsonl", "dry_run": true}),
+        ));
+        let answer = server.answer_to(&json!(id), crate::wire::DEADLINE);
+        let text = crate::wire::result_text(&answer);
+        assert!(
+            !text.contains("Secret"),
+            "call {id} read outside the folder: {text}"
+        );
+        let created = answer["result"]["structuredContent"]["created"].as_u64();
+        assert_ne!(
+            created,
+            Some(3),
+            "call {id} imported the file outside: {answer}"
+        );
+        if created == Some(1) {
+            inside_reads += 1;
+        } else {
+            assert!(text.contains("outside"), "call {id}: {text}");
+            refused += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    // Both sides of the race were hit: the test raced.
+    assert!(
+        inside_reads > 0 && refused > 0,
+        "{inside_reads} reads, {refused} refusals"
+    );
+}
