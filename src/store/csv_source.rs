@@ -426,7 +426,8 @@ impl<R: Read> Source<R> {
             if non_empty(&rec) == 0 {
                 continue;
             }
-            if !checked && footer_marker(&rec) {
+            // A one-column file has no footer to tell apart from its rows.
+            if !checked && self.header_len > 1 && footer_marker(&rec) {
                 let mut pending = vec![(line, rec)];
                 let mut resumed = false;
                 while pending.len() < MAX_FOOTER_ROWS {
