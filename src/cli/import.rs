@@ -62,7 +62,16 @@ pub fn run(a: ImportArgs) -> Result<(), CliError> {
     if let Some(m) = &a.map
         && mapping::builtin_for(m).is_none()
     {
-        check_readable(m, "the mapping file")?;
+        check_readable(m, "the mapping file").map_err(|e| {
+            anyhow::anyhow!(
+                "{e} (or name a built-in map: {})",
+                mapping::BUILTIN
+                    .iter()
+                    .map(|b| b.0)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
         let text = std::fs::read_to_string(m)
             .map_err(|e| anyhow::anyhow!("cannot read the mapping file {}: {e}", m.display()))?;
         Mapping::from_toml(&text)

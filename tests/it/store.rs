@@ -1501,3 +1501,61 @@ fn import_tool_cannot_be_raced_out_of_its_directory() {
         "{inside_reads} reads, {refused} refusals"
     );
 }
+
+/// A usage export is recognised as such by `--suggest-map` (an account column that repeats,
+/// a date, a count of users), and a built-in map is taken by name on the command line.
+#[test]
+fn suggest_map_recognises_a_usage_export_and_the_cli_takes_built_in_maps() {
+    let out = bin()
+        .args(["import", "--suggest-map"])
+        .arg(data("vendors/mixpanel-usage.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("kind = \"history\""), "{text}");
+    assert!(text.contains("\"company_id\" = \"account\""), "{text}");
+    assert!(
+        text.contains("\"Unique Users\" = \"active_users\""),
+        "{text}"
+    );
+    let dir = crate::cli::scratch("suggest-usage");
+    let map = dir.join("usage.toml");
+    std::fs::write(&map, &text).unwrap();
+    let store = Store::in_memory().unwrap();
+    import(&store, "portfolio.jsonl", None);
+    let r = store
+        .import(&data("vendors/mixpanel-usage.csv"), Some(&map), true)
+        .unwrap();
+    assert!(r.ok() && r.updated == 12, "{text}\n{:#?}", r.errors);
+    let db = dir.join("cli.db");
+    let _ = std::fs::remove_file(&db);
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(data("vendors/totango-accounts.csv"))
+        .args(["--map", "totango-accounts", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["created"], 12, "{v}");
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(data("vendors/totango-accounts.csv"))
+        .args(["--map", "no-such-map"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-map"));
+}
