@@ -81,6 +81,15 @@ pub trait AccountSource: Send + Sync {
         map: Option<&Path>,
         dry_run: bool,
     ) -> Result<ImportReport, SourceError>;
+    /// Imports a file already opened by the caller (the import tool opens it confined to
+    /// its directories), shown as `file`; `map` is a mapping's name and TOML text.
+    fn import_opened(
+        &self,
+        file: &Path,
+        opened: std::fs::File,
+        map: Option<(String, String)>,
+        dry_run: bool,
+    ) -> Result<ImportReport, SourceError>;
     /// Prepares what the first calls will need (a deferred store opens here); called off
     /// the request path after the MCP handshake.
     fn warm_up(&self) {}
@@ -144,6 +153,15 @@ impl<T: StoreOnDemand> AccountSource for T {
         dry_run: bool,
     ) -> Result<ImportReport, SourceError> {
         AccountSource::import(self.store()?, file, map, dry_run)
+    }
+    fn import_opened(
+        &self,
+        file: &Path,
+        opened: std::fs::File,
+        map: Option<(String, String)>,
+        dry_run: bool,
+    ) -> Result<ImportReport, SourceError> {
+        AccountSource::import_opened(self.store()?, file, opened, map, dry_run)
     }
     fn warm_up(&self) {
         if let Err(e) = self.store() {

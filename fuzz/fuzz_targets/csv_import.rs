@@ -5,9 +5,13 @@
 //! bytes again changes nothing (the store's documented semantics: account rows update the
 //! columns they name, history is upserted by date, lists are replaced).
 //!
-//! Input layout: the first byte picks the mapping (`b & 3`: 0 none, 1 the CRM accounts
-//! mapping, 2 the CRM usage mapping, 3 a fuzzed mapping: the bytes up to the first NUL) and
-//! the extension (`b & 4`: `.tsv`, else `.csv`); the rest is the export.
+//! Input layout: the first byte picks the mapping (`b & 7`: 0 none, 1 the CRM accounts
+//! mapping, 2 the CRM usage mapping, 3 a fuzzed mapping: the bytes up to the first NUL; 4
+//! the built-in `gainsight-companies` map (value maps, map-wide `optional`); 5 a map with
+//! value maps and an optional column, the fuzzed bytes up to the first NUL appended to it,
+//! so more `[values]` tables and columns are fuzzed too; 6 the built-in `mixpanel-usage`
+//! map; 7 the built-in `salesforce-accounts` map) and the extension (`b & 8`: `.tsv`, else
+//! `.csv`); the rest is the export.
 
 #![no_main]
 
@@ -21,6 +25,10 @@ use libfuzzer_sys::fuzz_target;
 
 const CRM_ACCOUNTS: &str = include_str!("../../tests/data/import/crm/accounts.map.toml");
 const CRM_USAGE: &str = include_str!("../../tests/data/import/crm/usage.map.toml");
+
+/// A map with value maps, a per-column `optional` and money in euros; fuzzed TOML is
+/// appended to it (more columns, more `[values]` tables, or a broken file).
+const VALUE_MAPS: &str = "thousands_separator = \".\"\ndecimal_separator = \",\"\ndate_format = \"%d.%m.%Y\"\n[columns]\n\"Id\" = \"id\"\n\"Name\" = { path = \"name\", optional = true }\n\"ARR\" = \"contract.arr\"\n\"Cur\" = \"currency\"\n\"Risk\" = { path = \"contract.renewal_contentious\", optional = true }\n\"Seg\" = { path = \"segment\", optional = true }\n[values.\"Risk\"]\n\"At Risk\" = \"yes\"\n\"OK\" = \"no\"\n[values.\"Seg\"]\n\"ENT\" = \"Enterprise\"\n\"\" = \"SMB\"\n";
 
 /// A directory of this process's own for the export and the mapping file.
 static DIR: LazyLock<PathBuf> = LazyLock::new(|| {
@@ -49,27 +57,56 @@ fn state(store: &Store) -> Vec<(i64, Snapshot, usize)> {
     out
 }
 
+/// The bytes up to the first NUL, and those after it.
+fn split(rest: &[u8]) -> (&[u8], &[u8]) {
+    match rest.iter().position(|&b| b == 0) {
+        Some(i) => (
+            rest.get(..i).unwrap_or_default(),
+            rest.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (rest, &[][..]),
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
-    let (map_text, export): (Option<&[u8]>, &[u8]) = match selector & 3 {
-        0 => (None, rest),
-        1 => (Some(CRM_ACCOUNTS.as_bytes()), rest),
-        2 => (Some(CRM_USAGE.as_bytes()), rest),
-        _ => match rest.iter().position(|&b| b == 0) {
-            Some(i) => (rest.get(..i), rest.get(i + 1..).unwrap_or_default()),
-            None => (Some(rest), &[][..]),
-        },
+    enum Map {
+        None,
+        Text(Vec<u8>),
+        Builtin(&'static str),
+    }
+    let (map_choice, export): (Map, &[u8]) = match selector & 7 {
+        0 => (Map::None, rest),
+        1 => (Map::Text(CRM_ACCOUNTS.as_bytes().to_vec()), rest),
+        2 => (Map::Text(CRM_USAGE.as_bytes().to_vec()), rest),
+        3 => {
+            let (m, e) = split(rest);
+            (Map::Text(m.to_vec()), e)
+        }
+        4 => (Map::Builtin("gainsight-companies"), rest),
+        5 => {
+            let (m, e) = split(rest);
+            let mut text = VALUE_MAPS.as_bytes().to_vec();
+            text.extend_from_slice(m);
+            (Map::Text(text), e)
+        }
+        6 => (Map::Builtin("mixpanel-usage"), rest),
+        _ => (Map::Builtin("salesforce-accounts"), rest),
     };
-    let ext = if selector & 4 != 0 { "tsv" } else { "csv" };
+    let ext = if selector & 8 != 0 { "tsv" } else { "csv" };
     let file = DIR.join(format!("export.{ext}"));
     std::fs::write(&file, export).expect("write the export");
-    let map = map_text.map(|m| {
-        let p = DIR.join("map.toml");
-        std::fs::write(&p, m).expect("write the mapping");
-        p
-    });
+    let map = match map_choice {
+        Map::None => None,
+        Map::Builtin(name) => Some(PathBuf::from(name)),
+        Map::Text(m) => {
+            let p = DIR.join("map.toml");
+            std::fs::write(&p, m).expect("write the mapping");
+            Some(p)
+        }
+    };
 
     let store = Store::demo().expect("the demo store");
     let before = state(&store);

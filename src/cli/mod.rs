@@ -2,6 +2,7 @@
 //! subcommand. Exit codes: 0 success (a blocked plan is a successful answer), 1 an
 //! operational failure (I/O, server), 2 invalid input or usage.
 
+pub mod columns;
 pub mod import;
 pub mod plan;
 pub mod scan;
@@ -33,6 +34,8 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Import CRM / CS-platform exports (JSON, JSONL, CSV) into the account store.
     Import(import::ImportArgs),
+    /// List every column an import can fill: its snapshot path, type and meaning.
+    Columns(columns::ColumnsArgs),
     /// Write the JSON Schemas of every tool, the snapshot and the policy.
     Schemas(schemas::SchemasArgs),
     /// Serve MCP over stdio, or over streamable HTTP with --http.
@@ -64,6 +67,11 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// The database file this opens, when it is a file and one is known.
+    pub fn path(&self) -> Option<PathBuf> {
+        self.db.clone().or_else(Store::default_path)
+    }
+
     /// Opens the demo store, the --db file, or the default database.
     pub fn open(&self) -> Result<Store, CliError> {
         if self.demo {
@@ -166,6 +174,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Plan(a) => plan::run(a),
         Command::Scan(a) => scan::run(a),
         Command::Import(a) => import::run(a),
+        Command::Columns(a) => columns::run(a),
         Command::Schemas(a) => schemas::run(a),
         Command::Serve(a) => serve::run(a),
     }

@@ -607,7 +607,7 @@ pub struct ImportArgs {
     /// The export to import: .json, .jsonl or .csv, under a directory the server allows
     /// (relative paths are taken from there).
     pub file: String,
-    /// A TOML mapping file for a CSV export's own column names and formats, under an allowed directory.
+    /// A TOML mapping file for a CSV export's own column names and formats, under an allowed directory, or a built-in map: `hubspot-companies`, `salesforce-accounts`, `gainsight-companies`, `totango-accounts`, `mixpanel-usage`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub map: Option<String>,
     /// Check the file and report what would change, without writing (default false).
@@ -663,15 +663,44 @@ pub fn allowed_file(dirs: &[PathBuf], given: &str, field: &str) -> Result<PathBu
 
 fn import_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let a: ImportArgs = from_value(args)?;
-    let file = allowed_file(&p.import_dirs, &a.file, "file")?;
-    let map = a
-        .map
-        .as_deref()
-        .map(|m| allowed_file(&p.import_dirs, m, "map"))
-        .transpose()?;
+    // Each file is opened once, beneath an import directory, refusing symlinks on the way
+    // (store::confined): what is read is what was allowed, whatever happens to the paths.
+    let open = |given: &str, field: &str| {
+        if p.import_dirs.is_empty() {
+            return Err(InputError::one(
+                field,
+                "cannot be imported: this server allows no import directory (start it with --import-dir DIR)",
+            ));
+        }
+        let given = given.trim();
+        if given.is_empty() {
+            return Err(InputError::one(field, "must not be empty"));
+        }
+        crate::store::confined::open_beneath(&p.import_dirs, given).map_err(|r| match r {
+            crate::store::confined::Refused::Outside(m)
+            | crate::store::confined::Refused::Missing(m) => InputError::one(field, m),
+        })
+    };
+    let (opened, path) = open(&a.file, "file")?;
+    // A built-in map's name (`hubspot-companies`) is no file to confine.
+    let map = match a.map.as_deref() {
+        None => None,
+        Some(m) => match crate::store::mapping::builtin_for(Path::new(m)) {
+            Some(text) => Some((m.to_string(), text.to_string())),
+            None => {
+                use std::io::Read;
+                let (f, shown) = open(m, "map")?;
+                let mut text = String::new();
+                f.take(1 << 20)
+                    .read_to_string(&mut text)
+                    .map_err(|e| InputError::one("map", format!("cannot read `{m}`: {e}")))?;
+                Some((shown.display().to_string(), text))
+            }
+        },
+    };
     let report: ImportReport =
         p.accounts
-            .import(&file, map.as_deref(), a.dry_run.unwrap_or(false))?;
+            .import_opened(&path, opened, map, a.dry_run.unwrap_or(false))?;
     let markdown = report.markdown();
     Ok(Answer {
         structured: Structured::new(report)?,

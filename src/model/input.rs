@@ -92,17 +92,55 @@ pub fn from_value<T: serde::de::DeserializeOwned>(
 
 /// Deserializes from JSON text, naming the failing field.
 pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, InputError> {
+    if text.trim().is_empty() {
+        return Err(InputError::one(
+            "input",
+            "is empty: expected a JSON snapshot object (or an array of them)",
+        ));
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let msg = e.inner().to_string();
-        InputError::one(
-            field_path(&e.path().to_string(), &msg),
-            tidy_serde_message(&msg),
-        )
+        let path = e.path().to_string();
+        if matches!(
+            e.inner().classify(),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+        ) {
+            return syntax_error(&path, e.inner());
+        }
+        InputError::one(field_path(&path, &msg), tidy_serde_message(&msg))
     })?;
-    de.end()
-        .map_err(|e| InputError::one("", tidy_serde_message(&e.to_string())))?;
+    de.end().map_err(|e| syntax_error(".", &e))?;
     Ok(value)
+}
+
+/// Text that is not JSON: where (line and column, and the path of the value it was in
+/// when one is known) and what is wrong.
+fn syntax_error(path: &str, e: &serde_json::Error) -> InputError {
+    let msg = e.to_string();
+    let what = match msg.rfind(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(&msg),
+        None => &msg,
+    };
+    // serde_path_to_error writes `?` for the key it had not read yet.
+    let known: Vec<&str> = path
+        .split('.')
+        .take_while(|p| !p.is_empty() && *p != "?")
+        .collect();
+    let field = if known.is_empty() || path == "." {
+        "input".to_string()
+    } else {
+        clip_path(&known.join("."))
+    };
+    InputError::one(
+        field,
+        format!(
+            "is not valid JSON at line {}, column {}: {}",
+            e.line(),
+            e.column(),
+            clip_quoted(what)
+        ),
+    )
 }
 
 /// The path of the failing field; a missing field is named by the message, not the path.

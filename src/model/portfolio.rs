@@ -342,6 +342,10 @@ pub struct ImportReport {
     pub updated: u64,
     /// Every bad row; a file with any imports nothing.
     pub errors: Vec<RowError>,
+    /// What was passed over and why: report title rows and footers skipped, columns not
+    /// imported, optional columns the file lacks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl ImportReport {
@@ -389,6 +393,12 @@ impl ImportReport {
                     if e.column.is_empty() { "-" } else { &e.column },
                     e.problem.replace('|', "\\|")
                 ));
+            }
+        }
+        if !self.notes.is_empty() {
+            out.push_str("\n**Notes**\n\n");
+            for n in &self.notes {
+                out.push_str(&format!("- {n}\n"));
             }
         }
         out

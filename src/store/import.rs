@@ -16,8 +16,8 @@
 //! one transaction; any bad row rolls it back, and every bad row is reported with its line,
 //! column and reason. A dry run does the same and always rolls back.
 
-use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -26,14 +26,44 @@ use serde_json::Value;
 use crate::model::input::{MAX_LIST_ITEMS, from_str, from_value};
 use crate::model::portfolio::{ImportReport, RowError};
 use crate::model::snapshot::{ChurnSignal, Event, FeatureUsage, Goal, Signal, UsageLimit};
+use crate::model::values::quote;
 use crate::model::{Day, FieldError, Snapshot};
 
-use super::mapping::{self, ACCOUNT_PATHS, Formats, LongKind, Mapping, Ty};
+use super::csv_source::{Next, Source, preview};
+use super::mapping::{self, ACCOUNT_PATHS, Formats, LongKind, Mapping, Ty, ValueMap};
 use super::rows::{self, ListKind, norm};
 use super::{Store, StoreError};
 
-/// Errors kept per file; past this the report says how many more there were.
-pub const MAX_REPORTED_ERRORS: usize = 10_000;
+/// Problems kept per file; past this the report says how many more there were (a file of
+/// a million bad rows must not become a million-line reply).
+pub const MAX_REPORTED_ERRORS: usize = 100;
+
+/// The largest file an import reads, unless [`SIZE_CAP_ENV`] says otherwise: 512 MiB.
+pub const DEFAULT_SIZE_CAP: u64 = 512 << 20;
+
+/// The environment variable that sets the import size cap, in bytes.
+pub const SIZE_CAP_ENV: &str = "EXPANSION_PLANNER_IMPORT_MAX_BYTES";
+
+/// The import size cap in force.
+pub fn size_cap() -> u64 {
+    std::env::var(SIZE_CAP_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_SIZE_CAP)
+}
+
+/// The longest column name and problem text a report repeats, in characters.
+const MAX_COLUMN_CHARS: usize = 80;
+const MAX_PROBLEM_CHARS: usize = 1000;
+
+fn clip(s: String, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s;
+    }
+    let n = s.chars().count();
+    let head: String = s.chars().take(max).collect();
+    format!("{head}… ({n} characters)")
+}
 
 /// Stored accounts by id and by normalised name, kept current as the file is applied.
 #[derive(Default)]
@@ -84,8 +114,9 @@ impl Index {
             [] => Ok(None),
             [k] => Ok(Some(*k)),
             many if id.is_none() => Err(format!(
-                "{} stored accounts are named `{name}`: add an id to say which",
-                many.len()
+                "{} stored accounts are named {}: add an id to say which",
+                many.len(),
+                quote(name)
             )),
             _ => Ok(None),
         }
@@ -99,11 +130,13 @@ impl Index {
         match self.by_name.get(&norm(cell)).map(Vec::as_slice) {
             Some([(k, _)]) => Ok(*k),
             Some(many) if many.len() > 1 => Err(format!(
-                "{} stored accounts are named `{cell}`: use the account's id",
-                many.len()
+                "{} stored accounts are named {}: use the account's id",
+                many.len(),
+                quote(cell)
             )),
             _ => Err(format!(
-                "no stored account has the id or name `{cell}`: import the accounts first"
+                "no stored account has the id or name {}: import the accounts first",
+                quote(cell)
             )),
         }
     }
@@ -144,8 +177,8 @@ impl<'c> Run<'c> {
         if self.report.errors.len() < MAX_REPORTED_ERRORS {
             self.report.errors.push(RowError {
                 line,
-                column: column.into(),
-                problem: problem.into(),
+                column: clip(column.into(), MAX_COLUMN_CHARS),
+                problem: clip(problem.into(), MAX_PROBLEM_CHARS),
             });
         } else {
             self.dropped_errors += 1;
@@ -216,10 +249,6 @@ impl<'c> Run<'c> {
         Ok(())
     }
 
-    fn json_record(&mut self, text: &str, line: u64) -> Result<(), StoreError> {
-        self.parsed_record(parse_record(text), line)
-    }
-
     fn parsed_record(
         &mut self,
         parsed: Result<Snapshot, crate::model::InputError>,
@@ -247,8 +276,15 @@ fn parse_record(text: &str) -> Result<Snapshot, crate::model::InputError> {
 fn identity(s: &Snapshot) -> String {
     match &s.id {
         Some(id) => format!("with id `{id}`"),
-        None => format!("named `{}`", s.name),
+        None => format!("named {}", quote(&s.name)),
     }
+}
+
+/// A mapping for one import: a file (or a built-in map's name), or the text of a mapping
+/// file already read by the caller (the import tool, which opens it confined).
+pub enum MapArg<'a> {
+    Path(&'a Path),
+    Text { name: String, text: String },
 }
 
 /// Imports one file. File-level problems (unreadable, unknown type, bad mapping, missing
@@ -259,7 +295,22 @@ pub fn import_file(
     map: Option<&Path>,
     dry_run: bool,
 ) -> Result<ImportReport, StoreError> {
-    let mut report = ImportReport {
+    match std::fs::File::open(file) {
+        Ok(f) => import_opened(store, file, f, map.map(MapArg::Path), dry_run),
+        Err(e) => {
+            let mut r = empty_report(file, dry_run);
+            r.errors.push(RowError {
+                line: 0,
+                column: String::new(),
+                problem: format!("cannot read {}: {e}", file.display()),
+            });
+            Ok(r)
+        }
+    }
+}
+
+fn empty_report(file: &Path, dry_run: bool) -> ImportReport {
+    ImportReport {
         file: file.display().to_string(),
         format: String::new(),
         dry_run,
@@ -268,7 +319,20 @@ pub fn import_file(
         created: 0,
         updated: 0,
         errors: vec![],
-    };
+        notes: vec![],
+    }
+}
+
+/// Imports a file the caller has opened, named `file` in the report (its extension says
+/// its format). The file is read from the handle only: nothing is looked up by path again.
+pub fn import_opened(
+    store: &Store,
+    file: &Path,
+    opened: std::fs::File,
+    map: Option<MapArg<'_>>,
+    dry_run: bool,
+) -> Result<ImportReport, StoreError> {
+    let mut report = empty_report(file, dry_run);
     let fail = |mut r: ImportReport, column: &str, problem: String| {
         r.errors.push(RowError {
             line: 0,
@@ -292,27 +356,56 @@ pub fn import_file(
                     "a mapping file applies to CSV files only".into(),
                 );
             }
-            match std::fs::read_to_string(m) {
+            let (shown, text) = match m {
+                MapArg::Text { name, text } => (name, Ok(text)),
+                MapArg::Path(m) => (
+                    m.display().to_string(),
+                    match mapping::builtin_for(m) {
+                        Some(text) => Ok(text.to_string()),
+                        None => std::fs::read_to_string(m),
+                    },
+                ),
+            };
+            match text {
                 Err(e) => {
                     return fail(
                         report,
                         "",
-                        format!("cannot read the mapping file {}: {e}", m.display()),
+                        format!(
+                            "cannot read the mapping file {shown}: {e} (built-in maps: {})",
+                            mapping::BUILTIN
+                                .iter()
+                                .map(|b| b.0)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
                     );
                 }
                 Ok(text) => match Mapping::from_toml(&text) {
                     Ok(mp) => Some(mp),
                     Err(e) => {
-                        return fail(report, "", format!("mapping file {}: {e}", m.display()));
+                        return fail(report, "", format!("mapping file {shown}: {e}"));
                     }
                 },
             }
         }
     };
-    let reader = match std::fs::File::open(file) {
-        Ok(f) => BufReader::with_capacity(1 << 20, f),
-        Err(e) => return fail(report, "", format!("cannot read {}: {e}", file.display())),
-    };
+    let cap = size_cap();
+    // The size of the file opened, not of a path looked up before: refused unread.
+    if let Ok(m) = opened.metadata()
+        && m.len() > cap
+    {
+        return fail(
+            report,
+            "",
+            format!(
+                "{} is {} bytes, over the import size cap of {cap} bytes: split the export, or raise the cap with {SIZE_CAP_ENV}",
+                file.display(),
+                m.len()
+            ),
+        );
+    }
+    let reader = BufReader::with_capacity(1 << 20, opened.take(cap + 1));
     report.format = match ext.as_str() {
         "json" => "json".into(),
         "jsonl" | "ndjson" => "jsonl".into(),
@@ -355,7 +448,10 @@ pub fn import_file(
         run.report.errors.push(RowError {
             line: 0,
             column: String::new(),
-            problem: format!("... and {n} more problems not listed"),
+            problem: format!(
+                "... and {n} more problems not listed ({} in all): the first {MAX_REPORTED_ERRORS} are above",
+                n + MAX_REPORTED_ERRORS as u64
+            ),
         });
     }
     let mut report = run.report;
@@ -368,108 +464,178 @@ pub fn import_file(
     Ok(report)
 }
 
-fn json(run: &mut Run<'_>, mut reader: impl BufRead) -> Result<(), StoreError> {
-    let mut text = String::new();
-    if let Err(e) = reader.read_to_string(&mut text) {
-        run.err(0, "", format!("cannot read the file: {e}"));
-        return Ok(());
-    }
-    // Syntax first, for an error with a line and column; then each element on its own.
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) {
-        run.err(
-            u64::try_from(e.line()).unwrap_or(0),
-            "",
-            format!("is not valid JSON: {e}"),
-        );
-        return Ok(());
-    }
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('{') {
-        let line = 1 + count_newlines(&text[..text.len() - trimmed.len()]);
-        return run.json_record(trimmed, line);
-    }
-    if !trimmed.starts_with('[') {
-        run.err(1, "", "must be a snapshot object or an array of snapshots");
-        return Ok(());
-    }
-    for (start, end, line) in array_elements(&text) {
-        if let Some(el) = text.get(start..end) {
-            if !el.trim_start().starts_with('{') {
-                run.report.rows += 1;
-                run.err(line, "", "each array element must be a snapshot object");
+/// The largest JSON record (one snapshot, one JSONL line) an import reads, in bytes: far
+/// above any real account, and what keeps memory bounded whatever the file holds.
+pub const MAX_RECORD_BYTES: u64 = 16 << 20;
+
+/// The bytes of a JSON file as serde_json reads them: counts lines, notes the line on which
+/// the top-level object or each element of the top-level array starts, and refuses an
+/// element larger than [`MAX_RECORD_BYTES`], so that an array is read one element at a time.
+struct Tracker<R> {
+    inner: R,
+    line: u64,
+    depth: u32,
+    in_str: bool,
+    esc: bool,
+    in_elem: bool,
+    elem_bytes: u64,
+    start: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Tracker<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(out)?;
+        for &b in out.get(..n).unwrap_or_default() {
+            if b == b'\n' {
+                self.line += 1;
+            }
+            if self.depth >= 1 {
+                self.elem_bytes += 1;
+                if self.elem_bytes > MAX_RECORD_BYTES {
+                    return Err(std::io::Error::other(format!(
+                        "the record starting at line {} is larger than {} MiB, the largest an import reads",
+                        self.start.get(),
+                        MAX_RECORD_BYTES >> 20
+                    )));
+                }
+            }
+            if self.in_str {
+                if self.esc {
+                    self.esc = false;
+                } else if b == b'\\' {
+                    self.esc = true;
+                } else if b == b'"' {
+                    self.in_str = false;
+                }
                 continue;
             }
-            run.json_record(el, line)?;
+            let begins = !b.is_ascii_whitespace() && b != b',' && b != b']' && b != b'}';
+            if self.depth == 0 && b == b'{' || self.depth == 1 && !self.in_elem && begins {
+                self.start.set(self.line);
+                self.in_elem = true;
+                self.elem_bytes = 0;
+            }
+            match b {
+                b'"' => self.in_str = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+                b',' if self.depth == 1 => self.in_elem = false,
+                _ => {}
+            }
         }
+        Ok(n)
+    }
+}
+
+/// Takes a JSON file's top-level object, or each element of its top-level array as it is
+/// read, to the import.
+struct Records<'r, 'c> {
+    run: &'r mut Run<'c>,
+    start: std::rc::Rc<std::cell::Cell<u64>>,
+    failed: Option<StoreError>,
+}
+
+impl Records<'_, '_> {
+    fn record(&mut self, v: Value) {
+        if self.failed.is_some() {
+            return;
+        }
+        let line = self.start.get();
+        if !v.is_object() {
+            self.run.report.rows += 1;
+            self.run
+                .err(line, "", "each array element must be a snapshot object");
+            return;
+        }
+        if let Err(e) = self.run.parsed_record(Snapshot::from_json(v), line) {
+            self.failed = Some(e);
+        }
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for &mut Records<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a snapshot object or an array of snapshots")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let v = serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        self.record(v);
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<Value>()? {
+            self.record(v);
+            if self.failed.is_some() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A `.json` file, read as a stream: one element of the array in memory at a time.
+fn json(run: &mut Run<'_>, reader: impl BufRead) -> Result<(), StoreError> {
+    let start = std::rc::Rc::new(std::cell::Cell::new(1));
+    let tracker = Tracker {
+        inner: reader,
+        line: 1,
+        depth: 0,
+        in_str: false,
+        esc: false,
+        in_elem: false,
+        elem_bytes: 0,
+        start: start.clone(),
+    };
+    let mut de = serde_json::Deserializer::from_reader(tracker);
+    let mut records = Records {
+        run,
+        start,
+        failed: None,
+    };
+    let result =
+        serde::Deserializer::deserialize_any(&mut de, &mut records).and_then(|()| de.end());
+    if let Some(e) = records.failed {
+        return Err(e);
+    }
+    if let Err(e) = result {
+        let msg = e.to_string();
+        let what = msg
+            .rfind(" at line ")
+            .and_then(|i| msg.get(..i))
+            .unwrap_or(&msg);
+        let (line, problem) = match e.classify() {
+            serde_json::error::Category::Eof if e.line() <= 1 && e.column() == 0 => (
+                1,
+                "the file is empty: expected a snapshot object or an array of snapshots"
+                    .to_string(),
+            ),
+            serde_json::error::Category::Io => (0, format!("cannot be read: {what}")),
+            serde_json::error::Category::Data => (
+                e.line() as u64,
+                "must be a snapshot object or an array of snapshots".to_string(),
+            ),
+            _ => (
+                e.line() as u64,
+                format!(
+                    "is not valid JSON at line {}, column {}: {}",
+                    e.line(),
+                    e.column(),
+                    quote_json(what)
+                ),
+            ),
+        };
+        records.run.err(line, "", problem);
     }
     Ok(())
 }
 
-fn count_newlines(s: &str) -> u64 {
-    u64::try_from(s.bytes().filter(|b| *b == b'\n').count()).unwrap_or(0)
-}
-
-/// Byte ranges and start lines of the top-level elements of a JSON array already known to
-/// be valid JSON.
-fn array_elements(text: &str) -> Vec<(usize, usize, u64)> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut line = 1_u64;
-    let mut i = 0;
-    // Up to and past the opening bracket.
-    while let Some(&b) = bytes.get(i) {
-        i += 1;
-        if b == b'\n' {
-            line += 1;
-        }
-        if b == b'[' {
-            break;
-        }
-    }
-    loop {
-        while let Some(&b) = bytes.get(i) {
-            if !b.is_ascii_whitespace() {
-                break;
-            }
-            if b == b'\n' {
-                line += 1;
-            }
-            i += 1;
-        }
-        match bytes.get(i) {
-            None | Some(b']') => return out,
-            Some(_) => {}
-        }
-        let (start, start_line) = (i, line);
-        let (mut depth, mut in_str, mut esc) = (0_i32, false, false);
-        while let Some(&b) = bytes.get(i) {
-            if b == b'\n' {
-                line += 1;
-            }
-            if in_str {
-                if esc {
-                    esc = false;
-                } else if b == b'\\' {
-                    esc = true;
-                } else if b == b'"' {
-                    in_str = false;
-                }
-            } else {
-                match b {
-                    b'"' => in_str = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' if depth > 0 => depth -= 1,
-                    b',' | b']' if depth == 0 => break,
-                    _ => {}
-                }
-            }
-            i += 1;
-        }
-        out.push((start, i, start_line));
-        if bytes.get(i) == Some(&b',') {
-            i += 1;
-        }
-    }
+/// serde_json's message, its quoted user text shortened.
+fn quote_json(msg: &str) -> String {
+    crate::model::input::clip_quoted(msg)
 }
 
 /// Records parsed ahead of the writer.
@@ -482,21 +648,39 @@ fn jsonl(run: &mut Run<'_>, mut reader: impl BufRead + Send) -> Result<(), Store
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(PARSE_AHEAD);
         let producer = scope.spawn(move || -> Result<(), (u64, String)> {
-            let mut line = String::new();
+            let mut line = Vec::new();
             let mut n = 0_u64;
             loop {
                 line.clear();
-                match reader.read_line(&mut line) {
+                // A line is read up to the record cap, never whole: a file of one endless
+                // line must not be held in memory.
+                match (&mut reader)
+                    .take(MAX_RECORD_BYTES + 1)
+                    .read_until(b'\n', &mut line)
+                {
                     Ok(0) => return Ok(()),
                     Ok(_) => {}
                     Err(e) => return Err((n + 1, format!("cannot be read: {e}"))),
                 }
                 n += 1;
-                let t = line.trim();
-                if t.is_empty() {
-                    continue;
+                if line.len() as u64 > MAX_RECORD_BYTES && line.last() != Some(&b'\n') {
+                    return Err((
+                        n,
+                        format!(
+                            "is longer than {} MiB, the largest record an import reads",
+                            MAX_RECORD_BYTES >> 20
+                        ),
+                    ));
                 }
-                if tx.send((n, parse_record(t))).is_err() {
+                let parsed = match std::str::from_utf8(&line) {
+                    Ok(t) if t.trim().is_empty() => continue,
+                    Ok(t) => parse_record(t.trim()),
+                    Err(_) => Err(crate::model::InputError::one(
+                        "",
+                        "is not valid UTF-8: save the export as UTF-8",
+                    )),
+                };
+                if tx.send((n, parsed)).is_err() {
                     // The writer stopped (a database failure): nothing more to do.
                     return Ok(());
                 }
@@ -525,6 +709,21 @@ struct Target {
     path: String,
     ty: Ty,
     date_format: Option<String>,
+    values: ValueMap,
+}
+
+/// Names shown in a note, the first few and how many more.
+fn some_names(names: &[String]) -> String {
+    const SHOWN: usize = 12;
+    let mut out: Vec<String> = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("`{}`", preview(n)))
+        .collect();
+    if names.len() > SHOWN {
+        out.push(format!("and {} more", names.len() - SHOWN));
+    }
+    out.join(", ")
 }
 
 fn csv_file(
@@ -533,22 +732,37 @@ fn csv_file(
     mapping: &Mapping,
     delimiter: u8,
 ) -> Result<(), StoreError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(reader);
-    let headers = match rdr.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            run.err(1, "", format!("the header row cannot be read: {e}"));
+    let mut src = Source::new(reader, delimiter, size_cap());
+    let known = |c: &str| {
+        mapping.columns.contains_key(c)
+            || ACCOUNT_PATHS.iter().any(|(p, _)| *p == c)
+            || c == "account"
+    };
+    let header = src.header(&known);
+    let (header_line, headers) = match header {
+        Ok(Some(h)) => h,
+        Ok(None) => {
+            run.err(1, "", "the file is empty: a header row is needed");
+            return Ok(());
+        }
+        Err((line, e)) => {
+            run.err(line, "", format!("the header row cannot be read: {e}"));
             return Ok(());
         }
     };
-    if headers.iter().all(str::is_empty) {
-        run.err(1, "", "the file is empty: a header row is needed");
-        return Ok(());
-    }
+    let result = csv_rows(run, &mut src, header_line, &headers, mapping);
+    run.report.notes.append(&mut src.notes);
+    result
+}
+
+fn csv_rows<R: std::io::Read>(
+    run: &mut Run<'_>,
+    src: &mut Source<R>,
+    header_line: u64,
+    headers: &csv::StringRecord,
+    mapping: &Mapping,
+) -> Result<(), StoreError> {
+    let hl = header_line;
     // Each header to its raw target: mapped path, the name itself, or ignored.
     let mut raw: Vec<(usize, String, String, Option<String>)> = Vec::new();
     let mut seen_sources = HashSet::new();
@@ -557,7 +771,7 @@ fn csv_file(
     for (i, h) in headers.iter().enumerate() {
         let h = h.trim().to_string();
         if !seen_sources.insert(h.clone()) {
-            run.err(1, h.clone(), "appears twice in the header");
+            run.err(hl, h.clone(), "appears twice in the header");
             continue;
         }
         if let Some(spec) = mapping.columns.get(&h) {
@@ -573,14 +787,35 @@ fn csv_file(
             unmapped.push((i, h));
         }
     }
+    let mut absent = Vec::new();
     for name in mapping.columns.keys() {
-        if !seen_sources.contains(name.trim()) {
+        if seen_sources.contains(name.trim()) {
+            continue;
+        }
+        if mapping.is_optional(name) {
+            absent.push(name.clone());
+        } else {
             run.err(
-                1,
+                hl,
                 name.clone(),
-                "is named in the mapping file, but the file has no such column",
+                "is named in the mapping file, but the file has no such column (mark it `optional = true` in the mapping file, or set `optional = true` at the top, if some exports lack it)",
             );
         }
+    }
+    for name in mapping.values.keys() {
+        if !seen_sources.contains(name.trim()) && !mapping.is_optional(name) {
+            run.err(
+                hl,
+                name.clone(),
+                "has a value map (`[values]`) in the mapping file, but the file has no such column",
+            );
+        }
+    }
+    if !absent.is_empty() {
+        run.report.notes.push(format!(
+            "optional columns of the mapping this file does not have, left as stored: {}",
+            some_names(&absent)
+        ));
     }
     let is_long = raw.iter().any(|(_, _, p, _)| p == "account")
         || unmapped.iter().any(|(_, h)| h == "account");
@@ -631,7 +866,7 @@ fn csv_file(
                 ([k], _) | ([], [k]) => Some(*k),
                 ([], _) => {
                     run.err(
-                        1,
+                        hl,
                         "",
                         format!(
                             "an `account` column makes this a long-format file, but its columns ({}) fit none of: {}",
@@ -656,7 +891,7 @@ fn csv_file(
                 }
                 (many, _) => {
                     run.err(
-                        1,
+                        hl,
                         "",
                         format!(
                             "the columns fit several long formats ({}): set `kind` in a mapping file",
@@ -681,13 +916,14 @@ fn csv_file(
         match ty_of(&path) {
             Some(ty) => targets.push(Target {
                 index: i,
+                values: ValueMap::new(mapping.values.get(&source).unwrap_or(&BTreeMap::new())),
                 source,
                 path,
                 ty,
                 date_format: fmt,
             }),
             None => run.err(
-                1,
+                hl,
                 source,
                 format!(
                     "is mapped to `{path}`, which is not a {}",
@@ -696,18 +932,20 @@ fn csv_file(
             ),
         }
     }
+    let mut ignored = Vec::new();
     for (i, h) in unmapped {
         match ty_of(&h) {
             Some(ty) => targets.push(Target {
                 index: i,
+                values: ValueMap::new(mapping.values.get(&h).unwrap_or(&BTreeMap::new())),
                 source: h.clone(),
                 path: h,
                 ty,
                 date_format: None,
             }),
-            None if ignore_unmapped => {}
+            None if ignore_unmapped => ignored.push(h),
             None => run.err(
-                1,
+                hl,
                 h,
                 format!(
                     "is neither mapped in a mapping file nor a {} (map it with --map, or list it under `ignore`)",
@@ -720,7 +958,7 @@ fn csv_file(
     for t in &targets {
         if let Some(other) = by_path.insert(t.path.as_str(), t.source.as_str()) {
             run.err(
-                1,
+                hl,
                 t.source.clone(),
                 format!("and column `{other}` both go to `{}`", t.path),
             );
@@ -734,15 +972,21 @@ fn csv_file(
     };
     for r in required {
         if !targets.iter().any(|t| t.path == r) {
-            run.err(1, r, "is a required column and the file does not have it");
+            run.err(hl, r, "is a required column and the file does not have it");
         }
     }
     if kind.is_none() && !targets.iter().any(|t| t.path == "id" || t.path == "name") {
         run.err(
-            1,
+            hl,
             "name",
             "is a required column (or `id`): without either, no row says which account it is",
         );
+    }
+    if !ignored.is_empty() {
+        run.report.notes.push(format!(
+            "columns not imported (`unmapped = \"ignore\"`): {}",
+            some_names(&ignored)
+        ));
     }
     run.report.format = format!("csv:{}", kind.map(LongKind::name).unwrap_or("accounts"));
     if !run.report.errors.is_empty() {
@@ -751,9 +995,9 @@ fn csv_file(
     }
     let formats = mapping.formats();
     match kind {
-        None => account_rows(run, &mut rdr, &targets, &formats),
-        Some(LongKind::History) => history_rows(run, &mut rdr, &targets, &formats),
-        Some(k) => list_rows(run, &mut rdr, &targets, &formats, k),
+        None => account_rows(run, src, &targets, &formats),
+        Some(LongKind::History) => history_rows(run, src, &targets, &formats),
+        Some(k) => list_rows(run, src, &targets, &formats, k),
     }
 }
 
@@ -772,56 +1016,50 @@ fn what_allowed(kind: Option<LongKind>) -> String {
     }
 }
 
-/// Reads the next record; a malformed one is reported and skipped.
+/// Reads the next data row; a malformed one is reported and skipped.
 fn next_record<R: std::io::Read>(
     run: &mut Run<'_>,
-    rdr: &mut csv::Reader<R>,
+    src: &mut Source<R>,
     rec: &mut csv::StringRecord,
 ) -> Option<u64> {
     loop {
-        match rdr.read_record(rec) {
-            Ok(false) => return None,
-            Ok(true) => {
+        match src.next_row() {
+            Next::End => return None,
+            Next::Row(line, r) => {
                 run.report.rows += 1;
-                return Some(rec.position().map(|p| p.line()).unwrap_or(0));
+                *rec = r;
+                return Some(line);
             }
-            Err(e) => {
+            Next::Bad(line, msg) => {
                 run.report.rows += 1;
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                let msg = match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => format!("has {len} fields; the header has {expected_len}"),
-                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
-                    _ => e.to_string(),
-                };
                 run.err(line, "", msg);
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    return None;
-                }
             }
         }
     }
 }
 
-/// Parses every mapped cell of a row; `None` when any cell was bad (reported).
+/// Parses every mapped cell of a row, value maps applied; `None` when any cell was bad
+/// (reported). Each value comes with the currency a money cell was written in.
 fn cells(
     run: &mut Run<'_>,
     rec: &csv::StringRecord,
     line: u64,
     targets: &[Target],
     formats: &Formats,
-) -> Option<Vec<Option<Value>>> {
+) -> Option<Vec<mapping::Cell>> {
     let mut out = Vec::with_capacity(targets.len());
     let mut ok = true;
     for t in targets {
-        let cell = rec.get(t.index).unwrap_or_default();
-        match mapping::cell_value(cell, t.ty, formats, t.date_format.as_deref()) {
+        let cell = t.values.apply(rec.get(t.index).unwrap_or_default());
+        match mapping::read_cell(cell, t.ty, formats, t.date_format.as_deref()) {
             Ok(v) => out.push(v),
             Err(e) => {
                 ok = false;
                 run.err(line, t.source.clone(), e);
-                out.push(None);
+                out.push(mapping::Cell {
+                    value: None,
+                    currency: None,
+                });
             }
         }
     }
@@ -846,8 +1084,8 @@ fn column_for(targets: &[Target], field: &str) -> String {
         .unwrap_or_else(|| field.to_string())
 }
 
-fn text_of(v: &Option<Value>) -> Option<&str> {
-    match v {
+fn text_of(v: &mapping::Cell) -> Option<&str> {
+    match &v.value {
         Some(Value::String(s)) => Some(s.as_str()),
         _ => None,
     }
@@ -855,7 +1093,7 @@ fn text_of(v: &Option<Value>) -> Option<&str> {
 
 fn account_rows<R: std::io::Read>(
     run: &mut Run<'_>,
-    rdr: &mut csv::Reader<R>,
+    rdr: &mut Source<R>,
     targets: &[Target],
     formats: &Formats,
 ) -> Result<(), StoreError> {
@@ -899,8 +1137,13 @@ fn account_rows<R: std::io::Read>(
             },
             None => serde_json::Map::new(),
         };
+        let mut written: Vec<(&Target, mapping::Written, String)> = Vec::new();
         for (t, v) in targets.iter().zip(values) {
-            mapping::set_path(&mut obj, &t.path, v);
+            if let Some(w) = v.currency {
+                let shown = rec.get(t.index).unwrap_or_default().trim().to_string();
+                written.push((t, w, shown));
+            }
+            mapping::set_path(&mut obj, &t.path, v.value);
         }
         let s = match Snapshot::from_json(Value::Object(obj)) {
             Ok(s) => s,
@@ -909,6 +1152,32 @@ fn account_rows<R: std::io::Read>(
                 continue;
             }
         };
+        // A money cell written in another currency than the account's is refused: read as
+        // the account's currency it would be a plausible wrong number.
+        let currency = s.currency.as_deref().unwrap_or("USD").to_ascii_uppercase();
+        let mut foreign = false;
+        for (t, w, shown) in written {
+            if !w.fits(&currency) {
+                foreign = true;
+                run.err(
+                    line,
+                    t.source.clone(),
+                    format!(
+                        "{} is written in `{}`, but the account's currency is {currency}{}: amounts in {currency} are accepted, written without a currency or with its own symbol or code",
+                        quote(&shown),
+                        w.0,
+                        if targets.iter().any(|t| t.path == "currency") {
+                            ""
+                        } else {
+                            " (the file has no currency column; set one, or map it, if the account is in another currency)"
+                        }
+                    ),
+                );
+            }
+        }
+        if foreign {
+            continue;
+        }
         let what = identity(&s);
         let k = match key {
             Some(k) => k,
@@ -936,7 +1205,7 @@ fn account_rows<R: std::io::Read>(
 
 fn history_rows<R: std::io::Read>(
     run: &mut Run<'_>,
-    rdr: &mut csv::Reader<R>,
+    rdr: &mut Source<R>,
     targets: &[Target],
     formats: &Formats,
 ) -> Result<(), StoreError> {
@@ -954,7 +1223,7 @@ fn history_rows<R: std::io::Read>(
     let mut seen: HashMap<i64, HashSet<Day>> = HashMap::new();
     let mut last: Option<(String, i64)> = None;
     while let Some(line) = next_record(run, rdr, &mut rec) {
-        let cell = rec.get(acc_t.index).unwrap_or_default();
+        let cell = acc_t.values.apply(rec.get(acc_t.index).unwrap_or_default());
         let key = match &last {
             Some((c, k)) if c == cell => Ok(*k),
             _ if cell.is_empty() => {
@@ -972,7 +1241,10 @@ fn history_rows<R: std::io::Read>(
                 None
             }
         };
-        let date = match rec.get(date_t.index).unwrap_or_default() {
+        let date = match date_t
+            .values
+            .apply(rec.get(date_t.index).unwrap_or_default())
+        {
             "" => Err("is required".to_string()),
             d => mapping::date(d, date_fmt.as_deref()),
         };
@@ -983,7 +1255,10 @@ fn history_rows<R: std::io::Read>(
                 None
             }
         };
-        let users = match rec.get(users_t.index).unwrap_or_default() {
+        let users = match users_t
+            .values
+            .apply(rec.get(users_t.index).unwrap_or_default())
+        {
             "" => Err("is required".to_string()),
             u => mapping::int(u, formats),
         };
@@ -1092,7 +1367,7 @@ fn item_problems(item: &Item) -> Vec<FieldError> {
 
 fn list_rows<R: std::io::Read>(
     run: &mut Run<'_>,
-    rdr: &mut csv::Reader<R>,
+    rdr: &mut Source<R>,
     targets: &[Target],
     formats: &Formats,
     kind: LongKind,
@@ -1118,8 +1393,8 @@ fn list_rows<R: std::io::Read>(
         let mut account = None;
         for (t, v) in targets.iter().zip(values) {
             if t.path == "account" {
-                account = v;
-            } else if let Some(v) = v {
+                account = v.value;
+            } else if let Some(v) = v.value {
                 obj.insert(t.path.clone(), v);
             }
         }
@@ -1187,22 +1462,4 @@ fn list_rows<R: std::io::Read>(
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn array_elements_track_lines_and_strings() {
-        let text = "[\n {\"a\": \"x,]\\\"\"},\n\n {\"b\": [1, {\"c\": 2}]}\n]";
-        let els = array_elements(text);
-        assert_eq!(els.len(), 2);
-        assert_eq!(els[0].2, 2);
-        assert_eq!(els[1].2, 4);
-        assert_eq!(
-            &text[els[1].0..els[1].1].trim(),
-            &"{\"b\": [1, {\"c\": 2}]}"
-        );
-    }
 }

@@ -9,6 +9,7 @@
 //! decimal_separator = "."      # default "."
 //! delimiter = ","              # default "," ("\t" for .tsv)
 //! unmapped = "error"           # or "ignore": columns neither mapped nor snapshot paths
+//! optional = true              # every mapped column may be missing from the file
 //! ignore = ["Owner Email"]
 //! true_values = ["Active"]     # added to true/yes/y/1
 //! false_values = ["Inactive"]  # added to false/no/n/0
@@ -17,14 +18,23 @@
 //! "Account ID" = "id"
 //! "Annual Recurring Revenue" = "contract.arr"
 //! "Signed On" = { path = "as_of", date_format = "%d.%m.%Y" }
+//! "Champion" = { path = "health.relationship.champion", optional = true }
+//!
+//! [values."Goal Status"]       # a column's values rewritten before they are read
+//! "On Track" = "on_track"
 //! ```
+//!
+//! Numbers are read strictly (see [`read_cell`]): a cell that does not fit the declared
+//! separators, or money in another currency than the account's, is refused, never read as
+//! another number.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::model::Day;
+use crate::model::values::quote;
 
 /// The type of a scalar snapshot field, which decides how a cell is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,24 +197,42 @@ impl LongKind {
 #[serde(untagged)]
 pub enum ColumnSpec {
     Path(String),
-    Detailed {
-        path: String,
-        #[serde(default)]
-        date_format: Option<String>,
-    },
+    Detailed(Detailed),
+}
+
+/// A mapped column with options.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Detailed {
+    pub path: String,
+    #[serde(default)]
+    pub date_format: Option<String>,
+    /// The file may lack this column: then the field is left as stored.
+    #[serde(default)]
+    pub optional: bool,
+    /// Says that a column named like a company's revenue (`Annual Revenue`) really holds
+    /// the ARR of the contract, so it may go to `contract.arr`.
+    #[serde(default)]
+    pub revenue_is_arr: bool,
 }
 
 impl ColumnSpec {
     pub fn path(&self) -> &str {
         match self {
-            ColumnSpec::Path(p) | ColumnSpec::Detailed { path: p, .. } => p,
+            ColumnSpec::Path(p) | ColumnSpec::Detailed(Detailed { path: p, .. }) => p,
         }
     }
     pub fn date_format(&self) -> Option<&str> {
         match self {
             ColumnSpec::Path(_) => None,
-            ColumnSpec::Detailed { date_format, .. } => date_format.as_deref(),
+            ColumnSpec::Detailed(d) => d.date_format.as_deref(),
         }
+    }
+    fn optional(&self) -> bool {
+        matches!(self, ColumnSpec::Detailed(d) if d.optional)
+    }
+    fn revenue_is_arr(&self) -> bool {
+        matches!(self, ColumnSpec::Detailed(d) if d.revenue_is_arr)
     }
 }
 
@@ -227,6 +255,9 @@ pub struct Mapping {
     /// `error` (default) or `ignore`.
     #[serde(default)]
     pub unmapped: Option<String>,
+    /// Every mapped column may be missing from the file (one map for similar exports).
+    #[serde(default)]
+    pub optional: bool,
     #[serde(default)]
     pub ignore: Vec<String>,
     #[serde(default)]
@@ -236,12 +267,40 @@ pub struct Mapping {
     /// Export column -> snapshot path (or column of a long format).
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnSpec>,
+    /// Export column -> (value as written -> value to import), applied before a cell is
+    /// read: `[values."Goal Status"] "On Track" = "on_track"`.
+    #[serde(default)]
+    pub values: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// Whether a column's name says it holds the company's own revenue (HubSpot's and
+/// Salesforce's `Annual Revenue`), which is not what the company pays you.
+pub fn is_company_revenue(column: &str) -> bool {
+    let n: String = column
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    n.contains("annualrevenue")
+        || matches!(
+            n.as_str(),
+            "revenue" | "totalrevenue" | "companyrevenue" | "annualsales" | "sales"
+        )
 }
 
 impl Mapping {
     /// Reads and checks a mapping file's text; errors name the key that is wrong.
     pub fn from_toml(text: &str) -> Result<Mapping, String> {
-        let m: Mapping = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        let m: Mapping = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let line = 1 + text.get(..s.start).unwrap_or("").matches('\n').count();
+                    format!("line {line}: ")
+                })
+                .unwrap_or_default();
+            format!("{at}{}", e.message().trim_end())
+        })?;
         if let Some(k) = &m.kind
             && k != "accounts"
             && LongKind::from_name(k).is_none()
@@ -261,14 +320,24 @@ impl Mapping {
                 return Err(format!("{name} must be one character (got {s:?})"));
             }
         }
+        if let Some(d) = &m.delimiter
+            && !d.is_ascii()
+        {
+            return Err(format!(
+                "delimiter must be an ASCII character such as \",\", \";\" or \"\\t\" (got {d:?})"
+            ));
+        }
         if let Some(u) = &m.unmapped
             && u != "error"
             && u != "ignore"
         {
             return Err(format!("unmapped must be `error` or `ignore` (got {u:?})"));
         }
-        if m.decimal_separator.is_some() && m.decimal_separator == m.thousands_separator {
-            return Err("decimal_separator and thousands_separator must differ".into());
+        if m.formats().decimal == m.formats().thousands {
+            return Err(format!(
+                "decimal_separator and thousands_separator must differ (both {:?})",
+                m.formats().decimal.to_string()
+            ));
         }
         for f in m
             .columns
@@ -278,7 +347,22 @@ impl Mapping {
         {
             check_date_format(f)?;
         }
+        for (column, spec) in &m.columns {
+            if spec.path().trim() == "contract.arr"
+                && is_company_revenue(column)
+                && !spec.revenue_is_arr()
+            {
+                return Err(format!(
+                    "column `{column}` is mapped to contract.arr, but a column of that name holds the company's own revenue (in HubSpot and Salesforce, `Annual Revenue` is how much the customer earns), not the ARR it pays you: map your ARR property instead, or write `\"{column}\" = {{ path = \"contract.arr\", revenue_is_arr = true }}` if this column really holds ARR"
+                ));
+            }
+        }
         Ok(m)
+    }
+
+    /// Whether the file may lack `column`.
+    pub fn is_optional(&self, column: &str) -> bool {
+        self.optional || self.columns.get(column).is_some_and(ColumnSpec::optional)
     }
 
     pub fn formats(&self) -> Formats {
@@ -297,6 +381,37 @@ impl Mapping {
             true_values: self.true_values.iter().map(|s| s.to_lowercase()).collect(),
             false_values: self.false_values.iter().map(|s| s.to_lowercase()).collect(),
         }
+    }
+}
+
+/// The value map of one column: written value (trimmed; exact match first, then ignoring
+/// case) to the value imported.
+#[derive(Clone, Debug, Default)]
+pub struct ValueMap {
+    exact: HashMap<String, String>,
+    folded: HashMap<String, String>,
+}
+
+impl ValueMap {
+    pub fn new(m: &BTreeMap<String, String>) -> ValueMap {
+        let mut v = ValueMap::default();
+        for (from, to) in m {
+            v.exact.insert(from.trim().to_string(), to.clone());
+            v.folded.insert(from.trim().to_lowercase(), to.clone());
+        }
+        v
+    }
+
+    pub fn apply<'a>(&'a self, cell: &'a str) -> &'a str {
+        let t = cell.trim();
+        if self.exact.is_empty() {
+            return t;
+        }
+        self.exact
+            .get(t)
+            .or_else(|| self.folded.get(&t.to_lowercase()))
+            .map(String::as_str)
+            .unwrap_or(t)
     }
 }
 
@@ -329,43 +444,198 @@ impl Default for Formats {
     }
 }
 
-/// A number as written in an export: currency symbols and codes, spaces and thousands
-/// separators are dropped; a trailing `%` is allowed.
-fn number(cell: &str, f: &Formats) -> Result<f64, String> {
-    let mut s = String::with_capacity(cell.len());
-    let body = cell.trim();
-    let body = body.strip_suffix('%').unwrap_or(body).trim_end();
-    // A leading ISO currency code, as in `USD 1,234.50`.
-    let body = match (body.get(..3), body.get(3..)) {
-        (Some(code), Some(rest))
-            if !rest.is_empty() && code.bytes().all(|b| b.is_ascii_uppercase()) =>
-        {
-            rest.trim_start()
-        }
-        _ => body,
-    };
-    for c in body.chars() {
-        if c == f.thousands || c.is_whitespace() || matches!(c, '$' | '€' | '£' | '¥' | '\u{a0}')
-        {
-            continue;
-        }
-        if c == f.decimal {
-            s.push('.');
+impl Formats {
+    /// A number written the way this file must write it, for messages.
+    fn example(&self) -> String {
+        let t = if self.thousands == ' ' {
+            "␣".to_string()
         } else {
-            s.push(c);
+            self.thousands.to_string()
+        };
+        format!("1{t}234{}50", self.decimal)
+    }
+
+    fn declared(&self) -> String {
+        format!(
+            "thousands_separator {:?}, decimal_separator {:?}",
+            self.thousands.to_string(),
+            self.decimal.to_string()
+        )
+    }
+}
+
+/// Currency symbols as exports write them, longest first, with the ISO codes each may
+/// stand for.
+const SYMBOLS: &[(&str, &[&str])] = &[
+    ("US$", &["USD"]),
+    ("CA$", &["CAD"]),
+    ("AU$", &["AUD"]),
+    ("NZ$", &["NZD"]),
+    ("HK$", &["HKD"]),
+    ("R$", &["BRL"]),
+    ("C$", &["CAD"]),
+    ("A$", &["AUD"]),
+    ("S$", &["SGD"]),
+    ("$", &["USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"]),
+    ("€", &["EUR"]),
+    ("£", &["GBP"]),
+    ("¥", &["JPY", "CNY"]),
+    ("₹", &["INR"]),
+    ("₩", &["KRW"]),
+    ("zł", &["PLN"]),
+    ("kr", &["SEK", "NOK", "DKK", "ISK"]),
+];
+
+/// A currency as a money cell wrote it: a symbol or an ISO code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Written(pub String);
+
+impl Written {
+    /// Whether this symbol or code can be an amount in `currency` (an ISO code).
+    pub fn fits(&self, currency: &str) -> bool {
+        let c = currency.trim().to_ascii_uppercase();
+        match SYMBOLS.iter().find(|(s, _)| *s == self.0) {
+            Some((_, codes)) => codes.contains(&c.as_str()),
+            None => self.0 == c,
         }
     }
-    if s.is_empty()
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-    {
-        return Err(format!("`{cell}` is not a number"));
+}
+
+fn is_code(s: &str) -> bool {
+    s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// Splits a leading or trailing currency symbol or ISO code off a trimmed cell (a leading
+/// minus sign may stand before it; the caller reads the sign).
+fn split_currency(t: &str) -> Result<(&str, Option<Written>), String> {
+    let body = t.strip_prefix('-').map(str::trim_start).unwrap_or(t);
+    let mut found: Option<(&str, &str)> = None;
+    for (sym, _) in SYMBOLS {
+        if let Some(rest) = body.strip_prefix(sym) {
+            found = Some((sym, rest.trim_start()));
+        } else if let Some(rest) = body.strip_suffix(sym) {
+            found = Some((sym, rest.trim_end()));
+        }
+        if found.is_some() {
+            break;
+        }
     }
-    s.parse::<f64>()
+    if found.is_none() {
+        let n = body.len();
+        if let (Some(code), Some(rest)) = (body.get(..3), body.get(3..))
+            && is_code(code)
+        {
+            found = Some((code, rest.trim_start()));
+        } else if let (Some(rest), Some(code)) = (
+            body.get(..n.saturating_sub(3)),
+            body.get(n.saturating_sub(3)..),
+        ) && is_code(code)
+        {
+            found = Some((code, rest.trim_end()));
+        }
+    }
+    match found {
+        None => Ok((t, None)),
+        Some((_, "")) => Err(format!("{} is not a number", quote(t))),
+        Some((cur, rest)) => Ok((rest, Some(Written(cur.to_string())))),
+    }
+}
+
+/// A number as written in an export, read strictly with the declared separators: digits
+/// grouped in threes by the thousands separator, at most one decimal separator after them.
+/// Returns the value, the currency written with it and the number of decimals. Anything
+/// else is refused, never read as another number: `€12.000` with `,` for thousands is not
+/// 12.
+fn number(cell: &str, f: &Formats) -> Result<(f64, Option<Written>, bool, usize), String> {
+    let t = cell.trim();
+    let (t, percent) = match t.strip_suffix('%') {
+        Some(rest) => (rest.trim_end(), true),
+        None => (t, false),
+    };
+    let (body, currency) = split_currency(t)?;
+    let (negative, body) = match body.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, body),
+    };
+    let negative = negative || cell.trim_start().starts_with('-');
+    let space_groups = f.thousands == ' ';
+    let mut int = String::new();
+    let mut frac: Option<String> = None;
+    let mut groups: Vec<usize> = vec![0];
+    for c in body.chars() {
+        let is_space = c == ' ' || c == '\u{a0}' || c == '\u{202f}';
+        if c.is_ascii_digit() {
+            match &mut frac {
+                Some(fr) => fr.push(c),
+                None => {
+                    int.push(c);
+                    if let Some(g) = groups.last_mut() {
+                        *g += 1;
+                    }
+                }
+            }
+        } else if c == f.decimal && frac.is_none() {
+            frac = Some(String::new());
+        } else if (c == f.thousands || space_groups && is_space) && frac.is_none() {
+            groups.push(0);
+        } else if c == f.thousands || c == f.decimal {
+            return Err(format!(
+                "{} has `{c}` after the decimal separator: it does not fit the declared {} (numbers like {} are accepted)",
+                quote(cell.trim()),
+                f.declared(),
+                f.example()
+            ));
+        } else if matches!(c, '.' | ',' | '\'' | '’') || is_space {
+            let shown = if is_space {
+                "a space".to_string()
+            } else {
+                format!("`{c}`")
+            };
+            return Err(format!(
+                "{} is written with {shown}, which is neither of the declared {}: numbers like {} are accepted; declare the separators this export uses in the mapping file",
+                quote(cell.trim()),
+                f.declared(),
+                f.example()
+            ));
+        } else {
+            return Err(format!(
+                "{} is not a number (numbers like {} are accepted)",
+                quote(cell.trim()),
+                f.example()
+            ));
+        }
+    }
+    let grouped = groups.len() > 1;
+    let bad_groups = grouped
+        && (groups.first().is_none_or(|g| *g == 0 || *g > 3)
+            || groups.iter().skip(1).any(|g| *g != 3));
+    if int.is_empty() || bad_groups || frac.as_deref() == Some("") {
+        return Err(format!(
+            "{} does not fit the declared {}: digits are grouped in threes by the thousands separator, as in {}",
+            quote(cell.trim()),
+            f.declared(),
+            f.example()
+        ));
+    }
+    let decimals = frac.as_ref().map_or(0, String::len);
+    let text = match &frac {
+        Some(fr) => format!("{}{int}.{fr}", if negative { "-" } else { "" }),
+        None => format!("{}{int}", if negative { "-" } else { "" }),
+    };
+    let x = text
+        .parse::<f64>()
         .ok()
         .filter(|x| x.is_finite())
-        .ok_or_else(|| format!("`{cell}` is not a number"))
+        .ok_or_else(|| format!("{} is not a number", cell.trim()))?;
+    Ok((x, currency, percent, decimals))
+}
+
+/// A cell read into the JSON value the snapshot field takes, with the currency a money cell
+/// was written in.
+#[derive(Debug, PartialEq)]
+pub struct Cell {
+    pub value: Option<Value>,
+    pub currency: Option<Written>,
 }
 
 /// Parses one cell into the JSON value the snapshot field takes. `None` for an empty cell:
@@ -376,24 +646,87 @@ pub fn cell_value(
     f: &Formats,
     date_format: Option<&str>,
 ) -> Result<Option<Value>, String> {
+    read_cell(cell, ty, f, date_format).map(|c| c.value)
+}
+
+/// [`cell_value`], keeping the currency a money cell was written in.
+pub fn read_cell(
+    cell: &str,
+    ty: Ty,
+    f: &Formats,
+    date_format: Option<&str>,
+) -> Result<Cell, String> {
     let t = cell.trim();
+    let tq = quote(t);
     if t.is_empty() {
-        return Ok(None);
+        return Ok(Cell {
+            value: None,
+            currency: None,
+        });
     }
+    let mut currency = None;
     let v = match ty {
         Ty::Text => Value::String(t.to_string()),
-        Ty::Num | Ty::Money => {
-            let x = number(t, f)?;
-            serde_json::Number::from_f64(x)
-                .map(Value::Number)
-                .ok_or_else(|| format!("`{t}` is not a number"))?
-        }
-        Ty::Int => {
-            let x = number(t, f)?;
-            if x.fract() != 0.0 || x < 0.0 || x > f64::from(u32::MAX) {
-                return Err(format!("must be a whole number >= 0 (got `{t}`)"));
+        Ty::Num | Ty::Money | Ty::Int => {
+            let (x, cur, percent, decimals) = number(t, f)?;
+            if cur.is_some() && ty != Ty::Money {
+                return Err(format!(
+                    "{tq} is written with a currency, but this column is not an amount of money: write the number alone"
+                ));
             }
-            Value::from(x as u64)
+            if percent && ty != Ty::Num {
+                return Err(format!(
+                    "{tq} is a percentage, but this column is not one: write the number alone"
+                ));
+            }
+            match ty {
+                Ty::Money if decimals > 2 => {
+                    return Err(format!(
+                        "{tq} has {decimals} digits after the decimal separator {:?}, and money is kept to the cent: if {:?} groups thousands in this export, declare thousands_separator = {:?} and decimal_separator = {:?} in the mapping file (amounts like {} are accepted now)",
+                        f.decimal.to_string(),
+                        f.decimal.to_string(),
+                        f.decimal.to_string(),
+                        f.thousands.to_string(),
+                        f.example()
+                    ));
+                }
+                Ty::Num
+                    if decimals == 3
+                        && !t.contains(f.thousands)
+                        && matches!(f.decimal, '.' | ',')
+                        && x.abs() >= 1.0
+                        && x.abs() < 1000.0 =>
+                {
+                    return Err(format!(
+                        "{tq} is ambiguous: with decimal_separator {:?} it is {x}, but exports that group thousands with {:?} mean {}: write it with fewer or more decimals, or declare the separators this export uses",
+                        f.decimal.to_string(),
+                        f.decimal.to_string(),
+                        x * 1000.0
+                    ));
+                }
+                Ty::Int if x.fract() != 0.0 || x < 0.0 || x > f64::from(u32::MAX) => {
+                    let hint = if decimals > 0 {
+                        format!(
+                            "; {:?} is the declared decimal separator: if it groups thousands in this export, declare thousands_separator = {:?}",
+                            f.decimal.to_string(),
+                            f.decimal.to_string()
+                        )
+                    } else {
+                        String::new()
+                    };
+                    return Err(format!("must be a whole number >= 0 (got {tq}){hint}"));
+                }
+                _ => {}
+            }
+            currency = cur;
+            if ty == Ty::Int {
+                // The checks above make the cast exact.
+                Value::from(x as u64)
+            } else {
+                serde_json::Number::from_f64(x)
+                    .map(Value::Number)
+                    .ok_or_else(|| format!("{tq} is not a number"))?
+            }
         }
         Ty::Bool => {
             let l = t.to_lowercase();
@@ -405,29 +738,42 @@ pub fn cell_value(
                 Value::Bool(false)
             } else {
                 return Err(format!(
-                    "`{t}` is not a yes/no value (true/false, yes/no, 1/0)"
+                    "{tq} is not a yes/no value: true/false, yes/no, y/n, 1/0 are accepted, and whatever true_values and false_values list in the mapping file"
                 ));
             }
         }
         Ty::Date => Value::String(date(t, date_format.or(f.date_format.as_deref()))?.to_string()),
     };
-    Ok(Some(v))
+    Ok(Cell {
+        value: Some(v),
+        currency,
+    })
 }
 
 /// A date in the declared format, or YYYY-MM-DD.
 pub fn date(t: &str, format: Option<&str>) -> Result<Day, String> {
     match format {
-        None => Day::parse(t),
+        None => Day::parse(t).map_err(|e| {
+            format!("{e}; declare date_format in the mapping file if this export writes dates another way")
+        }),
         Some(fmt) => jiff::fmt::strtime::parse(fmt, t)
             .and_then(|p| p.to_date())
             .map(Day)
-            .map_err(|e| format!("`{t}` is not a real date in the format {fmt:?} ({e})")),
+            .map_err(|_| {
+                let tq = quote(t);
+                let example = jiff::fmt::strtime::format(fmt, jiff::civil::date(2027, 3, 15))
+                    .unwrap_or_default();
+                format!(
+                    "{tq} is not a real date in the declared format {fmt:?}: dates like {example} (15 March 2027) are accepted"
+                )
+            }),
     }
 }
 
 /// A whole number cell, for the fast history path.
 pub fn int(cell: &str, f: &Formats) -> Result<u32, String> {
     let t = cell.trim();
+    let tq = quote(t);
     if let Ok(n) = t.parse::<u32>() {
         return Ok(n);
     }
@@ -435,9 +781,48 @@ pub fn int(cell: &str, f: &Formats) -> Result<u32, String> {
         Some(Value::Number(n)) => n
             .as_u64()
             .and_then(|v| u32::try_from(v).ok())
-            .ok_or_else(|| format!("must be a whole number >= 0 (got `{t}`)")),
+            .ok_or_else(|| format!("must be a whole number >= 0 (got {tq})")),
         _ => Err("is required".into()),
     }
+}
+
+/// The built-in starting maps, `--map NAME`: name, what export it reads, the map.
+pub const BUILTIN: &[(&str, &str, &str)] = &[
+    (
+        "hubspot-companies",
+        "HubSpot companies export (CRM > Companies > Export)",
+        include_str!("maps/hubspot-companies.toml"),
+    ),
+    (
+        "salesforce-accounts",
+        "Salesforce account report exported as CSV (Details Only)",
+        include_str!("maps/salesforce-accounts.toml"),
+    ),
+    (
+        "gainsight-companies",
+        "Gainsight CS Company report exported as CSV",
+        include_str!("maps/gainsight-companies.toml"),
+    ),
+    (
+        "totango-accounts",
+        "Totango accounts export (account attributes) as CSV",
+        include_str!("maps/totango-accounts.toml"),
+    ),
+    (
+        "mixpanel-usage",
+        "Mixpanel Insights daily unique users by account, exported as CSV",
+        include_str!("maps/mixpanel-usage.toml"),
+    ),
+];
+
+/// The built-in map a `--map` value names: a bare name (no directory, no extension) that
+/// is one of [`BUILTIN`].
+pub fn builtin_for(map: &std::path::Path) -> Option<&'static str> {
+    let name = map.to_str()?;
+    if name.contains(['/', '\\', '.']) {
+        return None;
+    }
+    BUILTIN.iter().find(|b| b.0 == name).map(|b| b.2)
 }
 
 /// Sets `path` (dotted) in a JSON object, creating the objects on the way.

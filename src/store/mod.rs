@@ -7,10 +7,13 @@
 //! migrated.
 
 mod cache;
+pub mod confined;
+pub mod csv_source;
 pub mod import;
 pub mod mapping;
 pub mod migrations;
 pub mod rows;
+pub mod suggest;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -780,6 +783,20 @@ impl Store {
         self.check_writable()?;
         import::import_file(self, file, map, dry_run).map_err(|e| self.classify(e))
     }
+
+    /// Imports a file the caller opened (confined to a directory); `map` is a mapping's
+    /// name and text, read the same way, or a built-in map's name.
+    pub fn import_opened(
+        &self,
+        file: &Path,
+        opened: std::fs::File,
+        map: Option<(String, String)>,
+        dry_run: bool,
+    ) -> Result<ImportReport, StoreError> {
+        self.check_writable()?;
+        let map = map.map(|(name, text)| import::MapArg::Text { name, text });
+        import::import_opened(self, file, opened, map, dry_run).map_err(|e| self.classify(e))
+    }
 }
 
 /// Whether an I/O error means the file or directory cannot be written.
@@ -1024,5 +1041,15 @@ impl AccountSource for Store {
         dry_run: bool,
     ) -> Result<ImportReport, SourceError> {
         Ok(Store::import(self, file, map, dry_run)?)
+    }
+
+    fn import_opened(
+        &self,
+        file: &Path,
+        opened: std::fs::File,
+        map: Option<(String, String)>,
+        dry_run: bool,
+    ) -> Result<ImportReport, SourceError> {
+        Ok(Store::import_opened(self, file, opened, map, dry_run)?)
     }
 }

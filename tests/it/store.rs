@@ -917,3 +917,651 @@ fn drafting_the_same_plan_twice_writes_it_once() {
     call(&p, "draft_plan", json!({"account": "Northwind"}));
     assert_eq!(plans(), 1, "saved again after the history changed under it");
 }
+
+/// The built binary, its data directory in a scratch folder.
+fn bin() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_expansion-planner"));
+    c.env("XDG_DATA_HOME", crate::cli::scratch("xdg-store"))
+        .env_remove("EXPANSION_PLANNER_DB");
+    c
+}
+
+/// Each outcome `scan` gives, by account id, straight from the snapshots.
+fn direct_outcomes() -> BTreeMap<String, String> {
+    direct_plans()
+        .into_iter()
+        .map(|(id, p)| (id, p["outcome"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn scan_outcomes(p: &Planner) -> BTreeMap<String, String> {
+    let seg = call(p, "plan_segment", json!({}));
+    seg["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn import_with(
+    store: &Store,
+    file: &str,
+    map: Option<&str>,
+) -> expansion_planner::model::portfolio::ImportReport {
+    let map = map.map(PathBuf::from);
+    let r = store.import(&data(file), map.as_deref(), false).unwrap();
+    assert!(r.ok() && r.written, "{file}: {:#?}", r.errors);
+    r
+}
+
+/// Where two JSON values first differ, with both sides, for a readable failure.
+fn first_difference(a: &Value, b: &Value, at: String) -> String {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                let (va, vb) = (
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                );
+                if va != vb {
+                    return first_difference(va, vb, format!("{at}.{k}"));
+                }
+            }
+            at
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                if va != vb {
+                    return first_difference(va, vb, format!("{at}[{i}]"));
+                }
+            }
+            at
+        }
+        _ => format!("{at}: {a} vs {b}"),
+    }
+}
+
+/// Each built-in account map with its vendor's sample export, then the offers by snapshot
+/// path, the Mixpanel usage export and the other lists: every plan and every `scan`
+/// outcome is that of the snapshots the exports were generated from.
+#[test]
+fn vendor_exports_round_trip_through_their_built_in_maps() {
+    for (vendor, notes) in [
+        (
+            "hubspot-companies",
+            vec!["`Annual Revenue`", "`Description`"],
+        ),
+        (
+            "salesforce-accounts",
+            vec![
+                "skipped the report footer (`Grand Totals (12 records)`",
+                "`Billing Street`",
+            ],
+        ),
+        (
+            "gainsight-companies",
+            vec![
+                "line 1: skipped `Company Health Report` above the header",
+                "`MRR`",
+            ],
+        ),
+        ("totango-accounts", vec!["`Contract Start Date`"]),
+    ] {
+        let store = Store::in_memory().unwrap();
+        let r = import_with(&store, &format!("vendors/{vendor}.csv"), Some(vendor));
+        assert_eq!((r.rows, r.created), (12, 12), "{vendor}");
+        for n in notes {
+            assert!(
+                r.notes.iter().any(|x| x.contains(n)),
+                "{vendor}: no note with {n:?} in {:#?}",
+                r.notes
+            );
+        }
+        assert!(r.markdown().contains("**Notes**"), "{vendor}");
+        import_with(&store, "vendors/offers.csv", None);
+        let u = import_with(&store, "vendors/mixpanel-usage.csv", Some("mixpanel-usage"));
+        assert_eq!(u.updated, 12);
+        for f in LONG.iter().skip(1) {
+            import(&store, f, None);
+        }
+        let p = planner(store);
+        assert_eq!(scan_outcomes(&p), direct_outcomes(), "{vendor}");
+        let direct = direct_plans();
+        for (id, want) in &direct {
+            let got = call(&p, "draft_plan", json!({"account": id}));
+            assert!(
+                &got == want,
+                "{vendor}: plan for {id} differs at {}",
+                first_difference(&got, want, String::new())
+            );
+        }
+    }
+}
+
+/// The sample exports hold what their generator promised: a byte-order mark, CRLF, quoted
+/// newlines, thousands separators, US and European dates and a report footer.
+#[test]
+fn vendor_samples_carry_the_quirks_of_real_exports() {
+    let read = |f: &str| std::fs::read(data(&format!("vendors/{f}"))).unwrap();
+    let hub = read("hubspot-companies.csv");
+    assert!(hub.starts_with(b"\xEF\xBB\xBF") && hub.windows(2).any(|w| w == b"\r\n"));
+    let sf = String::from_utf8(read("salesforce-accounts.csv")).unwrap();
+    assert!(sf.contains("\"USD 108,000.00\"") && sf.contains("\"04/30/2027\""));
+    assert!(sf.contains("Grand Totals") && sf.contains("Confidential Information"));
+    assert!(sf.contains("Harbour Road\nSuite"));
+    let gs = String::from_utf8(read("gainsight-companies.csv")).unwrap();
+    assert!(gs.contains("\"108.000,00\"") && gs.contains("30.04.2027") && gs.contains("\r\n"));
+}
+
+/// Value maps, optional columns and the map-wide `optional`: one map serves two similar
+/// exports, a goal status of `On Track` becomes `on_track`.
+#[test]
+fn value_maps_and_optional_columns() {
+    let store = Store::in_memory().unwrap();
+    import(&store, "portfolio.jsonl", None);
+    let dir = crate::cli::scratch("valuemaps");
+    let map = dir.join("goals.map.toml");
+    std::fs::write(
+        &map,
+        "kind = \"goals\"\n[columns]\n\"Account\" = \"account\"\n\"Goal\" = \"goal\"\n\"Goal Status\" = \"status\"\n\"Owner\" = { path = \"goal\", optional = true }\n[values.\"Goal Status\"]\n\"On Track\" = \"on_track\"\n\"At Risk\" = \"at_risk\"\n\"Done\" = \"achieved\"\n",
+    )
+    .unwrap();
+    let f = dir.join("goals.csv");
+    std::fs::write(
+        &f,
+        "Account,Goal,Goal Status\nacc-001,Cut dispatch time,On Track\nacc-001,Roll out to depots,at risk\nacc-002,Launch,Done\n",
+    )
+    .unwrap();
+    let r = store.import(&f, Some(&map), false).unwrap();
+    assert!(r.ok(), "{:#?}", r.errors);
+    assert!(
+        r.notes.iter().any(|n| n.contains("`Owner`")),
+        "{:?}",
+        r.notes
+    );
+    let p = planner(store);
+    let a = call(&p, "get_account", json!({"account": "acc-001"}));
+    assert_eq!(
+        a["snapshot"]["health"]["goals"],
+        json!([{"goal": "Cut dispatch time", "status": "on_track"}, {"goal": "Roll out to depots", "status": "at_risk"}])
+    );
+    // Without `optional`, the same missing column is an error naming it.
+    let strict = dir.join("strict.map.toml");
+    std::fs::write(
+        &strict,
+        "[columns]\n\"id\" = \"id\"\n\"Missing\" = \"health.score\"\n",
+    )
+    .unwrap();
+    let g = dir.join("ids.csv");
+    std::fs::write(&g, "id,name\nacc-001,Northwind\n").unwrap();
+    let store = Store::in_memory().unwrap();
+    let r = store.import(&g, Some(&strict), false).unwrap();
+    assert!(
+        r.errors
+            .iter()
+            .any(|e| e.column == "Missing" && e.problem.contains("optional = true"))
+    );
+    std::fs::write(
+        &strict,
+        "optional = true\n[columns]\n\"id\" = \"id\"\n\"Missing\" = \"health.score\"\n",
+    )
+    .unwrap();
+    let r = store.import(&g, Some(&strict), false).unwrap();
+    assert!(r.ok(), "{:#?}", r.errors);
+}
+
+/// `import --suggest-map` on a raw HubSpot export writes a map that imports it: the
+/// columns named like snapshot paths are mapped, `Annual Revenue` is not (with why), and the
+/// unmapped ones are listed under `ignore` with a reason.
+#[test]
+fn suggest_map_writes_a_map_that_imports_the_export() {
+    let out = bin()
+        .args(["import", "--suggest-map"])
+        .arg(data("vendors/hubspot-companies.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\"Record ID\" = \"id\""), "{text}");
+    assert!(text.contains("\"ARR\" = \"contract.arr\""), "{text}");
+    assert!(
+        text.contains("\"Renewal Date\" = \"contract.renewal_date\""),
+        "{text}"
+    );
+    assert!(text.contains("date_format = \"%Y-%m-%d\""), "{text}");
+    assert!(
+        text.contains("\"Annual Revenue\": the company's own revenue"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("\"Annual Revenue\" = \"contract.arr\""),
+        "{text}"
+    );
+    let dir = crate::cli::scratch("suggest");
+    let map = dir.join("hubspot.toml");
+    std::fs::write(&map, &text).unwrap();
+    let store = Store::in_memory().unwrap();
+    let r = store
+        .import(&data("vendors/hubspot-companies.csv"), Some(&map), true)
+        .unwrap();
+    assert!(r.ok(), "{text}\n{:#?}", r.errors);
+    assert_eq!(r.created, 12);
+    // A European export: separators and dates are detected from the values.
+    let out = bin()
+        .args(["import", "--suggest-map"])
+        .arg(data("vendors/gainsight-companies.csv"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("thousands_separator = \".\"") && text.contains("decimal_separator = \",\""),
+        "{text}"
+    );
+    assert!(text.contains("date_format = \"%d.%m.%Y\""), "{text}");
+}
+
+/// The exit codes and files the README promises: a missing file exits 1 and creates no
+/// database; a failed import removes the database it created; `columns` lists the paths.
+#[test]
+fn import_exit_codes_and_no_database_from_a_failed_import() {
+    let dir = crate::cli::scratch("exitcodes");
+    let db = dir.join("new.db");
+    let _ = std::fs::remove_file(&db);
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(dir.join("nope.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope.csv"));
+    assert!(!db.exists());
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(data("bad/wrong_types.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!db.exists(), "a failed import left a database behind");
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(data("csv/accounts.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(db.exists());
+    // An existing database stays when a later import fails.
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(data("bad/wrong_types.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(db.exists());
+    // A bad mapping file is invalid input, named.
+    let map = dir.join("bad.toml");
+    std::fs::write(&map, "colums = 1\n").unwrap();
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg("--map")
+        .arg(&map)
+        .arg(data("csv/accounts.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("colums"));
+    let out = bin().args(["columns"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for (path, _) in expansion_planner::store::mapping::ACCOUNT_PATHS {
+        assert!(text.contains(&format!("| `{path}` |")), "{path} missing");
+    }
+    assert!(
+        text.contains("| `contract.arr` | money | Current annual recurring revenue"),
+        "{text}"
+    );
+    assert!(text.contains("## Long format `goals`"));
+}
+
+/// The import tool takes a built-in map by name, and its report carries the notes; a file
+/// with a bad cell is refused naming the file, line, column and value.
+#[test]
+fn import_tool_takes_built_in_maps_by_name() {
+    let p = planner(Store::in_memory().unwrap())
+        .with_import_dirs(vec![data("vendors").canonicalize().unwrap()]);
+    let r = call(
+        &p,
+        "import_accounts",
+        json!({"file": "salesforce-accounts.csv", "map": "salesforce-accounts", "dry_run": true}),
+    );
+    assert_eq!(r["created"], 12, "{r}");
+    assert!(
+        r["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("report footer")),
+        "{r}"
+    );
+    let e = call_err(
+        &p,
+        "import_accounts",
+        json!({"file": "salesforce-accounts.csv", "map": "no-such-map"}),
+    );
+    assert!(e.contains("map"), "{e}");
+    // The report names the file and, per problem, the line, column and value.
+    let store = Store::in_memory().unwrap();
+    let r = store
+        .import(
+            &data("bad/separator_mismatch.csv"),
+            Some(&data("bad/separator_mismatch.map.toml")),
+            false,
+        )
+        .unwrap();
+    let md = r.markdown();
+    assert!(md.contains("separator_mismatch.csv"), "{md}");
+    assert!(md.contains("| 2 | ARR | `€12.000` has 3 digits"), "{md}");
+}
+
+/// JSON that is not JSON: the line, the column and the path when known; empty input says so.
+#[test]
+fn json_errors_give_line_column_and_path() {
+    use expansion_planner::model::input::from_str;
+    let e = from_str::<Snapshot>("").unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "input is empty: expected a JSON snapshot object (or an array of them)"
+    );
+    let e = from_str::<Snapshot>("{\n  \"name\": \"x\",\n  \"contract\": {\"arr\": 5,}\n}")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "contract is not valid JSON at line 3, column 25: trailing comma"
+    );
+    let e = from_str::<Snapshot>("{\"name\": \"x\",}")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "input is not valid JSON at line 1, column 14: trailing comma"
+    );
+    let out = bin()
+        .args(["plan", "-"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("input is empty"));
+}
+
+/// Runs the built binary's `import` on `file` and returns (exit code, stdout bytes, peak
+/// RSS in KiB: the largest `VmHWM` read from /proc/<pid>/status while it ran). VmHWM only
+/// grows, so the last reading before the process exits is its peak so far; readings every
+/// millisecond catch a growth to hundreds of MiB, which takes far longer than that.
+#[cfg(target_os = "linux")]
+fn import_peak_kib(file: &Path, cap: Option<u64>) -> (Option<i32>, usize, u64) {
+    use std::io::Read;
+    let dir = crate::cli::scratch("memory");
+    let db = dir.join("mem.db");
+    let mut cmd = bin();
+    cmd.args(["import", "--format", "json", "--db"])
+        .arg(&db)
+        .arg(file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    if let Some(c) = cap {
+        cmd.env("EXPANSION_PLANNER_IMPORT_MAX_BYTES", c.to_string());
+    }
+    let mut child = cmd.spawn().unwrap();
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        out.read_to_end(&mut v).unwrap();
+        v
+    });
+    let mut peak = 0_u64;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path)
+            && let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let stdout = reader.join().unwrap();
+            return (status.code(), stdout.len(), peak);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// Peak memory of an import stays under 256 MiB whatever the file: a 1 GiB sparse file (as
+/// CSV, JSON and JSONL, with the size cap raised so that it is read), a file of NULs and a
+/// single 100 MB cell; each is refused with a short report. Under the default cap the
+/// 1 GiB file is refused before it is read.
+#[cfg(target_os = "linux")]
+#[test]
+fn import_memory_is_bounded_for_any_file() {
+    let dir = crate::cli::scratch("memory-files");
+    const MIB: u64 = 1 << 20;
+    let mut files = Vec::new();
+    for ext in ["csv", "json", "jsonl"] {
+        let f = dir.join(format!("sparse.{ext}"));
+        std::fs::File::create(&f).unwrap().set_len(1 << 30).unwrap();
+        files.push(f);
+    }
+    let nul = dir.join("nul.csv");
+    std::fs::write(&nul, vec![0_u8; 32 * MIB as usize]).unwrap();
+    files.push(nul);
+    let cell = dir.join("cell.csv");
+    let mut text = b"id,name\nX-1,".to_vec();
+    text.resize(text.len() + 100_000_000, b'a');
+    text.push(b'\n');
+    std::fs::write(&cell, text).unwrap();
+    files.push(cell);
+    let json_cell = dir.join("cell.jsonl");
+    let mut text = b"{\"name\": \"".to_vec();
+    text.resize(text.len() + 100_000_000, b'a');
+    text.extend_from_slice(b"\"}\n");
+    std::fs::write(&json_cell, text).unwrap();
+    files.push(json_cell);
+    for f in &files {
+        let (code, out, peak) = import_peak_kib(f, Some(2 << 30));
+        let name = f.file_name().unwrap().to_string_lossy();
+        assert_eq!(code, Some(2), "{name}: exit code");
+        assert!(out < 64 * 1024, "{name}: a {out}-byte report");
+        eprintln!("{name}: exit {code:?}, {out}-byte report, peak RSS {peak} KiB");
+        assert!(peak > 0, "{name}: no VmHWM read");
+        assert!(peak < 256 * 1024, "{name}: peak RSS {peak} KiB");
+    }
+    let (code, _, peak) = import_peak_kib(&files[0], None);
+    assert_eq!(code, Some(2));
+    assert!(
+        peak < 64 * 1024,
+        "the default cap read the file: {peak} KiB"
+    );
+    let store = Store::in_memory().unwrap();
+    let r = store.import(&files[0], None, false).unwrap();
+    assert!(
+        r.errors[0].problem.contains("over the import size cap"),
+        "{:?}",
+        r.errors
+    );
+    for f in &files {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+/// `import_accounts` through the built binary over stdio while another thread swaps the
+/// file for a symlink to a file outside the import directory, 3,000 times: the tool opens the
+/// file once beneath the directory refusing symlinks, so it reads the file inside or refuses
+/// the link; it never reads the file outside.
+#[cfg(unix)]
+#[test]
+fn import_tool_cannot_be_raced_out_of_its_directory() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let root = crate::cli::scratch("race");
+    let allowed = root.join("allowed");
+    std::fs::create_dir_all(&allowed).unwrap();
+    let inside = "{\"name\": \"Inside Co\"}\n";
+    let secret = root.join("secret.jsonl");
+    std::fs::write(
+        &secret,
+        "{\"name\": \"Secret One\"}\n{\"name\": \"Secret Two\"}\n{\"name\": \"Secret Three\"}\n",
+    )
+    .unwrap();
+    let race = allowed.join("race.jsonl");
+    std::fs::write(&race, inside).unwrap();
+    let db = root.join("race.db");
+    let _ = std::fs::remove_file(&db);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_expansion-planner"));
+    cmd.args(["serve", "--db"])
+        .arg(&db)
+        .arg("--import-dir")
+        .arg(&allowed);
+    let mut server = crate::wire::Server::start_command(cmd);
+    let stop = Arc::new(AtomicBool::new(false));
+    let swaps = Arc::new(AtomicU64::new(0));
+    let swapper = {
+        let (stop, swaps, allowed, race, secret) = (
+            stop.clone(),
+            swaps.clone(),
+            allowed.clone(),
+            race.clone(),
+            secret.clone(),
+        );
+        std::thread::spawn(move || {
+            let (link, file) = (allowed.join(".link.tmp"), allowed.join(".file.tmp"));
+            while !stop.load(Ordering::Relaxed) {
+                let _ = std::fs::remove_file(&link);
+                std::os::unix::fs::symlink(&secret, &link).unwrap();
+                std::fs::rename(&link, &race).unwrap();
+                std::fs::write(&file, "{\"name\": \"Inside Co\"}\n").unwrap();
+                std::fs::rename(&file, &race).unwrap();
+                swaps.fetch_add(2, Ordering::Relaxed);
+            }
+        })
+    };
+    let (mut inside_reads, mut refused) = (0, 0);
+    // At least 3,000 calls, and on until the swapper has made 3,000 swaps.
+    let started = std::time::Instant::now();
+    let mut id = 0_u64;
+    while id < 3000 || swaps.load(Ordering::Relaxed) < 3000 {
+        id += 1;
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the race ran out of time"
+        );
+        server.send_json(&crate::wire::tool_call(
+            id,
+            "import_accounts",
+            &json!({"file": "race.jsonl", "dry_run": true}),
+        ));
+        let answer = server.answer_to(&json!(id), crate::wire::DEADLINE);
+        let text = crate::wire::result_text(&answer);
+        assert!(
+            !text.contains("Secret"),
+            "call {id} read outside the folder: {text}"
+        );
+        let created = answer["result"]["structuredContent"]["created"].as_u64();
+        assert_ne!(
+            created,
+            Some(3),
+            "call {id} imported the file outside: {answer}"
+        );
+        if created == Some(1) {
+            inside_reads += 1;
+        } else {
+            assert!(text.contains("outside"), "call {id}: {text}");
+            refused += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    // Both sides of the race were hit: the test raced.
+    assert!(
+        inside_reads > 0 && refused > 0,
+        "{inside_reads} reads, {refused} refusals"
+    );
+}
+
+/// A usage export is recognised as such by `--suggest-map` (an account column that repeats,
+/// a date, a count of users), and a built-in map is taken by name on the command line.
+#[test]
+fn suggest_map_recognises_a_usage_export_and_the_cli_takes_built_in_maps() {
+    let out = bin()
+        .args(["import", "--suggest-map"])
+        .arg(data("vendors/mixpanel-usage.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("kind = \"history\""), "{text}");
+    assert!(text.contains("\"company_id\" = \"account\""), "{text}");
+    assert!(
+        text.contains("\"Unique Users\" = \"active_users\""),
+        "{text}"
+    );
+    let dir = crate::cli::scratch("suggest-usage");
+    let map = dir.join("usage.toml");
+    std::fs::write(&map, &text).unwrap();
+    let store = Store::in_memory().unwrap();
+    import(&store, "portfolio.jsonl", None);
+    let r = store
+        .import(&data("vendors/mixpanel-usage.csv"), Some(&map), true)
+        .unwrap();
+    assert!(r.ok() && r.updated == 12, "{text}\n{:#?}", r.errors);
+    let db = dir.join("cli.db");
+    let _ = std::fs::remove_file(&db);
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(data("vendors/totango-accounts.csv"))
+        .args(["--map", "totango-accounts", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["created"], 12, "{v}");
+    let out = bin()
+        .args(["import", "--db"])
+        .arg(&db)
+        .arg(data("vendors/totango-accounts.csv"))
+        .args(["--map", "no-such-map"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-map"));
+}
