@@ -303,8 +303,9 @@ fn draft_plan(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError>
         // learns from the text that the history did not get it.
         Some(why) => {
             let markdown = format!(
-                "{}\n\n> Note: this plan was not saved to the plan history: {why}\n",
-                plan.markdown
+                "{}\n\n> Note: this plan was not saved to the plan history: {}\n",
+                plan.markdown,
+                crate::markdown::md(&why)
             );
             Ok(Answer {
                 structured: Structured::new(plan)?,
