@@ -195,7 +195,7 @@ fn segment_prompt(
     let plan = planner.plan_segment(&filter, as_of)?;
     Ok(format!(
         "{} is a segment with {} stored accounts; below is its segment plan, from the plan_segment tool. {EXACT}\n\nPresent the distribution, the ranked ready accounts, the right-size candidates, the reassessments due and the systemic pattern, then offer to draft the full plan (tool draft_plan with `account`) for the ready accounts, highest expected ARR first. Blocked accounts get no expansion discussion: offer check_health for their recovery plans.\n\n---\n\n{}",
-        crate::markdown::md(segment),
+        crate::markdown::md_start(segment),
         plan.total_accounts,
         plan.markdown
     ))

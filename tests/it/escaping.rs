@@ -163,9 +163,28 @@ fn call(p: &Planner, tool: &str, args: Value) -> String {
     }
 }
 
+/// The text of a prompt's messages.
+fn prompt_text(p: &Planner, prompt: &str, customer: &str) -> String {
+    let mut args = serde_json::Map::new();
+    args.insert("customer".into(), json!(customer));
+    args.insert("as_of".into(), json!("2026-11-15"));
+    let r = expansion_planner::mcp::prompts::get(p, prompt, &args)
+        .unwrap_or_else(|e| panic!("{prompt} {customer}: {e:?}"))
+        .unwrap();
+    r.messages
+        .iter()
+        .filter_map(|m| match &m.content {
+            rmcp::model::ContentBlock::Text(t) => Some(t.text.clone()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
 /// Every markdown answer the portfolio gives: draft_plan straight from the engine, and
 /// through the tools with a store: draft_plan, check_health, get_account, plan_history,
-/// list_accounts and plan_segment.
+/// list_accounts and plan_segment; and the prompts (an account, a segment, an unknown
+/// customer).
 fn answers(accounts: &[Snapshot]) -> Vec<(String, String)> {
     let policy = Policy::default();
     let mut out = Vec::new();
@@ -189,7 +208,28 @@ fn answers(accounts: &[Snapshot]) -> Vec<(String, String)> {
             call(&p, "get_account", key.clone()),
         ));
         out.push((format!("plan_history {i}"), call(&p, "plan_history", key)));
+        for prompt in ["expansion-plan", "health-check"] {
+            let customer = s.id.clone().unwrap();
+            out.push((
+                format!("{prompt} prompt {i}"),
+                prompt_text(&p, prompt, &customer),
+            ));
+        }
     }
+    // A segment, and a customer the server does not know, as prompt arguments.
+    let segment = accounts[0].segment.clone().unwrap();
+    out.push((
+        "segment prompt".into(),
+        prompt_text(&p, "expansion-plan", &segment),
+    ));
+    let unknown: String = format!("Nobody {}", accounts[0].name)
+        .chars()
+        .take(200)
+        .collect();
+    out.push((
+        "unknown customer prompt".into(),
+        prompt_text(&p, "health-check", &unknown),
+    ));
     out.push((
         "list_accounts".into(),
         call(&p, "list_accounts", json!({"limit": 1000})),
