@@ -1,9 +1,9 @@
 //! Markdown for people: the plan in the playbook's Output Format (headings and bold labels
 //! exactly as written there), and one section per step for the tools' text blocks.
 
-use std::borrow::Cow;
 use std::fmt::Write;
 
+use crate::markdown::{md, md_start};
 use crate::model::results::{
     ApproachResult, Check, FramingCheck, FramingResult, HealthResult, OpportunityResult, Outcome,
     PlanResult, RisksResult, SignalsResult, SuccessResult, TimingResult,
@@ -12,23 +12,6 @@ use crate::model::snapshot::Snapshot;
 use crate::model::values::{fmt_pct, fmt_score};
 
 use super::fmt_amount;
-
-/// A table cell: no pipes or line breaks can escape it.
-fn cell(s: &str) -> Cow<'_, str> {
-    // One byte scan, and no copy for the usual cell with nothing to escape.
-    if !s.bytes().any(|b| matches!(b, b'|' | b'\n' | b'\r')) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
 
 fn line(out: &mut String, s: impl AsRef<str>) {
     out.push_str(s.as_ref());
@@ -56,11 +39,11 @@ fn checks_table(out: &mut String, checks: &[Check], gate: bool) {
             out,
             format!(
                 "| {} | {} | {} | {} | {} |",
-                cell(&c.check),
-                cell(c.actual.as_deref().unwrap_or("unknown")),
-                cell(&c.required),
+                md(&c.check),
+                md(c.actual.as_deref().unwrap_or("unknown")),
+                md(&c.required),
                 passed(c, gate),
-                cell(&c.detail)
+                md(&c.detail)
             ),
         );
     }
@@ -78,7 +61,7 @@ pub fn health_section(out: &mut String, h: &HealthResult) {
         format!(
             "- **Health score:** {}",
             h.score
-                .map(|s| format!("{} ({})", fmt_score(s), h.score_source))
+                .map(|s| format!("{} ({})", fmt_score(s), md(&h.score_source)))
                 .unwrap_or_else(|| "unknown".into())
         ),
     );
@@ -116,14 +99,14 @@ pub fn health_section(out: &mut String, h: &HealthResult) {
             out,
             format!(
                 "Missing inputs (each fails the gate): {}",
-                h.missing.join(", ")
+                md(&h.missing.join(", "))
             ),
         );
     }
     if !h.notes.is_empty() {
         line(out, "");
         for n in &h.notes {
-            line(out, format!("> {n}"));
+            line(out, format!("> {}", md_start(n)));
         }
     }
     line(out, "");
@@ -134,7 +117,7 @@ pub fn unhealthy_section(out: &mut String, h: &HealthResult) {
     line(out, "## Unhealthy-Path Response");
     line(out, "- **Recovery targets:**");
     for t in &u.recovery_targets {
-        line(out, format!("  - {} (by {})", t.detail, t.by));
+        line(out, format!("  - {} (by {})", md(&t.detail), t.by));
     }
     let only_gaps = !h.checks.iter().any(|c| c.passed == Some(false));
     line(
@@ -156,25 +139,25 @@ pub fn unhealthy_section(out: &mut String, h: &HealthResult) {
         format!(
             "- **Right-sizing consideration:** {}",
             match &u.right_size {
-                Some(r) => r.detail.clone(),
+                Some(r) => md(&r.detail).to_string(),
                 None => "not indicated: the customer is not substantially over-licensed".into(),
             }
         ),
     );
     line(
         out,
-        format!("- **AE / sales communication:** {}", u.ae_note),
+        format!("- **AE / sales communication:** {}", md(&u.ae_note)),
     );
     line(
         out,
         format!(
             "- **Upstream feedback:** {}",
-            u.upstream_feedback
+            md(u.upstream_feedback
                 .as_deref()
-                .unwrap_or("none: no oversell or handoff pattern in the data")
+                .unwrap_or("none: no oversell or handoff pattern in the data"))
         ),
     );
-    line(out, format!("- {}", u.diagnose));
+    line(out, format!("- {}", md_start(&u.diagnose)));
     line(out, "");
 }
 
@@ -200,10 +183,10 @@ pub fn signals_section(out: &mut String, sig: &SignalsResult) {
             out,
             format!(
                 "| {} | {} | {} ({}) |",
-                cell(&label),
-                cell(&f.evidence),
+                md(&label),
+                md(&f.evidence),
                 f.strength.as_str(),
-                cell(&f.strength_reason)
+                md(&f.strength_reason)
             ),
         );
     }
@@ -244,8 +227,8 @@ pub fn signals_section(out: &mut String, sig: &SignalsResult) {
                     .iter()
                     .map(|c| format!(
                         "{} {}",
-                        c.check.replace('_', " "),
-                        c.actual.as_deref().unwrap_or("unknown")
+                        md(&c.check.replace('_', " ")),
+                        md(c.actual.as_deref().unwrap_or("unknown"))
                     ))
                     .collect::<Vec<_>>()
                     .join("; ")
@@ -285,10 +268,10 @@ pub fn opportunity_section(out: &mut String, o: &OpportunityResult) {
         ),
     );
     for a in &o.assumptions {
-        line(out, format!("  - Assumption: {a}"));
+        line(out, format!("  - Assumption: {}", md(a)));
     }
     for m in &o.missing_assumptions {
-        line(out, format!("  - Missing assumption: {m}"));
+        line(out, format!("  - Missing assumption: {}", md(m)));
     }
     let flat = o.scenarios.len() > 1
         && o.scenarios
@@ -309,19 +292,24 @@ pub fn opportunity_section(out: &mut String, o: &OpportunityResult) {
         for sc in &o.scenarios {
             line(
                 out,
-                format!("  - {}: {} ({})", sc.name, money(sc.expansion_arr), sc.math),
+                format!(
+                    "  - {}: {} ({})",
+                    md(&sc.name),
+                    money(sc.expansion_arr),
+                    md(&sc.math)
+                ),
             );
         }
     }
     if let Some(n) = &o.scenario_note {
-        line(out, format!("  - Scenarios: {n}"));
+        line(out, format!("  - Scenarios: {}", md(n)));
     }
     line(
         out,
         format!(
             "- **Confidence:** {} ({})",
             o.confidence.as_str(),
-            o.confidence_reason
+            md(&o.confidence_reason)
         ),
     );
     line(
@@ -341,8 +329,8 @@ pub fn opportunity_section(out: &mut String, o: &OpportunityResult) {
         format!(
             "- **Timeline:** {}",
             match o.timeline.propose_by {
-                Some(d) => format!("propose on {d}: {}", o.timeline.reason),
-                None => o.timeline.reason.clone(),
+                Some(d) => format!("propose on {d}: {}", md(&o.timeline.reason)),
+                None => md(&o.timeline.reason).to_string(),
             }
         ),
     );
@@ -351,33 +339,33 @@ pub fn opportunity_section(out: &mut String, o: &OpportunityResult) {
 
 pub fn approach_section(out: &mut String, f: &FramingResult, t: &TimingResult) {
     line(out, "## Approach");
-    line(out, format!("- **Framing:** {}", f.framing));
+    line(out, format!("- **Framing:** {}", md(&f.framing)));
     line(
         out,
         format!(
             "- **Timing:** {}",
             match (t.recommendation.as_str(), t.date) {
-                ("defer", Some(d)) => format!("{d}, after the blockers: {}", t.reason),
-                ("defer", None) => format!("not dated: {}", t.reason),
+                ("defer", Some(d)) => format!("{d}, after the blockers: {}", md(&t.reason)),
+                ("defer", None) => format!("not dated: {}", md(&t.reason)),
                 (_, Some(d)) => format!(
                     "{d}{}: {}",
                     t.window_end
                         .filter(|e| *e != d)
                         .map(|e| format!(" to {e}"))
                         .unwrap_or_default(),
-                    t.reason
+                    md(&t.reason)
                 ),
-                _ => t.reason.clone(),
+                _ => md(&t.reason).to_string(),
             }
         ),
     );
-    line(out, format!("- **Trigger:** {}", t.trigger));
+    line(out, format!("- **Trigger:** {}", md(&t.trigger)));
     line(out, "");
 }
 
 pub fn framing_section(out: &mut String, f: &FramingResult) {
     line(out, "## Framing");
-    line(out, format!("Lead with: {}", f.framing));
+    line(out, format!("Lead with: {}", md(&f.framing)));
     line(out, "");
     line(out, "| Expansion | BAD (sales) | GOOD (enablement) |");
     line(out, "|---|---|---|");
@@ -387,8 +375,8 @@ pub fn framing_section(out: &mut String, f: &FramingResult) {
             format!(
                 "| {} | {} | {} |",
                 st.expansion_type.label(),
-                cell(&st.bad),
-                cell(&st.good)
+                md(&st.bad),
+                md(&st.good)
             ),
         );
     }
@@ -413,9 +401,9 @@ pub fn framing_check_section(out: &mut String, c: &FramingCheck) {
                 out,
                 format!(
                     "| {} | {} | {} |",
-                    cell(&f.phrase),
-                    cell(&f.why),
-                    cell(&f.rewrite)
+                    md(&f.phrase),
+                    md(&f.why),
+                    md(&f.rewrite)
                 ),
             );
         }
@@ -429,17 +417,17 @@ pub fn timing_section(out: &mut String, t: &TimingResult) {
         out,
         format!(
             "- **Recommendation:** {}{}",
-            t.recommendation,
+            md(&t.recommendation),
             t.date.map(|d| format!(" ({d})")).unwrap_or_default()
         ),
     );
-    line(out, format!("- **Trigger:** {}", t.trigger));
-    line(out, format!("- **Why:** {}", t.reason));
+    line(out, format!("- **Trigger:** {}", md(&t.trigger)));
+    line(out, format!("- **Why:** {}", md(&t.reason)));
     for b in &t.blockers {
-        line(out, format!("- Blocker: {}", b.why));
+        line(out, format!("- Blocker: {}", md(&b.why)));
     }
     for tr in &t.triggers {
-        line(out, format!("- Trigger available: {}", tr.why));
+        line(out, format!("- Trigger available: {}", md(&tr.why)));
     }
     line(out, "");
 }
@@ -453,9 +441,9 @@ pub fn risks_section(out: &mut String, r: &RisksResult) {
             out,
             format!(
                 "| {} | {} | {} |",
-                cell(&k.risk),
-                cell(&k.why),
-                cell(&k.gating_action)
+                md(&k.risk),
+                md(&k.why),
+                md(&k.gating_action)
             ),
         );
     }
@@ -477,14 +465,17 @@ pub fn execution_section(out: &mut String, a: &ApproachResult) {
             format!(
                 "| {} | {} | {} | {} |",
                 st.step,
-                cell(&st.action),
-                cell(&st.owner),
-                cell(&date)
+                md(&st.action),
+                md(&st.owner),
+                md(&date)
             ),
         );
     }
     line(out, "");
-    line(out, format!("Phased milestones (in {}):", a.granularity));
+    line(
+        out,
+        format!("Phased milestones (in {}):", md(&a.granularity)),
+    );
     line(out, "");
     line(out, "| Phase | When | Dates | Milestone |");
     line(out, "|---|---|---|---|");
@@ -497,10 +488,10 @@ pub fn execution_section(out: &mut String, a: &ApproachResult) {
             out,
             format!(
                 "| {} | {} | {} | {} |",
-                ph.phase,
-                ph.when,
+                md(&ph.phase),
+                md(&ph.when),
                 dates,
-                cell(&ph.milestone)
+                md(&ph.milestone)
             ),
         );
     }
@@ -516,9 +507,9 @@ pub fn success_section(out: &mut String, sc: &SuccessResult) {
             out,
             format!(
                 "| {} | {}: {} | {} |",
-                cell(&c.criteria),
-                cell(&c.measurement),
-                cell(&c.target),
+                md(&c.criteria),
+                md(&c.measurement),
+                md(&c.target),
                 c.target_date
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "after the proposal is dated".into())
@@ -530,11 +521,11 @@ pub fn success_section(out: &mut String, sc: &SuccessResult) {
 
 pub fn plan_markdown(s: &Snapshot, plan: &PlanResult) -> String {
     let mut out = String::new();
-    line(&mut out, format!("# Expansion Plan: {}", s.name));
+    line(&mut out, format!("# Expansion Plan: {}", md(&s.name)));
     line(&mut out, "");
     line(
         &mut out,
-        format!("**{}.**", plan.verdict.trim_end_matches('.')),
+        format!("**{}.**", md(plan.verdict.trim_end_matches('.'))),
     );
     line(&mut out, "");
     if let Some(f) = &plan.first_action {
@@ -542,8 +533,8 @@ pub fn plan_markdown(s: &Snapshot, plan: &PlanResult) -> String {
             &mut out,
             format!(
                 "First action this week: {} ({}{}).",
-                f.action.trim_end_matches('.'),
-                f.owner,
+                md(f.action.trim_end_matches('.')),
+                md(&f.owner),
                 f.date.map(|d| format!(", {d}")).unwrap_or_default()
             ),
         );
@@ -555,7 +546,7 @@ pub fn plan_markdown(s: &Snapshot, plan: &PlanResult) -> String {
             "Unverified (step 0 collects it before any proposal):",
         );
         for u in &plan.unverified {
-            line(&mut out, format!("- {u}"));
+            line(&mut out, format!("- {}", md_start(u)));
         }
         line(&mut out, "");
     }
@@ -582,12 +573,17 @@ pub fn plan_markdown(s: &Snapshot, plan: &PlanResult) -> String {
                 "Healthy, but not ready for an expansion conversation. Reopen it when these change:",
             );
             for w in &plan.watch_for {
-                line(&mut out, format!("- {w}"));
+                line(&mut out, format!("- {}", md_start(w)));
             }
             if let Some(r) = &plan.reassessment {
                 line(
                     &mut out,
-                    format!("- Reassessment: {} ({}): {}", r.on, r.owner, r.what),
+                    format!(
+                        "- Reassessment: {} ({}): {}",
+                        r.on,
+                        md(&r.owner),
+                        md(&r.what)
+                    ),
                 );
             }
             line(&mut out, "");

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::markdown::md;
 use crate::model::portfolio::{
     AccountFilter, DueReassessment, FailingCheck, PlanHistory, PlanMove, PlanRecord, RankedAccount,
     RightSizeCandidate, SegmentPlan, SegmentRow, StatusDistribution,
@@ -432,17 +433,13 @@ fn opt_score(x: Option<f64>) -> String {
     x.map(fmt_score).unwrap_or_else(|| "unknown".into())
 }
 
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
 fn status_str(s: Option<Status>) -> &'static str {
     s.map(Status::as_str).unwrap_or("unknown")
 }
 
 /// The segment plan as markdown.
 pub fn segment_markdown(p: &SegmentPlan) -> String {
-    let mut out = format!("# Segment Plan: {}\n\n", p.description);
+    let mut out = format!("# Segment Plan: {}\n\n", md(&p.description));
     out.push_str(&match p.as_of {
         Some(d) => format!("_As of {d}. {} accounts._\n\n", p.total_accounts),
         None => format!(
@@ -476,7 +473,7 @@ pub fn segment_markdown(p: &SegmentPlan) -> String {
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} | {} |\n",
                 r.rank,
-                cell(&r.name),
+                md(&r.name),
                 r.expansion_type.map(|t| t.label()).unwrap_or("-"),
                 opt_money(r.expansion_arr_100, &r.currency),
                 opt_money(r.expansion_arr_50, &r.currency),
@@ -494,7 +491,7 @@ pub fn segment_markdown(p: &SegmentPlan) -> String {
         for r in p.right_size_candidates.iter().take(MARKDOWN_ROWS) {
             out.push_str(&format!(
                 "| {} | {} / {} ({}) | {} | {} | {} |\n",
-                cell(&r.name),
+                md(&r.name),
                 r.active_users,
                 r.licensed_seats,
                 opt_pct(r.utilisation_pct),
@@ -526,19 +523,19 @@ pub fn segment_markdown(p: &SegmentPlan) -> String {
             fmt_pct(f.share_pct),
             f.failed,
             f.unknown,
-            f.pattern
+            md(&f.pattern)
         )),
     }
     out.push_str("## Accounts\n| Account | Outcome | Status | Utilisation | Score | Top reason | Expansion type | ARR at 100% | ARR at 50% |\n|---|---|---|---|---|---|---|---|---|\n");
     for r in p.accounts.iter().take(MARKDOWN_ROWS) {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            cell(&r.name),
+            md(&r.name),
             r.outcome.as_str(),
             status_str(r.status),
             opt_pct(r.utilisation_pct),
             opt_score(r.score),
-            cell(&r.top_reason),
+            md(&r.top_reason),
             r.expansion_type.map(|t| t.label()).unwrap_or("-"),
             opt_money(r.expansion_arr_100, &r.currency),
             opt_money(r.expansion_arr_50, &r.currency),
@@ -551,7 +548,7 @@ pub fn segment_markdown(p: &SegmentPlan) -> String {
         ));
     }
     for n in &p.notes {
-        out.push_str(&format!("\nNote: {n}\n"));
+        out.push_str(&format!("\nNote: {}\n", md(n)));
     }
     out
 }
@@ -564,7 +561,7 @@ pub fn due_table(due: &[DueReassessment]) -> String {
     for r in due.iter().take(MARKDOWN_ROWS) {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} |\n",
-            cell(&r.name),
+            md(&r.name),
             r.last_plan_as_of,
             r.last_outcome.as_str(),
             r.reassess_on,
@@ -689,18 +686,18 @@ pub fn history(
         }
         _ => String::new(),
     };
-    let mut md = format!("# Plan History: {account}\n\n");
+    let mut out = format!("# Plan History: {}\n\n", md(account));
     if plans.is_empty() {
-        md.push_str(
+        out.push_str(
             "No saved plans: draft_plan saves one each time it runs for a stored account.\n",
         );
     } else {
         if !summary.is_empty() {
-            md.push_str(&format!("**Moved:** {summary}\n\n"));
+            out.push_str(&format!("**Moved:** {}\n\n", md(&summary)));
         }
-        md.push_str("| As of | Outcome | Status | Utilisation | Score | Expansion | Reassess on | Top reason |\n|---|---|---|---|---|---|---|---|\n");
+        out.push_str("| As of | Outcome | Status | Utilisation | Score | Expansion | Reassess on | Top reason |\n|---|---|---|---|---|---|---|---|\n");
         for p in &plans {
-            md.push_str(&format!(
+            out.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
                 p.as_of,
                 p.outcome.as_str(),
@@ -715,22 +712,22 @@ pub fn history(
                 p.reassess_on
                     .map(|d| d.to_string())
                     .unwrap_or_else(|| "-".into()),
-                cell(&p.top_reason),
+                md(&p.top_reason),
             ));
         }
         for m in &moves {
-            md.push_str(&format!(
+            out.push_str(&format!(
                 "\n- {} -> {}: {}",
                 m.from,
                 m.to,
                 if m.changes.is_empty() {
                     "no change".into()
                 } else {
-                    m.changes.join("; ")
+                    md(&m.changes.join("; ")).to_string()
                 }
             ));
         }
-        md.push('\n');
+        out.push('\n');
     }
     if !with_markdown {
         for p in &mut plans {
@@ -743,6 +740,6 @@ pub fn history(
         plans,
         moves,
         summary,
-        markdown: md,
+        markdown: out,
     }
 }

@@ -139,7 +139,7 @@ fn missing_line(missing: &[String]) -> String {
     } else {
         format!(
             "\n\nThese inputs are unknown and each one fails the gate; ask the CSM for them, then call the tool again with a snapshot that includes them: {}.",
-            missing.join(", ")
+            crate::markdown::md(&missing.join(", "))
         )
     }
 }
@@ -164,7 +164,7 @@ fn plan_prompt(plan: &PlanResult) -> String {
     };
     format!(
         "Present this expansion plan for {} (as of {}) to the customer-success manager.\n\n{EXACT}\n\n{how}{}\n\n---\n\n{}",
-        plan.account,
+        crate::markdown::md(&plan.account),
         plan.as_of,
         missing_line(&plan.health.missing),
         plan.markdown
@@ -173,7 +173,10 @@ fn plan_prompt(plan: &PlanResult) -> String {
 
 fn health_prompt(planner: &Planner, s: &Snapshot, day: Day) -> String {
     let h = engine::health::check_health(s, &planner.policy, day);
-    let mut md = format!("# Health Check: {}\n\n_As of {day}._\n\n", s.name);
+    let mut md = format!(
+        "# Health Check: {}\n\n_As of {day}._\n\n",
+        crate::markdown::md(&s.name)
+    );
     engine::render::health_section(&mut md, &h);
     engine::render::unhealthy_section(&mut md, &h);
     let how = if h.clear_to_expand {
@@ -183,7 +186,7 @@ fn health_prompt(planner: &Planner, s: &Snapshot, day: Day) -> String {
     };
     format!(
         "Present this health check for {} (as of {day}).\n\n{EXACT}\n\n{how}{}\n\n---\n\n{md}",
-        s.name,
+        crate::markdown::md(&s.name),
         missing_line(&h.missing)
     )
 }
@@ -200,8 +203,10 @@ fn segment_prompt(
     };
     let plan = planner.plan_segment(&filter, as_of)?;
     Ok(format!(
-        "`{segment}` is a segment with {} stored accounts; below is its segment plan, from the plan_segment tool. {EXACT}\n\nPresent the distribution, the ranked ready accounts, the right-size candidates, the reassessments due and the systemic pattern, then offer to draft the full plan (tool draft_plan with `account`) for the ready accounts, highest expected ARR first. Blocked accounts get no expansion discussion: offer check_health for their recovery plans.\n\n---\n\n{}",
-        plan.total_accounts, plan.markdown
+        "{} is a segment with {} stored accounts; below is its segment plan, from the plan_segment tool. {EXACT}\n\nPresent the distribution, the ranked ready accounts, the right-size candidates, the reassessments due and the systemic pattern, then offer to draft the full plan (tool draft_plan with `account`) for the ready accounts, highest expected ARR first. Blocked accounts get no expansion discussion: offer check_health for their recovery plans.\n\n---\n\n{}",
+        crate::markdown::md_start(segment),
+        plan.total_accounts,
+        plan.markdown
     ))
 }
 
@@ -212,13 +217,15 @@ fn unknown_prompt(name: &str, customer: &str, not_found: &str) -> String {
         "Then call the tools in order: check_health (STOP if clear_to_expand is false: present the unhealthy_path only), find_signals, quantify_opportunity, frame_enablement, plan_timing, design_approach, assess_risks, define_success_criteria; or call draft_plan once for all of them. Present the returned markdown; every figure in it is computed by the server."
     };
     format!(
-        "The server has no account called `{customer}` ({not_found}). Gather a snapshot from the customer-success manager, in this order (missing means unknown, never zero; an unknown gate input fails the gate):\n\
+        "The server has no account called {} ({}). Gather a snapshot from the customer-success manager, in this order (missing means unknown, never zero; an unknown gate input fails the gate):\n\
 1. `name`, `segment`, `csm`, `account_executive`, `currency`.\n\
 2. `contract`: `arr`, `licensed_seats`, `price_per_seat` (if not ARR / seats), `plan`, `renewal_date`, `renewal_contentious`, `planning_month` (1-12).\n\
 3. `usage`: `active_users` (last 30 days), `history` [{{date, active_users}}] for the last 60 days, `limits` [{{metric, used, limit}}], `features` [{{name, core, active_users}}].\n\
 4. `health`: `score` or `components` {{adoption, engagement, relationship, value, commercial}}, `churn_signals` [{{kind, since, active}}], `goals` [{{goal, status}}], `relationship` {{responsive, engaged, sponsor, executive_sponsor_confirmed, champion}}, `relationship_score`, `value_score`.\n\
 5. `signals` [{{kind, date, evidence, source, quote}}] with dates and evidence, and `events` [{{kind, date, open}}].\n\
 6. `offer` {{type, prices}} if an expansion is already on the table.\n\
-The full schema is the resource expansion://schema/account. {steps}"
+The full schema is the resource expansion://schema/account. {steps}",
+        crate::markdown::md(customer),
+        crate::markdown::md(not_found)
     )
 }

@@ -179,7 +179,7 @@ fn list_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
     let next = next_cursor(start + accounts.len(), all, fp);
     let mut md = format!(
         "# Accounts: {}{}{}\n\n| Account | Id | Segment | CSM | Outcome | Utilisation | Score | Top reason |\n|---|---|---|---|---|---|---|---|\n",
-        f.describe(),
+        crate::markdown::md(&f.describe()),
         a.outcome
             .map(|o| format!(", outcome {}", o.as_str()))
             .unwrap_or_default(),
@@ -188,10 +188,12 @@ fn list_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
     for r in &accounts {
         md.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            r.name,
-            r.id.as_deref().unwrap_or("-"),
-            r.segment.as_deref().unwrap_or("-"),
-            r.csm.as_deref().unwrap_or("-"),
+            crate::markdown::md(&r.name),
+            r.id.as_deref().map_or("-".into(), crate::markdown::text),
+            r.segment
+                .as_deref()
+                .map_or("-".into(), crate::markdown::text),
+            r.csm.as_deref().map_or("-".into(), crate::markdown::text),
             r.outcome.as_str(),
             r.utilisation_pct
                 .map(crate::model::values::fmt_pct)
@@ -199,7 +201,7 @@ fn list_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
             r.score
                 .map(crate::model::values::fmt_score)
                 .unwrap_or_else(|| "unknown".into()),
-            r.top_reason.replace('|', "\\|"),
+            crate::markdown::md(&r.top_reason),
         ));
     }
     md.push_str(&format!(
@@ -276,10 +278,12 @@ fn get_account(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError
     let s = &found.snapshot;
     let md = format!(
         "# Account: {}\n\n- **Id:** {}\n- **Segment:** {}\n- **CSM:** {}\n- **As of:** {}\n- **Usage history readings:** {}\n- **Signals:** {}, **events:** {}\n- **Saved plans:** {saved_plans}{}\n\nThe snapshot is in the structured result; pass `account` to any step tool to plan with it.\n",
-        s.name,
-        s.id.as_deref().unwrap_or("-"),
-        s.segment.as_deref().unwrap_or("-"),
-        s.csm.as_deref().unwrap_or("-"),
+        crate::markdown::md(&s.name),
+        s.id.as_deref().map_or("-".into(), crate::markdown::text),
+        s.segment
+            .as_deref()
+            .map_or("-".into(), crate::markdown::text),
+        s.csm.as_deref().map_or("-".into(), crate::markdown::text),
         s.as_of
             .map(|d| d.to_string())
             .unwrap_or_else(|| "not set (today)".into()),

@@ -405,7 +405,8 @@ fn load(p: &Planner, args: serde_json::Value) -> Result<(Snapshot, Day), CallErr
 fn blocked_markdown(h: &HealthResult, s: &Snapshot) -> String {
     let mut out = format!(
         "# Expansion Plan: {}\n\n_As of {}. Outcome: blocked._\n\n",
-        s.name, h.as_of
+        crate::markdown::md(&s.name),
+        h.as_of
     );
     render::health_section(&mut out, h);
     render::unhealthy_section(&mut out, h);
@@ -427,7 +428,7 @@ fn step<T: Serialize + Send + 'static>(
         (Some(r), _) => {
             let mut out = format!(
                 "_{}, as of {}. Outcome: {}._\n\n",
-                s.name,
+                crate::markdown::md(&s.name),
                 as_of,
                 g.outcome.as_str()
             );
@@ -446,7 +447,10 @@ fn step<T: Serialize + Send + 'static>(
 fn check_health(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
     let (s, as_of) = load(p, args)?;
     let h = engine::health::check_health(&s, &p.policy, as_of);
-    let mut markdown = format!("# Health Check: {}\n\n_As of {as_of}._\n\n", s.name);
+    let mut markdown = format!(
+        "# Health Check: {}\n\n_As of {as_of}._\n\n",
+        crate::markdown::md(&s.name)
+    );
     render::health_section(&mut markdown, &h);
     render::unhealthy_section(&mut markdown, &h);
     Ok(Answer {
@@ -499,8 +503,9 @@ fn draft_plan(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError>
         // learns from the text that the history did not get it.
         Some(why) => {
             let markdown = format!(
-                "{}\n\n> Note: this plan was not saved to the plan history: {why}\n",
-                plan.markdown
+                "{}\n\n> Note: this plan was not saved to the plan history: {}\n",
+                plan.markdown,
+                crate::markdown::md(&why)
             );
             Ok(Answer {
                 structured: Structured::new(plan)?,
@@ -562,7 +567,7 @@ fn check_framing(p: &Planner, args: serde_json::Value) -> Result<Answer, CallErr
     let check = engine::framing::check_framing(&a.draft, framing.as_ref());
     let mut markdown = String::new();
     if let Some(n) = &note {
-        markdown.push_str(&format!("**Warning:** {n}\n\n"));
+        markdown.push_str(&format!("**Warning:** {}\n\n", crate::markdown::md(n)));
     }
     render::framing_check_section(&mut markdown, &check);
     let result = FramingCheckResult {

@@ -372,6 +372,8 @@ impl Snapshot {
             v.text(&format!("health.goals[{i}].goal"), Some(&g.goal));
             if g.goal.trim().is_empty() {
                 v.err(format!("health.goals[{i}].goal"), "must not be empty");
+            } else {
+                v.identity(&format!("health.goals[{i}].goal"), &g.goal);
             }
         }
         if let Some(r) = &h.relationship {
@@ -473,6 +475,41 @@ fn reject_positional(value: &serde_json::Value) -> Result<(), InputError> {
     Ok(())
 }
 
+/// Characters an identity field refuses: every control character (Unicode Cc, which holds
+/// `\t`, `\n`, `\r` and U+0085), the line and paragraph separators, and the bidirectional
+/// embeddings, overrides, isolates and marks.
+fn is_forbidden_in_identity(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{061C}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+fn control_name(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\t' => "tab",
+        '\n' => "line feed",
+        '\r' => "carriage return",
+        '\0' => "NUL",
+        '\u{85}' => "next line",
+        '\u{2028}' => "line separator",
+        '\u{2029}' => "paragraph separator",
+        '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{061C}'
+        | '\u{200E}'
+        | '\u{200F}' => "bidirectional control",
+        _ => return None,
+    })
+}
+
 #[derive(Default)]
 struct Validator {
     errors: Vec<FieldError>,
@@ -502,7 +539,29 @@ impl Validator {
                     s.chars().count()
                 ),
             ),
-            _ => {}
+            Some(s) => self.identity(field, s),
+            None => {}
+        }
+    }
+
+    /// An identity (a name, id, segment, owner, feature or goal) is one line of plain text:
+    /// control characters (line breaks and tabs included), line and paragraph separators and
+    /// bidirectional overrides are refused, so a name cannot lay out or reorder what shows it.
+    fn identity(&mut self, field: &str, s: &str) {
+        if let Some((i, c)) = s
+            .chars()
+            .enumerate()
+            .find(|&(_, c)| is_forbidden_in_identity(c))
+        {
+            self.err(
+                field,
+                format!(
+                    "must be one line of plain text: it holds the control character U+{:04X}{} at character {}",
+                    u32::from(c),
+                    control_name(c).map(|n| format!(" ({n})")).unwrap_or_default(),
+                    i + 1
+                ),
+            );
         }
     }
 

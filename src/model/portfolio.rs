@@ -2,12 +2,15 @@
 //! account listings and import reports. Like `results`, these are the tools' output schemas,
 //! so field names follow the contract and only ever grow.
 
+use std::borrow::Cow;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::results::{Confidence, ExpansionType, Outcome, RightSize, Status};
 use super::snapshot::Snapshot;
 use super::values::{Day, Money};
+use crate::markdown::{md, text};
 
 /// Which accounts a portfolio view covers. Every field absent means every account.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -355,7 +358,7 @@ impl ImportReport {
 
     /// The report in words: one line, then every error.
     pub fn markdown(&self) -> String {
-        let mut out = format!("# Import: {}\n\n", self.file);
+        let mut out = format!("# Import: {}\n\n", md(&self.file));
         let verb = if self.dry_run {
             "would create"
         } else {
@@ -369,7 +372,7 @@ impl ImportReport {
         if self.errors.is_empty() {
             out.push_str(&format!(
                 "- **Format:** {}\n- **Rows read:** {}\n- **Accounts:** {verb} {}, {verb2} {}\n- **Written:** {}\n",
-                self.format,
+                md(&self.format),
                 self.rows,
                 self.created,
                 self.updated,
@@ -382,7 +385,7 @@ impl ImportReport {
         } else {
             out.push_str(&format!(
                 "- **Format:** {}\n- **Rows read:** {}\n- **Written:** no: the file has {} problem(s) and an import is all or nothing; fix every row below and import it again\n\n| Line | Column | Problem |\n|---|---|---|\n",
-                self.format,
+                md(&self.format),
                 self.rows,
                 self.errors.len()
             ));
@@ -390,8 +393,12 @@ impl ImportReport {
                 out.push_str(&format!(
                     "| {} | {} | {} |\n",
                     e.line,
-                    if e.column.is_empty() { "-" } else { &e.column },
-                    e.problem.replace('|', "\\|")
+                    if e.column.is_empty() {
+                        Cow::Borrowed("-")
+                    } else {
+                        text(&e.column)
+                    },
+                    md(&e.problem)
                 ));
             }
         }

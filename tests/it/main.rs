@@ -12,6 +12,7 @@ mod apps;
 mod badinput;
 mod cases;
 mod cli;
+mod escaping;
 mod faults;
 mod framing;
 mod http;
