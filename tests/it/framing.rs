@@ -10,6 +10,7 @@ use std::fs;
 use std::path::Path;
 
 use expansion_planner::engine::framing::check_framing;
+use expansion_planner::engine::salestalk::{LEXICAL_SCORE, lexical_score};
 use serde_json::json;
 
 use crate::mcp::{call, connect};
@@ -170,6 +171,58 @@ fn fresh_part_holds_its_measured_level() {
         "fresh false positives {:.3}",
         f.fp_rate()
     );
+}
+
+/// The unseen part: written and committed before the lexical score existed, never read
+/// sentence by sentence, measured once on the final model (DESIGN.md).
+#[test]
+fn unseen_part_measured() {
+    let f = measure("unseen", show_all());
+    assert!(f.sales >= 100 && f.enablement >= 100);
+    assert!(f.recall() >= 0.90, "unseen recall {:.3}", f.recall());
+    assert!(
+        f.fp_rate() <= 0.05,
+        "unseen false positives {:.3}",
+        f.fp_rate()
+    );
+}
+
+/// `scripts/train-salestalk.py` writes, under its weights, the score it computes for every
+/// 25th training sentence; the engine must compute the same, or the two sides' features drifted.
+#[test]
+fn the_engine_scores_like_the_training_script() {
+    let weights = fs::read_to_string(root().join("src/engine/salestalk_weights.tsv")).unwrap();
+    let mut checked = 0;
+    for l in weights.lines().filter(|l| l.starts_with("check\t")) {
+        let mut parts = l.splitn(3, '\t').skip(1);
+        let want: f64 = parts.next().unwrap().parse().unwrap();
+        let sentence = parts.next().unwrap();
+        let got = lexical_score(sentence);
+        assert!(
+            (got - want).abs() < 1e-6,
+            "{sentence}: engine {got}, script {want}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 40, "{checked} checks");
+}
+
+/// A sentence no rule matches but the score does is a finding with a category, the words that
+/// weigh most, why and a rewrite.
+#[test]
+fn the_score_explains_what_the_rules_miss() {
+    let draft =
+        "Hi Sam. Reckon your lot could go for the bigger bundle before our year wraps, yeah?";
+    let c = check_framing(draft, None);
+    assert_eq!(c.findings.len(), 1, "{:?}", c.findings);
+    let f = &c.findings[0];
+    assert_eq!(f.pattern, LEXICAL_SCORE, "{f:?}");
+    assert!(f.category.is_some(), "{f:?}");
+    let cue = f.cue.as_deref().unwrap();
+    assert!(!cue.is_empty() && f.phrase.contains(cue), "{f:?}");
+    assert!(f.why.contains("the words that weigh most"), "{f:?}");
+    assert!(!f.rewrite.is_empty());
+    assert_eq!(check_framing(draft, None), c, "deterministic");
 }
 
 #[test]
