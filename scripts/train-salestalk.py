@@ -2,7 +2,8 @@
 """Trains the lexical score of check_framing and writes src/engine/salestalk_weights.tsv.
 
 The score is an L2-regularised logistic regression over binary features of a sentence:
-normalised words, adjacent word pairs (with "^" marking the start), the word classes of
+normalised words, adjacent word pairs (with "^" marking the start), adjacent pairs of
+the words' classes, the word classes of
 src/engine/salestalk_lexicon.tsv present, and pairs of those classes. The Rust side
 (src/engine/salestalk.rs) computes the same features and only sums weights.
 
@@ -106,6 +107,14 @@ def load_lexicon():
 LEX = load_lexicon()
 
 
+def class_of(tok):
+    """The first class (in file order) holding the word, or "_"."""
+    for name, _, es in LEX:
+        if tok in es:
+            return name
+    return "_"
+
+
 def features(text):
     toks = tokens(text)
     fs = set()
@@ -118,6 +127,12 @@ def features(text):
         if prev != "^":
             grams.append(prev + " " + t)
         prev = t
+    # The sequence of word classes ("_" for a word in none), as pairs: "seller transactional".
+    seq = [class_of(t) for t in toks]
+    for i, a in enumerate(seq):
+        prev_c = "^" if i == 0 else seq[i - 1]
+        if i == 0 or a != "_" or prev_c != "_":
+            fs.add("k:" + prev_c + " " + a)
     gs = set(grams)
     present = sorted(name for name, _, es in LEX if es & gs)
     for c in present:

@@ -3,7 +3,8 @@
 //! parts) and committed as `src/engine/salestalk_weights.tsv`. This side only sums weights.
 //!
 //! Features of a sentence (binary, each counted once): its normalised words (`w:`), adjacent
-//! word pairs with `^` marking the start (`b:`), the word classes of
+//! word pairs with `^` marking the start (`b:`), adjacent pairs of the words' classes (`k:`),
+//! the word classes of
 //! `src/engine/salestalk_lexicon.tsv` it contains (`c:`) and pairs of those classes (`p:`).
 //! The sentence is sales talk when the bias plus its features' weights exceeds the threshold
 //! and at least one feature that weighs towards sales belongs to a category; the category
@@ -205,6 +206,11 @@ fn category_of(gram: &str) -> Option<SalesCategory> {
         .and_then(|c| c.category)
 }
 
+/// A word class's name, `_` for none.
+fn class_name(c: Option<&Class>) -> &str {
+    c.map_or("_", |c| c.name.as_str())
+}
+
 /// A sentence's features by name (sorted, as the script sums them).
 fn features(sentence: &str) -> BTreeMap<String, Feature> {
     let toks = tokens(sentence);
@@ -245,6 +251,29 @@ fn features(sentence: &str) -> BTreeMap<String, Feature> {
             }
         }
         prev = Some(t);
+    }
+    // The sequence of word classes ("_" for a word in none), as adjacent pairs.
+    let class_of = |t: &Token| CLASSES.iter().find(|c| c.entries.contains(&t.text));
+    let mut prev: Option<(Option<&Class>, &Token)> = None;
+    for t in &toks {
+        let c = class_of(t);
+        match prev {
+            None => add(
+                &mut fs,
+                format!("k:^ {}", class_name(c)),
+                c.and_then(|c| c.category),
+                (t.start, t.end),
+            ),
+            Some((pc, p)) if pc.is_some() || c.is_some() => add(
+                &mut fs,
+                format!("k:{} {}", class_name(pc), class_name(c)),
+                pc.and_then(|c| c.category)
+                    .or_else(|| c.and_then(|c| c.category)),
+                (p.start, t.end),
+            ),
+            Some(_) => {}
+        }
+        prev = Some((c, t));
     }
     // The classes present, by name, with the first words of each.
     let mut present: Vec<(&Class, (usize, usize))> = CLASSES
