@@ -242,6 +242,7 @@ fn the_score_explains_what_the_rules_miss() {
     let c = check_framing(draft, None);
     assert_eq!(c.findings.len(), 1, "{:?}", c.findings);
     let f = &c.findings[0];
+    println!("{f:?}");
     assert_eq!(f.pattern, LEXICAL_SCORE, "{f:?}");
     assert!(f.category.is_some(), "{f:?}");
     let cue = f.cue.as_deref().unwrap();
