@@ -250,6 +250,10 @@ fn the_score_explains_what_the_rules_miss() {
     assert!(f.why.contains("the words that weigh most"), "{f:?}");
     assert!(!f.rewrite.is_empty());
     assert_eq!(check_framing(draft, None), c, "deterministic");
+    // Lines with nothing commercial in them are not scored as sales for lacking customer words.
+    let neutral = "Morning Sam! Thanks for the notes from Tuesday. Speak on Thursday. Cheers, Alex";
+    let c = check_framing(neutral, None);
+    assert!(c.ok, "{:?}", c.findings);
 }
 
 #[test]
