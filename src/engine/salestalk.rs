@@ -17,6 +17,8 @@
 
 use std::sync::LazyLock;
 
+mod score;
+
 use regex::{Regex, RegexBuilder};
 
 use crate::model::results::{
@@ -894,36 +896,101 @@ pub fn classify(sentence: &str) -> Option<Hit> {
     })
 }
 
+/// Why a sentence the rules pass still reads as sales talk to the lexical score, per category.
+fn scored_why(category: SalesCategory) -> &'static str {
+    match category {
+        SalesCategory::Transactional => {
+            "reads as a transaction: an ask to buy, sign or add, not the customer's outcome"
+        }
+        SalesCategory::Urgency => "reads as pressure from our calendar, not the customer's cycle",
+        SalesCategory::Quota => "reads as our targets or our quarter, not the customer's goals",
+        SalesCategory::Discount => "reads as a price offer: the price becomes the reason",
+        SalesCategory::Pitch => "reads as a pitch of our product, not what it does for them",
+        SalesCategory::OurProduct => "reads as talk about our product, not the customer's goal",
+    }
+}
+
+/// The enablement rewrite for a finding of the lexical score, per category.
+fn scored_rewrite(category: SalesCategory) -> &'static str {
+    match category {
+        SalesCategory::Transactional | SalesCategory::Discount => VALUE_REWRITE,
+        SalesCategory::Urgency => TIMING_REWRITE,
+        SalesCategory::Quota => OUTCOME_REWRITE,
+        SalesCategory::Pitch => UPSELL_REWRITE,
+        SalesCategory::OurProduct => CROSS_SELL_REWRITE,
+    }
+}
+
+/// The finding for one sentence, or `None` when it reads as enablement: the first rule that
+/// matches names it; a sentence no rule matches is sales talk when its lexical score (module
+/// `score`) is over the threshold, explained by the category whose words weigh most.
+fn finding(
+    offset: usize,
+    sentence: &str,
+    framing: Option<&FramingResult>,
+) -> Option<FramingFinding> {
+    if let Some(hit) = classify(sentence) {
+        let tailored = framing.and_then(|fr| {
+            let want = hit.spec.expansion?;
+            fr.statements
+                .iter()
+                .find(|s| s.expansion_type == want)
+                .map(|s| s.good.clone())
+        });
+        return Some(FramingFinding {
+            phrase: sentence.to_string(),
+            offset,
+            pattern: hit.spec.id.into(),
+            why: hit.spec.why.into(),
+            rewrite: tailored.unwrap_or_else(|| hit.spec.rewrite.into()),
+            category: Some(hit.spec.category),
+            cue: Some(hit.cue),
+        });
+    }
+    let s = score::classify(sentence)?;
+    let words = s
+        .top
+        .iter()
+        .map(|w| format!("\"{w}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(FramingFinding {
+        phrase: sentence.to_string(),
+        offset,
+        pattern: LEXICAL_SCORE.into(),
+        why: format!(
+            "{}; the words that weigh most: {words} (score {:.2}, over {:.2})",
+            scored_why(s.category),
+            s.score,
+            s.threshold
+        ),
+        rewrite: scored_rewrite(s.category).into(),
+        category: Some(s.category),
+        cue: Some(s.cue),
+    })
+}
+
+/// The `pattern` of a finding made by the lexical score rather than a rule.
+pub const LEXICAL_SCORE: &str = "lexical_score";
+
 /// `check_framing`: each sentence of the draft that is sales talk, with why and an enablement
-/// rewrite. With an account's framing, the rewrite is its own statement for the matching
-/// expansion type, built from its numbers.
+/// rewrite. With an account's framing, a rule's rewrite is the account's own statement for the
+/// matching expansion type, built from its numbers.
 pub fn check_framing(draft: &str, framing: Option<&FramingResult>) -> FramingCheck {
     let findings: Vec<FramingFinding> = sentences(draft)
         .into_iter()
-        .filter_map(|(offset, sentence)| {
-            let hit = classify(sentence)?;
-            let tailored = framing.and_then(|fr| {
-                let want = hit.spec.expansion?;
-                fr.statements
-                    .iter()
-                    .find(|s| s.expansion_type == want)
-                    .map(|s| s.good.clone())
-            });
-            Some(FramingFinding {
-                phrase: sentence.to_string(),
-                offset,
-                pattern: hit.spec.id.into(),
-                why: hit.spec.why.into(),
-                rewrite: tailored.unwrap_or_else(|| hit.spec.rewrite.into()),
-                category: Some(hit.spec.category),
-                cue: Some(hit.cue),
-            })
-        })
+        .filter_map(|(offset, sentence)| finding(offset, sentence, framing))
         .collect();
     FramingCheck {
         ok: findings.is_empty(),
         findings,
     }
+}
+
+/// The lexical score of one sentence (for the corpus test that checks the script and this
+/// side agree).
+pub fn lexical_score(sentence: &str) -> f64 {
+    score::score(sentence)
 }
 
 #[cfg(test)]
