@@ -664,7 +664,7 @@ fn a_hostile_but_legal_name_cannot_forge_the_health_check() {
         );
         assert!(!md.contains("<b>") && !md.contains("<!--"), "{name}:\n{md}");
         assert_eq!(
-            a["result"]["structuredContent"]["health"]["clear_to_expand"],
+            a["result"]["structuredContent"]["headline"]["clear_to_expand"],
             json!(false)
         );
     }

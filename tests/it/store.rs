@@ -1279,7 +1279,11 @@ fn import_tool_takes_built_in_maps_by_name() {
         .unwrap();
     let md = r.markdown();
     assert!(md.contains("separator_mismatch.csv"), "{md}");
-    assert!(md.contains("| 2 | ARR | `€12.000` has 3 digits"), "{md}");
+    // The value is quoted as code, its backticks escaped like any interpolated text.
+    assert!(
+        md.contains("| 2 | ARR | \\`€12.000\\` has 3 digits"),
+        "{md}"
+    );
 }
 
 /// JSON that is not JSON: the line, the column and the path when known; empty input says so.

@@ -450,7 +450,7 @@ fn an_own_store_never_shows_demo_accounts_and_an_empty_one_says_what_to_do() {
     let mut server = serve();
     let text = prompt(&mut server, 1, "Northwind");
     assert!(
-        text.contains("the account store is empty; import your accounts with import_accounts (or `expansion-planner import FILE`), or try the demo portfolio with `expansion-planner serve --demo`"),
+        text.contains("the account store is empty; import your accounts with import_accounts (or \\`expansion-planner import FILE\\`), or try the demo portfolio with \\`expansion-planner serve --demo\\`"),
         "{text}"
     );
     server.send_json(&crate::wire::tool_call(2, "list_accounts", &json!({})));
