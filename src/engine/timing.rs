@@ -462,23 +462,5 @@ fn trigger_name(kind: &str) -> String {
 }
 
 pub fn month_name(m: i8) -> &'static str {
-    const NAMES: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    usize::try_from(m - 1)
-        .ok()
-        .and_then(|i| NAMES.get(i))
-        .copied()
-        .unwrap_or("an unknown month")
+    crate::model::values::month_name(m).unwrap_or("an unknown month")
 }

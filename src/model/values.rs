@@ -364,27 +364,31 @@ impl Day {
 
     /// `3 December 2026`, the way a plan is read aloud.
     pub fn long(self) -> String {
-        const MONTHS: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        let m = usize::try_from(self.month() - 1)
-            .ok()
-            .and_then(|i| MONTHS.get(i))
-            .copied()
-            .unwrap_or("?");
+        let m = month_name(self.month()).unwrap_or("?");
         format!("{} {m} {}", self.day(), self.year())
     }
+}
+
+/// The English name of month `m` (1 = January), `None` outside 1..=12.
+pub fn month_name(m: i8) -> Option<&'static str> {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    usize::try_from(m - 1)
+        .ok()
+        .and_then(|i| MONTHS.get(i))
+        .copied()
 }
 
 impl fmt::Display for Day {
