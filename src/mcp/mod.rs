@@ -83,6 +83,10 @@ const DEMO_INSTRUCTIONS: &str = concat!(
     instructions!()
 );
 
+/// The most threads the runtime runs blocking work on (tool calls, store reads): calls
+/// beyond it wait for a thread, while the runtime itself keeps answering pings.
+pub const MAX_BLOCKING_THREADS: usize = 32;
+
 /// Account resources listed per page.
 const RESOURCE_PAGE: usize = 100;
 
@@ -207,6 +211,26 @@ impl ExpansionServer {
         }
     }
 
+    /// Runs `work` (store reads and engine work: a segment plan over a large store takes
+    /// seconds) on the runtime's blocking pool, so that the async runtime keeps answering
+    /// pings, cancellations and other calls meanwhile. On stdio the runtime has one thread;
+    /// without this, one `plan_segment` would hold every other message until it ends.
+    /// A panic in `work` is answered as an internal error naming `what`. The pool is
+    /// bounded by the runtime ([`MAX_BLOCKING_THREADS`]); calls beyond it queue.
+    async fn off_runtime<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        work: impl FnOnce(&ExpansionServer) -> T + Send + 'static,
+    ) -> Result<T, McpError> {
+        let server = self.clone();
+        tokio::task::spawn_blocking(move || work(&server))
+            .await
+            .map_err(|e| {
+                tracing::error!("{what} failed: {e}");
+                McpError::internal_error(format!("internal error: {what} failed"), None)
+            })
+    }
+
     fn completions(&self, r: &Reference, arg: &str, prefix: &str) -> Vec<String> {
         let wants_customer = match r {
             Reference::Prompt(p) => {
@@ -301,10 +325,12 @@ impl ServerHandler for ExpansionServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        match &self.prepared {
-            Some(p) => self.call_prepared(&request.name, request.arguments, context.id, p),
-            None => self.call(&request.name, request.arguments),
-        }
+        let id = context.id;
+        self.off_runtime("the tool call", move |s| match &s.prepared {
+            Some(p) => s.call_prepared(&request.name, request.arguments, id, p),
+            None => s.call(&request.name, request.arguments),
+        })
+        .await?
         .map(Into::into)
     }
 
@@ -334,17 +360,13 @@ impl ServerHandler for ExpansionServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
         let args = request.arguments.unwrap_or_default();
-        let planner = &self.planner;
-        let name = request.name.clone();
-        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            prompts::get(planner, &name, &args)
-        }))
-        .map_err(|_| {
-            McpError::internal_error(
-                format!("internal error building prompt {}", quote(&name)),
-                None,
-            )
-        })?;
+        let name = request.name;
+        let (name, built) = self
+            .off_runtime("building a prompt", move |s| {
+                let built = prompts::get(&s.planner, &name, &args);
+                (name, built)
+            })
+            .await?;
         match built {
             Ok(Some(p)) => Ok(p.into()),
             Ok(None) => Err(McpError::invalid_params(
@@ -366,11 +388,15 @@ impl ServerHandler for ExpansionServer {
         request: CompleteRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, McpError> {
-        let all = self.completions(
-            &request.r#ref,
-            &request.argument.name,
-            &request.argument.value,
-        );
+        let all = self
+            .off_runtime("the completion", move |s| {
+                s.completions(
+                    &request.r#ref,
+                    &request.argument.name,
+                    &request.argument.value,
+                )
+            })
+            .await?;
         let total = all.len();
         let values: Vec<String> = all.into_iter().take(CompletionInfo::MAX_VALUES).collect();
         let info = if values.len() < total {
@@ -422,9 +448,10 @@ impl ServerHandler for ExpansionServer {
             }
         }
         let page = self
-            .planner
-            .accounts
-            .names_page(offset, RESOURCE_PAGE + 1)
+            .off_runtime("listing resources", move |s| {
+                s.planner.accounts.names_page(offset, RESOURCE_PAGE + 1)
+            })
+            .await?
             .map_err(|e| McpError::internal_error(e.to_string(), None))?;
         let more = page.len() > RESOURCE_PAGE;
         for (name, segment) in page.into_iter().take(RESOURCE_PAGE) {
@@ -484,8 +511,16 @@ impl ServerHandler for ExpansionServer {
                         uri_data(uri),
                     ));
                 };
-                match self.planner.accounts.find(&name, "uri") {
-                    Ok(f) => (account_json(&f.snapshot), "application/json"),
+                let found = self
+                    .off_runtime("reading a resource", move |s| {
+                        s.planner
+                            .accounts
+                            .find(&name, "uri")
+                            .map(|f| account_json(&f.snapshot))
+                    })
+                    .await?;
+                match found {
+                    Ok(json) => (json, "application/json"),
                     Err(e) => {
                         return Err(McpError::resource_not_found(e.to_string(), uri_data(uri)));
                     }

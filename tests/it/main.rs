@@ -17,6 +17,7 @@ mod framing;
 mod http;
 mod mcp;
 mod props;
+mod runtime;
 mod schemas;
 mod snapshots;
 mod store;
