@@ -4,7 +4,6 @@
 //! (`tools::DEFS`) that `schemas/` is generated from too.
 
 pub mod apps;
-pub mod fast;
 pub mod http;
 pub mod prompts;
 pub mod resources;
@@ -19,7 +18,7 @@ use rmcp::model::{
     CompletionInfo, ContentBlock, CustomRequest, CustomResult, GetPromptRequestParams,
     GetPromptResponse, Implementation, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
-    ReadResourceResponse, ReadResourceResult, Reference, RequestId, Resource, ResourceContents,
+    ReadResourceResponse, ReadResourceResult, Reference, Resource, ResourceContents,
     ResourceTemplate, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
@@ -39,9 +38,6 @@ use self::tools::CallError;
 #[derive(Clone)]
 pub struct ExpansionServer {
     planner: Planner,
-    /// Set when the transport writes tool answers from prepared bytes (stdio): tool
-    /// handlers leave their answers here instead of in a `serde_json::Value`.
-    prepared: Option<Arc<fast::Prepared>>,
 }
 
 /// The advertised tools, generated once. Generating the ten tools' JSON Schemas takes a few
@@ -126,16 +122,7 @@ fn invalid_params(e: &InputError) -> McpError {
 
 impl ExpansionServer {
     pub fn new(planner: Planner) -> ExpansionServer {
-        ExpansionServer {
-            planner,
-            prepared: None,
-        }
-    }
-
-    /// A server whose tool answers are written by a transport that reads `prepared`.
-    pub fn with_prepared(mut self, prepared: Arc<fast::Prepared>) -> ExpansionServer {
-        self.prepared = Some(prepared);
-        self
+        ExpansionServer { planner }
     }
 
     /// Runs a tool call to completion; never fails at the protocol level except for an
@@ -145,41 +132,16 @@ impl ExpansionServer {
         name: &str,
         arguments: Option<serde_json::Map<String, serde_json::Value>>,
     ) -> Result<CallToolResult, McpError> {
-        self.answer(name, arguments, |answer| {
+        let args = serde_json::Value::Object(arguments.unwrap_or_default());
+        let started = std::time::Instant::now();
+        let result = tools::call(&self.planner, name, args).and_then(|answer| {
             let (structured, markdown) = answer.into_value()?;
             // Not `CallToolResult::structured`: it renders the value as text first, only
             // for that text to be replaced by the markdown (20 µs on a 25 KB plan).
             let mut r = CallToolResult::success(vec![ContentBlock::text(markdown)]);
             r.structured_content = Some(structured);
             Ok(r)
-        })
-    }
-
-    /// As [`call`](Self::call), with the answer's JSON prepared for the transport under `id`;
-    /// the result handed to rmcp carries the markdown but not the structured content.
-    fn call_prepared(
-        &self,
-        name: &str,
-        arguments: Option<serde_json::Map<String, serde_json::Value>>,
-        id: RequestId,
-        prepared: &fast::Prepared,
-    ) -> Result<CallToolResult, McpError> {
-        self.answer(name, arguments, |answer| {
-            let (bytes, markdown) = answer.prepare()?;
-            prepared.put(id, bytes);
-            Ok(CallToolResult::success(vec![ContentBlock::text(markdown)]))
-        })
-    }
-
-    fn answer(
-        &self,
-        name: &str,
-        arguments: Option<serde_json::Map<String, serde_json::Value>>,
-        finish: impl FnOnce(tools::Answer) -> Result<CallToolResult, CallError>,
-    ) -> Result<CallToolResult, McpError> {
-        let args = serde_json::Value::Object(arguments.unwrap_or_default());
-        let started = std::time::Instant::now();
-        let result = tools::call(&self.planner, name, args).and_then(finish);
+        });
         let outcome = match &result {
             Ok(_) => "ok",
             Err(CallError::Input(_)) => "input_error",
@@ -323,12 +285,10 @@ impl ServerHandler for ExpansionServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
+        _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let id = context.id;
-        self.off_runtime("the tool call", move |s| match &s.prepared {
-            Some(p) => s.call_prepared(&request.name, request.arguments, id, p),
-            None => s.call(&request.name, request.arguments),
+        self.off_runtime("the tool call", move |s| {
+            s.call(&request.name, request.arguments)
         })
         .await?
         .map(Into::into)
@@ -590,11 +550,10 @@ fn params_problem<T: serde::de::DeserializeOwned>(params: serde_json::Value) -> 
 /// launch servers) they are driven by the async reactor, without a thread hand-off per read.
 pub async fn serve_stdio(planner: Planner) -> anyhow::Result<()> {
     let accounts = planner.accounts.clone();
-    let prepared = Arc::new(fast::Prepared::default());
-    let server = ExpansionServer::new(planner).with_prepared(prepared.clone());
+    let server = ExpansionServer::new(planner);
     let (read, write) = rmcp::transport::stdio_pipes();
     let running = server
-        .serve(stdio::LineTransport::new(read, write).with_prepared(prepared))
+        .serve(stdio::LineTransport::new(read, write))
         .await
         .map_err(|e| anyhow::anyhow!("MCP handshake failed: {e}"))?;
     // After the handshake, not before: on a single core the warm-up thread would otherwise

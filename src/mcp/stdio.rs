@@ -17,17 +17,13 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
-use rmcp::model::{
-    ClientJsonRpcMessage, ErrorData, JsonRpcMessage, RequestId, ServerJsonRpcMessage, ServerResult,
-};
+use rmcp::model::{ClientJsonRpcMessage, ErrorData, RequestId, ServerJsonRpcMessage};
 use rmcp::service::RoleServer;
 use rmcp::transport::Transport;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
-
-use super::fast::Prepared;
 
 /// The longest line (one JSON-RPC message) read from stdin: 16 MiB, as rmcp's default and
 /// its HTTP transport's largest event. The largest valid snapshot (5,000 items in each list)
@@ -61,8 +57,6 @@ pub struct LineTransport<R, W> {
     /// Error answers written by `receive`; awaited before the transport reports the end, so
     /// that a client which sends a bad line and closes stdin still reads the answer.
     replies: Vec<JoinHandle<()>>,
-    /// Tool answers the server prepared as JSON (see [`super::fast`]).
-    prepared: Option<Arc<Prepared>>,
 }
 
 enum LineRead {
@@ -85,15 +79,7 @@ where
             discarding: false,
             write: Arc::new(Mutex::new(Some(write))),
             replies: Vec::new(),
-            prepared: None,
         }
-    }
-
-    /// Writes tool answers from the bytes the server leaves in `prepared`
-    /// ([`super::ExpansionServer::with_prepared`]).
-    pub fn with_prepared(mut self, prepared: Arc<Prepared>) -> Self {
-        self.prepared = Some(prepared);
-        self
     }
 
     /// Overrides [`MAX_LINE_BYTES`] (tests use a small limit).
@@ -196,21 +182,8 @@ enum Step {
     Oversized(Vec<u8>, bool),
 }
 
-/// One message as a line of JSON. A tool result whose answer the handler prepared (see
-/// [`super::fast`]) is written from the prepared bytes.
-fn encode(
-    message: &ServerJsonRpcMessage,
-    prepared: Option<&Prepared>,
-) -> serde_json::Result<Vec<u8>> {
-    if let (Some(table), JsonRpcMessage::Response(r)) = (prepared, message)
-        && let ServerResult::CallToolResult(result) = &r.result
-        && let Some(answer) = table.take(&r.id)
-    {
-        let mut bytes = Vec::new();
-        super::fast::write_response(&mut bytes, &r.id, result, &answer)?;
-        bytes.push(b'\n');
-        return Ok(bytes);
-    }
+/// One message as a line of JSON, by rmcp's own serialisation.
+fn encode(message: &ServerJsonRpcMessage) -> serde_json::Result<Vec<u8>> {
     // Sized for a large answer up front: growing a Vec from empty to a 25 KB plan copies it
     // eight times over.
     let mut bytes = Vec::with_capacity(ANSWER_BUFFER);
@@ -226,7 +199,7 @@ fn write_message<W>(
 where
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    write_bytes(write, encode(message, None))
+    write_bytes(write, encode(message))
 }
 
 async fn write_bytes<W>(write: Writer<W>, bytes: serde_json::Result<Vec<u8>>) -> std::io::Result<()>
@@ -253,7 +226,7 @@ where
         &mut self,
         item: ServerJsonRpcMessage,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        write_bytes(self.write.clone(), encode(&item, self.prepared.as_deref()))
+        write_bytes(self.write.clone(), encode(&item))
     }
 
     async fn receive(&mut self) -> Option<ClientJsonRpcMessage> {
