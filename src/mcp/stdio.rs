@@ -17,7 +17,10 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
-use rmcp::model::{ClientJsonRpcMessage, ErrorData, RequestId, ServerJsonRpcMessage};
+use rmcp::model::{
+    ClientJsonRpcMessage, ClientNotification, ErrorData, JsonRpcMessage, RequestId,
+    ServerJsonRpcMessage,
+};
 use rmcp::service::RoleServer;
 use rmcp::transport::Transport;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -34,6 +37,14 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 /// line of `[0,0,0,...]` is 8 million values, about 256 MB once parsed; this keeps the parsed
 /// tree of any message within a few tens of MB. The largest valid snapshot holds about 250,000.
 pub const MAX_JSON_VALUES: usize = 1_000_000;
+
+/// The most requests read and not yet answered on stdout. Beyond it, and beyond
+/// [`MAX_UNWRITTEN_BYTES`], stdin is not read: a client that stops reading its answers
+/// stops the server reading its requests, so replies cannot pile up in memory.
+pub const MAX_IN_FLIGHT: usize = 64;
+
+/// The most bytes of replies encoded and not yet written to stdout (see [`MAX_IN_FLIGHT`]).
+pub const MAX_UNWRITTEN_BYTES: usize = 8 * 1024 * 1024;
 
 /// How much of an oversized line is kept to find its `id`.
 const PREFIX_KEPT: usize = 4096;
@@ -57,6 +68,68 @@ pub struct LineTransport<R, W> {
     /// Error answers written by `receive`; awaited before the transport reports the end, so
     /// that a client which sends a bad line and closes stdin still reads the answer.
     replies: Vec<JoinHandle<()>>,
+    backlog: Arc<Backlog>,
+}
+
+/// Requests read and not yet answered, and reply bytes not yet written: the bound that
+/// stops `receive` reading while a client does not read (backpressure).
+#[derive(Default)]
+struct Backlog {
+    /// Requests handed to rmcp, by id, until their answer is written (or cancelled: rmcp
+    /// drops the answer to a cancelled request).
+    requests: std::sync::Mutex<HashSet<RequestId>>,
+    bytes: std::sync::atomic::AtomicUsize,
+    changed: tokio::sync::Notify,
+}
+
+impl Backlog {
+    fn full(&self) -> bool {
+        self.requests.lock().map_or(0, |r| r.len()) >= MAX_IN_FLIGHT
+            || self.bytes.load(std::sync::atomic::Ordering::Acquire) >= MAX_UNWRITTEN_BYTES
+    }
+
+    /// Waits until the backlog is under its bounds. Cancel safe: it holds no state.
+    async fn room(&self) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if !self.full() {
+                return;
+            }
+            changed.await;
+        }
+    }
+
+    /// Notes a message passed to rmcp: a request to answer, or a cancellation.
+    fn received(&self, m: &ClientJsonRpcMessage) {
+        let Ok(mut requests) = self.requests.lock() else {
+            return;
+        };
+        match m {
+            JsonRpcMessage::Request(r) => {
+                requests.insert(r.id.clone());
+            }
+            JsonRpcMessage::Notification(n) => {
+                if let ClientNotification::CancelledNotification(c) = &n.notification
+                    && let Some(id) = &c.params.request_id
+                {
+                    requests.remove(id);
+                    self.changed.notify_waiters();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn answered(&self, id: Option<&RequestId>, bytes: usize) {
+        if let (Some(id), Ok(mut requests)) = (id, self.requests.lock()) {
+            requests.remove(id);
+        }
+        self.bytes
+            .fetch_sub(bytes, std::sync::atomic::Ordering::AcqRel);
+        self.changed.notify_waiters();
+    }
 }
 
 enum LineRead {
@@ -79,6 +152,7 @@ where
             discarding: false,
             write: Arc::new(Mutex::new(Some(write))),
             replies: Vec::new(),
+            backlog: Arc::default(),
         }
     }
 
@@ -226,14 +300,34 @@ where
         &mut self,
         item: ServerJsonRpcMessage,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        write_bytes(self.write.clone(), encode(&item))
+        let id = match &item {
+            JsonRpcMessage::Response(r) => Some(r.id.clone()),
+            JsonRpcMessage::Error(e) => e.id.clone(),
+            _ => None,
+        };
+        let bytes = encode(&item);
+        let size = bytes.as_ref().map_or(0, Vec::len);
+        self.backlog
+            .bytes
+            .fetch_add(size, std::sync::atomic::Ordering::AcqRel);
+        let backlog = self.backlog.clone();
+        let write = write_bytes(self.write.clone(), bytes);
+        async move {
+            let written = write.await;
+            backlog.answered(id.as_ref(), size);
+            written
+        }
     }
 
     async fn receive(&mut self) -> Option<ClientJsonRpcMessage> {
         loop {
+            // Backpressure: while answers wait for a client that does not read them, read
+            // no more requests.
+            self.backlog.room().await;
             match self.read_line().await {
                 LineRead::Line => {
                     if let Some(m) = self.take_message() {
+                        self.backlog.received(&m);
                         return Some(m);
                     }
                 }
