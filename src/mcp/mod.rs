@@ -7,6 +7,7 @@ pub mod apps;
 pub mod http;
 pub mod prompts;
 pub mod resources;
+pub mod schemas;
 pub mod stdio;
 pub mod store_tools;
 pub mod tools;
@@ -93,9 +94,7 @@ pub fn tool_list() -> Vec<Tool> {
         .map(|d| {
             Tool::new(d.name, d.description, (d.input)())
                 .with_title(d.title)
-                .with_raw_output_schema(std::sync::Arc::new(crate::schemas::lean_output(&(d
-                    .output)(
-                ))))
+                .with_raw_output_schema(std::sync::Arc::new(schemas::lean_output(&(d.output)())))
                 .with_annotations(
                     ToolAnnotations::with_title(d.title)
                         .read_only(d.read_only)
@@ -460,8 +459,7 @@ impl ServerHandler for ExpansionServer {
             POLICY_URI => (policy_json(&self.planner.policy), "application/json"),
             PLAYBOOK_URI => (playbook_markdown(&self.planner.policy), "text/markdown"),
             SCHEMA_URI => (
-                serde_json::to_string_pretty(crate::schemas::account().as_ref())
-                    .unwrap_or_default(),
+                serde_json::to_string_pretty(schemas::account().as_ref()).unwrap_or_default(),
                 "application/schema+json",
             ),
             _ => {

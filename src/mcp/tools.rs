@@ -11,6 +11,7 @@ use rmcp::model::JsonObject;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::schemas::{gated_output, input, output};
 use crate::accounts::SourceError;
 use crate::engine::render;
 use crate::engine::{self, Evaluation};
@@ -21,7 +22,6 @@ use crate::model::results::{
     Status, SuccessResult, TimingResult,
 };
 use crate::model::{Day, InputError, Snapshot};
-use crate::schemas::{gated_output, input, output};
 use crate::service::{Planner, StepArgs};
 
 /// What a tool produced: the structured content and its markdown rendering.
