@@ -8,6 +8,8 @@ pub mod engine;
 pub mod markdown;
 pub mod mcp;
 pub mod model;
-pub mod schemas;
 pub mod service;
 pub mod store;
+
+/// The JSON Schemas of the MCP surface, at the path they had before they moved into `mcp`.
+pub use mcp::schemas;

@@ -16,7 +16,7 @@ pub struct SchemasArgs {
 pub fn run(a: SchemasArgs) -> Result<(), CliError> {
     std::fs::create_dir_all(&a.out)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", a.out.display()))?;
-    for (file, text) in crate::schemas::all_files() {
+    for (file, text) in crate::mcp::schemas::all_files() {
         let path = a.out.join(&file);
         std::fs::write(&path, text)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;

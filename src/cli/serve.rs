@@ -158,15 +158,18 @@ pub fn run(a: ServeArgs) -> Result<(), CliError> {
             // Many clients at once: one worker per core.
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
+                .max_blocking_threads(crate::mcp::MAX_BLOCKING_THREADS)
                 .build()
                 .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
             rt.block_on(crate::mcp::http::serve(planner, addr, opts))?;
         }
         None => {
             // One client on one pipe: a single thread answers a call with no hand-offs
-            // between threads (see the stdio bench).
+            // between threads (see the stdio bench); tool calls run on its blocking pool,
+            // so that pings are answered while a long one runs.
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
+                .max_blocking_threads(crate::mcp::MAX_BLOCKING_THREADS)
                 .build()
                 .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
             rt.block_on(crate::mcp::serve_stdio(planner))?;

@@ -4,10 +4,10 @@
 //! (`tools::DEFS`) that `schemas/` is generated from too.
 
 pub mod apps;
-pub mod fast;
 pub mod http;
 pub mod prompts;
 pub mod resources;
+pub mod schemas;
 pub mod stdio;
 pub mod store_tools;
 pub mod tools;
@@ -19,7 +19,7 @@ use rmcp::model::{
     CompletionInfo, ContentBlock, CustomRequest, CustomResult, GetPromptRequestParams,
     GetPromptResponse, Implementation, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
-    ReadResourceResponse, ReadResourceResult, Reference, RequestId, Resource, ResourceContents,
+    ReadResourceResponse, ReadResourceResult, Reference, Resource, ResourceContents,
     ResourceTemplate, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
@@ -39,9 +39,6 @@ use self::tools::CallError;
 #[derive(Clone)]
 pub struct ExpansionServer {
     planner: Planner,
-    /// Set when the transport writes tool answers from prepared bytes (stdio): tool
-    /// handlers leave their answers here instead of in a `serde_json::Value`.
-    prepared: Option<Arc<fast::Prepared>>,
 }
 
 /// The advertised tools, generated once. Generating the ten tools' JSON Schemas takes a few
@@ -83,6 +80,10 @@ const DEMO_INSTRUCTIONS: &str = concat!(
     instructions!()
 );
 
+/// The most threads the runtime runs blocking work on (tool calls, store reads): calls
+/// beyond it wait for a thread, while the runtime itself keeps answering pings.
+pub const MAX_BLOCKING_THREADS: usize = 32;
+
 /// Account resources listed per page.
 const RESOURCE_PAGE: usize = 100;
 
@@ -93,9 +94,7 @@ pub fn tool_list() -> Vec<Tool> {
         .map(|d| {
             Tool::new(d.name, d.description, (d.input)())
                 .with_title(d.title)
-                .with_raw_output_schema(std::sync::Arc::new(crate::schemas::lean_output(&(d
-                    .output)(
-                ))))
+                .with_raw_output_schema(std::sync::Arc::new(schemas::lean_output(&(d.output)())))
                 .with_annotations(
                     ToolAnnotations::with_title(d.title)
                         .read_only(d.read_only)
@@ -122,16 +121,7 @@ fn invalid_params(e: &InputError) -> McpError {
 
 impl ExpansionServer {
     pub fn new(planner: Planner) -> ExpansionServer {
-        ExpansionServer {
-            planner,
-            prepared: None,
-        }
-    }
-
-    /// A server whose tool answers are written by a transport that reads `prepared`.
-    pub fn with_prepared(mut self, prepared: Arc<fast::Prepared>) -> ExpansionServer {
-        self.prepared = Some(prepared);
-        self
+        ExpansionServer { planner }
     }
 
     /// Runs a tool call to completion; never fails at the protocol level except for an
@@ -141,41 +131,16 @@ impl ExpansionServer {
         name: &str,
         arguments: Option<serde_json::Map<String, serde_json::Value>>,
     ) -> Result<CallToolResult, McpError> {
-        self.answer(name, arguments, |answer| {
+        let args = serde_json::Value::Object(arguments.unwrap_or_default());
+        let started = std::time::Instant::now();
+        let result = tools::call(&self.planner, name, args).and_then(|answer| {
             let (structured, markdown) = answer.into_value()?;
             // Not `CallToolResult::structured`: it renders the value as text first, only
             // for that text to be replaced by the markdown (20 µs on a 25 KB plan).
             let mut r = CallToolResult::success(vec![ContentBlock::text(markdown)]);
             r.structured_content = Some(structured);
             Ok(r)
-        })
-    }
-
-    /// As [`call`](Self::call), with the answer's JSON prepared for the transport under `id`;
-    /// the result handed to rmcp carries the markdown but not the structured content.
-    fn call_prepared(
-        &self,
-        name: &str,
-        arguments: Option<serde_json::Map<String, serde_json::Value>>,
-        id: RequestId,
-        prepared: &fast::Prepared,
-    ) -> Result<CallToolResult, McpError> {
-        self.answer(name, arguments, |answer| {
-            let (bytes, markdown) = answer.prepare()?;
-            prepared.put(id, bytes);
-            Ok(CallToolResult::success(vec![ContentBlock::text(markdown)]))
-        })
-    }
-
-    fn answer(
-        &self,
-        name: &str,
-        arguments: Option<serde_json::Map<String, serde_json::Value>>,
-        finish: impl FnOnce(tools::Answer) -> Result<CallToolResult, CallError>,
-    ) -> Result<CallToolResult, McpError> {
-        let args = serde_json::Value::Object(arguments.unwrap_or_default());
-        let started = std::time::Instant::now();
-        let result = tools::call(&self.planner, name, args).and_then(finish);
+        });
         let outcome = match &result {
             Ok(_) => "ok",
             Err(CallError::Input(_)) => "input_error",
@@ -205,6 +170,26 @@ impl ExpansionServer {
                 None,
             )),
         }
+    }
+
+    /// Runs `work` (store reads and engine work: a segment plan over a large store takes
+    /// seconds) on the runtime's blocking pool, so that the async runtime keeps answering
+    /// pings, cancellations and other calls meanwhile. On stdio the runtime has one thread;
+    /// without this, one `plan_segment` would hold every other message until it ends.
+    /// A panic in `work` is answered as an internal error naming `what`. The pool is
+    /// bounded by the runtime ([`MAX_BLOCKING_THREADS`]); calls beyond it queue.
+    async fn off_runtime<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        work: impl FnOnce(&ExpansionServer) -> T + Send + 'static,
+    ) -> Result<T, McpError> {
+        let server = self.clone();
+        tokio::task::spawn_blocking(move || work(&server))
+            .await
+            .map_err(|e| {
+                tracing::error!("{what} failed: {e}");
+                McpError::internal_error(format!("internal error: {what} failed"), None)
+            })
     }
 
     fn completions(&self, r: &Reference, arg: &str, prefix: &str) -> Vec<String> {
@@ -299,12 +284,12 @@ impl ServerHandler for ExpansionServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
+        _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        match &self.prepared {
-            Some(p) => self.call_prepared(&request.name, request.arguments, context.id, p),
-            None => self.call(&request.name, request.arguments),
-        }
+        self.off_runtime("the tool call", move |s| {
+            s.call(&request.name, request.arguments)
+        })
+        .await?
         .map(Into::into)
     }
 
@@ -334,17 +319,13 @@ impl ServerHandler for ExpansionServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
         let args = request.arguments.unwrap_or_default();
-        let planner = &self.planner;
-        let name = request.name.clone();
-        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            prompts::get(planner, &name, &args)
-        }))
-        .map_err(|_| {
-            McpError::internal_error(
-                format!("internal error building prompt {}", quote(&name)),
-                None,
-            )
-        })?;
+        let name = request.name;
+        let (name, built) = self
+            .off_runtime("building a prompt", move |s| {
+                let built = prompts::get(&s.planner, &name, &args);
+                (name, built)
+            })
+            .await?;
         match built {
             Ok(Some(p)) => Ok(p.into()),
             Ok(None) => Err(McpError::invalid_params(
@@ -366,11 +347,15 @@ impl ServerHandler for ExpansionServer {
         request: CompleteRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, McpError> {
-        let all = self.completions(
-            &request.r#ref,
-            &request.argument.name,
-            &request.argument.value,
-        );
+        let all = self
+            .off_runtime("the completion", move |s| {
+                s.completions(
+                    &request.r#ref,
+                    &request.argument.name,
+                    &request.argument.value,
+                )
+            })
+            .await?;
         let total = all.len();
         let values: Vec<String> = all.into_iter().take(CompletionInfo::MAX_VALUES).collect();
         let info = if values.len() < total {
@@ -422,9 +407,10 @@ impl ServerHandler for ExpansionServer {
             }
         }
         let page = self
-            .planner
-            .accounts
-            .names_page(offset, RESOURCE_PAGE + 1)
+            .off_runtime("listing resources", move |s| {
+                s.planner.accounts.names_page(offset, RESOURCE_PAGE + 1)
+            })
+            .await?
             .map_err(|e| McpError::internal_error(e.to_string(), None))?;
         let more = page.len() > RESOURCE_PAGE;
         for (name, segment) in page.into_iter().take(RESOURCE_PAGE) {
@@ -473,8 +459,7 @@ impl ServerHandler for ExpansionServer {
             POLICY_URI => (policy_json(&self.planner.policy), "application/json"),
             PLAYBOOK_URI => (playbook_markdown(&self.planner.policy), "text/markdown"),
             SCHEMA_URI => (
-                serde_json::to_string_pretty(crate::schemas::account().as_ref())
-                    .unwrap_or_default(),
+                serde_json::to_string_pretty(schemas::account().as_ref()).unwrap_or_default(),
                 "application/schema+json",
             ),
             _ => {
@@ -484,8 +469,16 @@ impl ServerHandler for ExpansionServer {
                         uri_data(uri),
                     ));
                 };
-                match self.planner.accounts.find(&name, "uri") {
-                    Ok(f) => (account_json(&f.snapshot), "application/json"),
+                let found = self
+                    .off_runtime("reading a resource", move |s| {
+                        s.planner
+                            .accounts
+                            .find(&name, "uri")
+                            .map(|f| account_json(&f.snapshot))
+                    })
+                    .await?;
+                match found {
+                    Ok(json) => (json, "application/json"),
                     Err(e) => {
                         return Err(McpError::resource_not_found(e.to_string(), uri_data(uri)));
                     }
@@ -555,11 +548,10 @@ fn params_problem<T: serde::de::DeserializeOwned>(params: serde_json::Value) -> 
 /// launch servers) they are driven by the async reactor, without a thread hand-off per read.
 pub async fn serve_stdio(planner: Planner) -> anyhow::Result<()> {
     let accounts = planner.accounts.clone();
-    let prepared = Arc::new(fast::Prepared::default());
-    let server = ExpansionServer::new(planner).with_prepared(prepared.clone());
+    let server = ExpansionServer::new(planner);
     let (read, write) = rmcp::transport::stdio_pipes();
     let running = server
-        .serve(stdio::LineTransport::new(read, write).with_prepared(prepared))
+        .serve(stdio::LineTransport::new(read, write))
         .await
         .map_err(|e| anyhow::anyhow!("MCP handshake failed: {e}"))?;
     // After the handshake, not before: on a single core the warm-up thread would otherwise

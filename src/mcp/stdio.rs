@@ -18,7 +18,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use rmcp::model::{
-    ClientJsonRpcMessage, ErrorData, JsonRpcMessage, RequestId, ServerJsonRpcMessage, ServerResult,
+    ClientJsonRpcMessage, ClientNotification, ErrorData, JsonRpcMessage, RequestId,
+    ServerJsonRpcMessage,
 };
 use rmcp::service::RoleServer;
 use rmcp::transport::Transport;
@@ -26,8 +27,6 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
-
-use super::fast::Prepared;
 
 /// The longest line (one JSON-RPC message) read from stdin: 16 MiB, as rmcp's default and
 /// its HTTP transport's largest event. The largest valid snapshot (5,000 items in each list)
@@ -38,6 +37,14 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 /// line of `[0,0,0,...]` is 8 million values, about 256 MB once parsed; this keeps the parsed
 /// tree of any message within a few tens of MB. The largest valid snapshot holds about 250,000.
 pub const MAX_JSON_VALUES: usize = 1_000_000;
+
+/// The most requests read and not yet answered on stdout. Beyond it, and beyond
+/// [`MAX_UNWRITTEN_BYTES`], stdin is not read: a client that stops reading its answers
+/// stops the server reading its requests, so replies cannot pile up in memory.
+pub const MAX_IN_FLIGHT: usize = 64;
+
+/// The most bytes of replies encoded and not yet written to stdout (see [`MAX_IN_FLIGHT`]).
+pub const MAX_UNWRITTEN_BYTES: usize = 8 * 1024 * 1024;
 
 /// How much of an oversized line is kept to find its `id`.
 const PREFIX_KEPT: usize = 4096;
@@ -61,8 +68,68 @@ pub struct LineTransport<R, W> {
     /// Error answers written by `receive`; awaited before the transport reports the end, so
     /// that a client which sends a bad line and closes stdin still reads the answer.
     replies: Vec<JoinHandle<()>>,
-    /// Tool answers the server prepared as JSON (see [`super::fast`]).
-    prepared: Option<Arc<Prepared>>,
+    backlog: Arc<Backlog>,
+}
+
+/// Requests read and not yet answered, and reply bytes not yet written: the bound that
+/// stops `receive` reading while a client does not read (backpressure).
+#[derive(Default)]
+struct Backlog {
+    /// Requests handed to rmcp, by id, until their answer is written (or cancelled: rmcp
+    /// drops the answer to a cancelled request).
+    requests: std::sync::Mutex<HashSet<RequestId>>,
+    bytes: std::sync::atomic::AtomicUsize,
+    changed: tokio::sync::Notify,
+}
+
+impl Backlog {
+    fn full(&self) -> bool {
+        self.requests.lock().map_or(0, |r| r.len()) >= MAX_IN_FLIGHT
+            || self.bytes.load(std::sync::atomic::Ordering::Acquire) >= MAX_UNWRITTEN_BYTES
+    }
+
+    /// Waits until the backlog is under its bounds. Cancel safe: it holds no state.
+    async fn room(&self) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if !self.full() {
+                return;
+            }
+            changed.await;
+        }
+    }
+
+    /// Notes a message passed to rmcp: a request to answer, or a cancellation.
+    fn received(&self, m: &ClientJsonRpcMessage) {
+        let Ok(mut requests) = self.requests.lock() else {
+            return;
+        };
+        match m {
+            JsonRpcMessage::Request(r) => {
+                requests.insert(r.id.clone());
+            }
+            JsonRpcMessage::Notification(n) => {
+                if let ClientNotification::CancelledNotification(c) = &n.notification
+                    && let Some(id) = &c.params.request_id
+                {
+                    requests.remove(id);
+                    self.changed.notify_waiters();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn answered(&self, id: Option<&RequestId>, bytes: usize) {
+        if let (Some(id), Ok(mut requests)) = (id, self.requests.lock()) {
+            requests.remove(id);
+        }
+        self.bytes
+            .fetch_sub(bytes, std::sync::atomic::Ordering::AcqRel);
+        self.changed.notify_waiters();
+    }
 }
 
 enum LineRead {
@@ -85,15 +152,8 @@ where
             discarding: false,
             write: Arc::new(Mutex::new(Some(write))),
             replies: Vec::new(),
-            prepared: None,
+            backlog: Arc::default(),
         }
-    }
-
-    /// Writes tool answers from the bytes the server leaves in `prepared`
-    /// ([`super::ExpansionServer::with_prepared`]).
-    pub fn with_prepared(mut self, prepared: Arc<Prepared>) -> Self {
-        self.prepared = Some(prepared);
-        self
     }
 
     /// Overrides [`MAX_LINE_BYTES`] (tests use a small limit).
@@ -196,21 +256,8 @@ enum Step {
     Oversized(Vec<u8>, bool),
 }
 
-/// One message as a line of JSON. A tool result whose answer the handler prepared (see
-/// [`super::fast`]) is written from the prepared bytes.
-fn encode(
-    message: &ServerJsonRpcMessage,
-    prepared: Option<&Prepared>,
-) -> serde_json::Result<Vec<u8>> {
-    if let (Some(table), JsonRpcMessage::Response(r)) = (prepared, message)
-        && let ServerResult::CallToolResult(result) = &r.result
-        && let Some(answer) = table.take(&r.id)
-    {
-        let mut bytes = Vec::new();
-        super::fast::write_response(&mut bytes, &r.id, result, &answer)?;
-        bytes.push(b'\n');
-        return Ok(bytes);
-    }
+/// One message as a line of JSON, by rmcp's own serialisation.
+fn encode(message: &ServerJsonRpcMessage) -> serde_json::Result<Vec<u8>> {
     // Sized for a large answer up front: growing a Vec from empty to a 25 KB plan copies it
     // eight times over.
     let mut bytes = Vec::with_capacity(ANSWER_BUFFER);
@@ -226,7 +273,7 @@ fn write_message<W>(
 where
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    write_bytes(write, encode(message, None))
+    write_bytes(write, encode(message))
 }
 
 async fn write_bytes<W>(write: Writer<W>, bytes: serde_json::Result<Vec<u8>>) -> std::io::Result<()>
@@ -253,14 +300,34 @@ where
         &mut self,
         item: ServerJsonRpcMessage,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
-        write_bytes(self.write.clone(), encode(&item, self.prepared.as_deref()))
+        let id = match &item {
+            JsonRpcMessage::Response(r) => Some(r.id.clone()),
+            JsonRpcMessage::Error(e) => e.id.clone(),
+            _ => None,
+        };
+        let bytes = encode(&item);
+        let size = bytes.as_ref().map_or(0, Vec::len);
+        self.backlog
+            .bytes
+            .fetch_add(size, std::sync::atomic::Ordering::AcqRel);
+        let backlog = self.backlog.clone();
+        let write = write_bytes(self.write.clone(), bytes);
+        async move {
+            let written = write.await;
+            backlog.answered(id.as_ref(), size);
+            written
+        }
     }
 
     async fn receive(&mut self) -> Option<ClientJsonRpcMessage> {
         loop {
+            // Backpressure: while answers wait for a client that does not read them, read
+            // no more requests.
+            self.backlog.room().await;
             match self.read_line().await {
                 LineRead::Line => {
                     if let Some(m) = self.take_message() {
+                        self.backlog.received(&m);
                         return Some(m);
                     }
                 }

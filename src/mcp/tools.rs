@@ -11,6 +11,7 @@ use rmcp::model::JsonObject;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::schemas::{gated_output, input, output};
 use crate::accounts::SourceError;
 use crate::engine::render;
 use crate::engine::{self, Evaluation};
@@ -21,7 +22,6 @@ use crate::model::results::{
     Status, SuccessResult, TimingResult,
 };
 use crate::model::{Day, InputError, Snapshot};
-use crate::schemas::{gated_output, input, output};
 use crate::service::{Planner, StepArgs};
 
 /// What a tool produced: the structured content and its markdown rendering.
@@ -30,28 +30,23 @@ pub struct Answer {
     pub markdown: String,
 }
 
-/// A tool's structured content, kept typed until a transport writes it: as a
-/// `serde_json::Value` for rmcp's `CallToolResult`, or as JSON bytes written straight from
-/// the typed result for the stdio transport (see [`super::fast`]).
+/// A tool's structured content, kept typed until it becomes the `serde_json::Value` of
+/// rmcp's `CallToolResult` (the one answer path, stdio and HTTP alike).
 pub struct Structured {
     value: Box<dyn Json>,
-    /// The value's last field is `markdown`, left empty here because it holds the answer's
-    /// markdown: it is filled in as it is written, so that the markdown is escaped once.
-    markdown_last: bool,
+    /// The value has a `markdown` field, left empty here because it holds the answer's
+    /// markdown: it is filled in from [`Answer::markdown`] when the value is built.
+    with_markdown: bool,
 }
 
 /// A serialisable value whose type has been forgotten.
 trait Json: Send {
     fn to_value(&self) -> serde_json::Result<serde_json::Value>;
-    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()>;
 }
 
 impl<T: Serialize + Send> Json for T {
     fn to_value(&self) -> serde_json::Result<serde_json::Value> {
         serde_json::to_value(self)
-    }
-    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(out, self)
     }
 }
 
@@ -73,19 +68,20 @@ impl Structured {
         }
         Ok(Structured {
             value: Box::new(value),
-            markdown_last: false,
+            with_markdown: false,
         })
     }
 
-    /// An answer whose structured content ends with a `markdown` field holding the answer's
-    /// markdown (`field` reaches it): the markdown is taken out and written once per place.
+    /// An answer whose structured content has a `markdown` field holding the answer's
+    /// markdown (`field` reaches it): the markdown is taken out, so that it is not
+    /// serialised twice, and put back when the value is built.
     pub fn with_markdown<T: Serialize + Send + 'static>(
         mut value: T,
         field: fn(&mut T) -> &mut String,
     ) -> Result<Answer, CallError> {
         let markdown = std::mem::take(field(&mut value));
         let mut structured = Structured::new(value)?;
-        structured.markdown_last = true;
+        structured.with_markdown = true;
         Ok(Answer {
             structured,
             markdown,
@@ -97,7 +93,7 @@ impl Answer {
     /// The structured content as a JSON value, and the markdown.
     pub fn into_value(self) -> Result<(serde_json::Value, String), CallError> {
         let mut value = self.structured.value.to_value().map_err(unserialisable)?;
-        if self.structured.markdown_last {
+        if self.structured.with_markdown {
             let Some(obj) = value.as_object_mut() else {
                 return Err(CallError::Internal(
                     "internal error: a result with markdown is not an object".into(),
@@ -109,40 +105,6 @@ impl Answer {
             );
         }
         Ok((value, self.markdown))
-    }
-
-    /// The answer as the JSON bytes the stdio transport writes, and the markdown.
-    pub fn prepare(self) -> Result<(super::fast::PreparedAnswer, String), CallError> {
-        let (content, text) = super::fast::text_content(&self.markdown);
-        let mut structured = Vec::with_capacity(
-            if self.structured.markdown_last {
-                content.len()
-            } else {
-                0
-            } + 4096,
-        );
-        self.structured
-            .value
-            .write(&mut structured)
-            .map_err(unserialisable)?;
-        if self.structured.markdown_last {
-            const EMPTY_LAST: &[u8] = br#""markdown":""}"#;
-            if !structured.ends_with(EMPTY_LAST) {
-                return Err(CallError::Internal(
-                    "internal error: a result's markdown is not its last field".into(),
-                ));
-            }
-            structured.truncate(structured.len() - 3);
-            structured.extend_from_slice(content.get(text).unwrap_or_default());
-            structured.push(b'}');
-        }
-        Ok((
-            super::fast::PreparedAnswer {
-                content,
-                structured,
-            },
-            self.markdown,
-        ))
     }
 }
 

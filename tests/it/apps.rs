@@ -10,7 +10,6 @@ use expansion_planner::accounts::Demo;
 use expansion_planner::engine::Policy;
 use expansion_planner::mcp::ExpansionServer;
 use expansion_planner::mcp::apps::{EXTENSION_ID, MIME_TYPE, PLAN_URI, SEGMENT_URI};
-use expansion_planner::mcp::fast::Prepared;
 use expansion_planner::mcp::stdio::LineTransport;
 use expansion_planner::service::Planner;
 use rmcp::model::{
@@ -40,18 +39,14 @@ fn apps_client() -> ClientConfig {
     client(Some(json!({ "mimeTypes": [MIME_TYPE] })))
 }
 
-/// The server as stdio `serve` runs it (line transport, prepared answers), views on or off.
+/// The server as stdio `serve` runs it (its line transport), views on or off.
 async fn connect(views: bool, config: ClientConfig) -> RunningService<RoleClient, ClientConfig> {
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
-        let prepared = Arc::new(Prepared::default());
         let (read, write) = tokio::io::split(server_io);
-        let transport = LineTransport::new(read, write).with_prepared(prepared.clone());
+        let transport = LineTransport::new(read, write);
         let planner = Planner::new(Policy::default(), Arc::new(Demo)).with_views(views);
-        let running = ExpansionServer::new(planner)
-            .with_prepared(prepared)
-            .serve(transport)
-            .await?;
+        let running = ExpansionServer::new(planner).serve(transport).await?;
         running.waiting().await?;
         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
     });

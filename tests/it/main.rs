@@ -18,6 +18,7 @@ mod framing;
 mod http;
 mod mcp;
 mod props;
+mod runtime;
 mod schemas;
 mod snapshots;
 mod store;

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use expansion_planner::accounts::Demo;
 use expansion_planner::engine::Policy;
 use expansion_planner::mcp::ExpansionServer;
-use expansion_planner::mcp::fast::{Prepared, write_response};
 use expansion_planner::mcp::stdio::LineTransport;
-use expansion_planner::mcp::tools;
 use expansion_planner::service::Planner;
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientConfig, GetPromptRequestParams, JsonObject,
@@ -24,18 +22,13 @@ fn planner() -> Planner {
     Planner::new(Policy::default(), Arc::new(Demo))
 }
 
-/// The server as `serve` runs it on stdio: our line transport, tool answers written from
-/// prepared JSON (`mcp::fast`). HTTP runs the rmcp-value path; tests/it/http.rs covers it.
+/// The server as `serve` runs it on stdio: our line transport over rmcp's service.
 async fn connect_with<C: rmcp::ClientHandler>(client: C) -> RunningService<RoleClient, C> {
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
-        let prepared = Arc::new(Prepared::default());
         let (read, write) = tokio::io::split(server_io);
-        let transport = LineTransport::new(read, write).with_prepared(prepared.clone());
-        let running = ExpansionServer::new(planner())
-            .with_prepared(prepared)
-            .serve(transport)
-            .await?;
+        let transport = LineTransport::new(read, write);
+        let running = ExpansionServer::new(planner()).serve(transport).await?;
         running.waiting().await?;
         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
     });
@@ -639,80 +632,4 @@ async fn concurrent_calls_on_one_connection_get_their_own_answers() {
         let (_, asked, got) = h.await.unwrap();
         assert_eq!(asked, got);
     }
-}
-
-/// The stdio transport writes tool answers from JSON the handler prepared, not through
-/// rmcp's serialisation of a `serde_json::Value`: the JSON must be the same, for every tool,
-/// every demo account, both kinds of request id, and with or without `resultType` (rmcp drops
-/// it for clients on older protocol versions).
-#[test]
-fn prepared_answers_are_the_json_rmcp_writes() {
-    use rmcp::model::{ContentBlock, RequestId, ServerJsonRpcMessage, ServerResult};
-    let p = planner();
-    let names: Vec<String> = expansion_planner::demo::portfolio()
-        .unwrap()
-        .iter()
-        .map(|s| s.name.clone())
-        .collect();
-    let mut calls: Vec<(&str, Value)> = vec![
-        ("list_accounts", json!({})),
-        (
-            "list_accounts",
-            json!({"segment": "Enterprise", "limit": 3}),
-        ),
-        ("plan_segment", json!({})),
-        ("due_reassessments", json!({})),
-    ];
-    for n in &names {
-        for d in tools::DEFS.iter().filter(|d| d.reads_account) {
-            calls.push((d.name, json!({ "account": n })));
-        }
-        calls.push(("get_account", json!({ "account": n })));
-        calls.push((
-            "plan_history",
-            json!({ "account": n, "include_markdown": true }),
-        ));
-        calls.push((
-            "check_framing",
-            json!({ "account": n, "draft": "Let's upsell you: \"limited-time\" offer!\n\ttab" }),
-        ));
-    }
-    let mut compared = 0;
-    for (tool, args) in &calls {
-        let slow = tools::call(&p, tool, args.clone()).unwrap_or_else(|e| panic!("{tool}: {e:?}"));
-        let fast = tools::call(&p, tool, args.clone()).unwrap();
-        let (value, markdown) = slow.into_value().unwrap();
-        let (prepared, fast_markdown) = fast.prepare().unwrap();
-        assert_eq!(markdown, fast_markdown);
-        for id in [RequestId::Number(42), RequestId::String("req-\"7\"".into())] {
-            for keep_result_type in [true, false] {
-                let mut full = CallToolResult::success(vec![ContentBlock::text(markdown.clone())]);
-                full.structured_content = Some(value.clone());
-                let mut bare = CallToolResult::success(vec![ContentBlock::text(markdown.clone())]);
-                if !keep_result_type {
-                    full.result_type = None;
-                    bare.result_type = None;
-                }
-                let expected = serde_json::to_string(&ServerJsonRpcMessage::response(
-                    ServerResult::CallToolResult(full),
-                    id.clone(),
-                ))
-                .unwrap();
-                let mut ours = Vec::new();
-                write_response(&mut ours, &id, &bare, &prepared).unwrap();
-                assert!(!ours.contains(&b'\n'), "one line");
-                // The same JSON. Only the order of keys inside `structuredContent` differs:
-                // rmcp's value sorts them, the typed result keeps its declaration order.
-                let ours: Value = serde_json::from_slice(&ours).unwrap();
-                let expected: Value = serde_json::from_str(&expected).unwrap();
-                assert_eq!(ours, expected, "{tool} {args}");
-                compared += 1;
-            }
-        }
-    }
-    assert_eq!(compared, calls.len() * 4);
-    assert!(
-        calls.len() >= 12 * 12,
-        "every step tool on every demo account"
-    );
 }

@@ -41,6 +41,20 @@ impl Server {
         Server::spawn_with(false)
     }
 
+    /// Starts reading the stdout of a server from [`Server::spawn_unread`]: a client that
+    /// stopped reading comes back.
+    pub fn start_reading(&mut self) {
+        let stdout = self.stdout.take().expect("stdout is unread");
+        let (tx, lines) = channel();
+        self.lines = lines;
+        Server::read_lines(stdout, tx);
+    }
+
+    /// Hands over the server's stdin, for a thread that writes while this one reads.
+    pub fn take_stdin(&mut self) -> ChildStdin {
+        self.stdin.take().expect("stdin is open")
+    }
+
     /// Closes the read end of the server's stdout: a client that went away.
     pub fn close_stdout(&mut self) {
         self.stdout = None;
