@@ -56,6 +56,10 @@ pub enum StoreError {
         "cannot write to {path}: the disk is full ({reason}); nothing was changed: the write was rolled back and the database holds what it held before. Free space on the disk that holds {path} and try again"
     )]
     Full { path: String, reason: String },
+    #[error(
+        "cannot write to {path}: another process holds the database's write lock ({reason}) and did not release it within {BUSY_TIMEOUT_SECS} s; nothing was changed. Reading still works; try again once the other write (an import, say) has finished"
+    )]
+    Busy { path: String, reason: String },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("stored data is invalid: {0}")]
@@ -70,9 +74,9 @@ impl From<StoreError> for SourceError {
     fn from(e: StoreError) -> SourceError {
         match e {
             StoreError::Input(i) => SourceError::Input(i),
-            e @ (StoreError::ReadOnly { .. } | StoreError::Full { .. }) => {
-                SourceError::Unwritable(e.to_string())
-            }
+            e @ (StoreError::ReadOnly { .. }
+            | StoreError::Full { .. }
+            | StoreError::Busy { .. }) => SourceError::Unwritable(e.to_string()),
             other => SourceError::Unavailable(other.to_string()),
         }
     }
@@ -92,6 +96,18 @@ fn is_corruption(e: &rusqlite::Error) -> bool {
 /// mount).
 fn is_read_only(e: &rusqlite::Error) -> bool {
     matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::ReadOnly))
+}
+
+/// How long a write waits for another connection's write lock before it gives up.
+pub const BUSY_TIMEOUT_SECS: u64 = 5;
+
+/// Whether an SQLite error means another connection held the write lock past the busy
+/// timeout.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// Whether an SQLite error means the disk (or the file system's quota) is full.
@@ -244,7 +260,7 @@ impl Store {
                 StoreError::Sql(e)
             }
         };
-        conn.busy_timeout(std::time::Duration::from_secs(5))
+        conn.busy_timeout(std::time::Duration::from_secs(BUSY_TIMEOUT_SECS))
             .map_err(classify)?;
         // Read-only checks first: nothing is written to a file that is not ours.
         let app_id: i32 = conn
@@ -364,6 +380,10 @@ impl Store {
                 reason: format!("SQLite: {inner}"),
             },
             StoreError::Sql(inner) if is_full(&inner) => StoreError::Full {
+                path: self.location.clone(),
+                reason: format!("SQLite: {inner}"),
+            },
+            StoreError::Sql(inner) if is_busy(&inner) => StoreError::Busy {
                 path: self.location.clone(),
                 reason: format!("SQLite: {inner}"),
             },
@@ -647,7 +667,7 @@ impl Store {
                             path,
                             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                         )?;
-                        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                        conn.busy_timeout(std::time::Duration::from_secs(BUSY_TIMEOUT_SECS))?;
                         conn.pragma_update(None, "cache_size", -32_768_i64)?;
                         // Pages are read straight from the file mapping, without a copy
                         // through the kernel per page.

@@ -1146,3 +1146,69 @@ fn a_database_that_cannot_be_opened_is_named_by_every_call_that_needs_it() {
         "the file is left alone"
     );
 }
+
+/// Another process holds the write lock (an import in progress, say): reads go on, a
+/// plan that cannot be saved is still answered, with a note, and pings are answered in
+/// milliseconds while the save waits for the lock (issue 16, finding 4).
+#[test]
+fn a_locked_database_degrades_and_never_blocks() {
+    let dir = crate::cli::scratch("locked");
+    let db = seeded(&dir);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_expansion-planner"));
+    cmd.args(["serve", "--db"]).arg(&db);
+    let mut server = Server::start_command(cmd);
+    // Warm the account up before the lock, as a CSM's earlier call would.
+    server.send_json(&tool_call(
+        1,
+        "get_account",
+        &json!({"account": "Northwind"}),
+    ));
+    let a = server.answer_to(&json!(1), DEADLINE);
+    assert_eq!(a["result"]["isError"], json!(false), "{a}");
+
+    let writer = rusqlite::Connection::open(&db).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    let started = Instant::now();
+    server.send_json(&tool_call(
+        2,
+        "draft_plan",
+        &json!({"account": "Northwind", "as_of": "2026-11-20"}),
+    ));
+    // While the save waits for the lock, pings and reads are answered at once.
+    std::thread::sleep(Duration::from_millis(300));
+    for n in 0..5 {
+        let sent = Instant::now();
+        server.send_json(&json!({"jsonrpc": "2.0", "id": 100 + n, "method": "ping"}));
+        let p = server.answer_to(&json!(100 + n), DEADLINE);
+        assert!(p["result"].is_object(), "{p}");
+        let took = sent.elapsed();
+        assert!(took < Duration::from_millis(500), "ping {n} took {took:?}");
+    }
+    let a = server.answer_to(&json!(2), Duration::from_secs(20));
+    assert_eq!(a["result"]["isError"], json!(false), "{a}");
+    let sc = &a["result"]["structuredContent"];
+    assert_eq!(sc["outcome"], "ready", "{a}");
+    // The note is in the text a person reads; the structured content is the plan alone.
+    let md = crate::wire::result_text(&a);
+    assert!(
+        md.contains("this plan was not saved to the plan history")
+            && md.contains("another process holds the database's write lock"),
+        "{md}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(15));
+    writer.execute_batch("ROLLBACK").unwrap();
+
+    // Once the lock is gone, the same plan saves.
+    server.send_json(&tool_call(
+        3,
+        "draft_plan",
+        &json!({"account": "Northwind", "as_of": "2026-11-20"}),
+    ));
+    let a = server.answer_to(&json!(3), DEADLINE);
+    let md = a["result"]["structuredContent"]["markdown"]
+        .as_str()
+        .unwrap();
+    assert!(!md.contains("not saved"), "{md}");
+    assert_still_answers(&mut server, 200);
+}
