@@ -21,6 +21,9 @@ pub struct Server {
     stdout: Option<ChildStdout>,
     lines: Receiver<String>,
     stderr: Arc<Mutex<String>>,
+    /// The thread draining stderr; joined once the process has exited, so that
+    /// [`Server::stderr`] then holds everything the server wrote.
+    stderr_drain: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -94,7 +97,7 @@ impl Server {
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut err = child.stderr.take().unwrap();
         let keep = stderr.clone();
-        std::thread::spawn(move || {
+        let stderr_drain = std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = err.read(&mut buf) {
                 if n == 0 {
@@ -116,6 +119,7 @@ impl Server {
             stdout: unread,
             lines,
             stderr,
+            stderr_drain: Some(stderr_drain),
         }
     }
 
@@ -214,6 +218,10 @@ impl Server {
         let until = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                // The pipe is closed with the process: the drain ends at once.
+                if let Some(drain) = self.stderr_drain.take() {
+                    drain.join().unwrap();
+                }
                 return Some(status);
             }
             if Instant::now() >= until {
