@@ -62,7 +62,7 @@ pub(crate) async fn call(
         .expect("tool call answered")
 }
 
-const TOOLS: [&str; 16] = [
+pub(crate) const TOOLS: [&str; 16] = [
     "check_health",
     "find_signals",
     "quantify_opportunity",
