@@ -1311,7 +1311,18 @@ async fn slowloris_sockets_are_closed_by_the_header_timeout() {
 async fn the_connection_caps_refuse_extra_connections() {
     let server = Process::spawn(
         "conncap",
-        &["--max-connections", "8", "--max-connections-per-peer", "5"],
+        // Nothing here may be closed by a timer: on a loaded machine the checker's idle
+        // connection outlived the 5 s idle default, freed a slot and let the ninth in.
+        &[
+            "--max-connections",
+            "8",
+            "--max-connections-per-peer",
+            "5",
+            "--idle-timeout-secs",
+            "600",
+            "--header-read-timeout-secs",
+            "600",
+        ],
         &[],
     );
     let addr = server.addr;
