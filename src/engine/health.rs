@@ -15,7 +15,7 @@ use crate::model::results::{
 };
 use crate::model::snapshot::{GoalStatus, Snapshot};
 use crate::model::values::{
-    Day, fmt_pct, fmt_score, pct_tenths_not_across, ratio_pct, round1, score_not_across,
+    Day, Pct, Score, fmt_pct, fmt_score, pct_tenths_not_across, ratio_pct, round1,
 };
 
 use super::policy::{Policy, pct_tenths};
@@ -26,9 +26,9 @@ use super::{fmt_amount, price_per_seat};
 pub struct Utilisation {
     pub active: Option<u32>,
     pub licensed: Option<u32>,
-    pub pct: Option<f64>,
+    pub pct: Option<Pct>,
     /// Lower median over the trailing window, when history reaches far enough back.
-    pub sustained_pct: Option<f64>,
+    pub sustained_pct: Option<Pct>,
     /// `Some(true/false)` when history is given and long enough, `None` otherwise.
     pub sustained_passed: Option<bool>,
     /// Why sustained is what it is.
@@ -130,18 +130,19 @@ pub fn utilisation(s: &Snapshot, p: &Policy, as_of: Day) -> Utilisation {
 
 /// Utilisation in percent with one decimal, never rounded across the policy's thresholds
 /// (the gate, the capacity signal, the right-size line): 1,199 of 2,000 is 59.9 %.
-pub fn display_pct(active: u32, licensed: u32, p: &Policy) -> Option<f64> {
+pub fn display_pct(active: u32, licensed: u32, p: &Policy) -> Option<Pct> {
     let th = [
         p.utilisation_gate_tenths(),
         pct_tenths(p.capacity_signal_pct),
         pct_tenths(p.right_size_below_pct),
     ];
-    pct_tenths_not_across(u64::from(active), u64::from(licensed), &th).map(|t| t as f64 / 10.0)
+    pct_tenths_not_across(u64::from(active), u64::from(licensed), &th)
 }
 
-/// A score shown with one decimal, never rounded across the gate or a band edge.
-pub fn display_score(x: f64, p: &Policy) -> f64 {
-    score_not_across(x, &[p.health_gate, p.healthy_band, p.neutral_band])
+/// A score shown with one decimal, never rounded across the gate or a band edge; `None` only
+/// for a figure that is not a score (see `composite_score`).
+pub fn display_score(x: f64, p: &Policy) -> Option<Score> {
+    Score::shown(x, &[p.health_gate, p.healthy_band, p.neutral_band])
 }
 
 /// The score's own band.
@@ -157,6 +158,12 @@ pub fn band(x: f64, p: &Policy) -> Status {
 
 /// The composite score (exact, for comparisons), how it was obtained, and notes on
 /// re-weighting.
+///
+/// The exact score stays an `f64` inside the engine, because the gate compares the figure as
+/// given (69.95 fails a gate of 70) and a weighted mean of decimals is not a tenth. It is
+/// always finite and within 0-100: input validation refuses any other `health.score` or
+/// component, and a weighted mean with positive weights stays within its inputs (clamped
+/// against the last bit of floating-point rounding). Only its `Score` leaves the engine.
 pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, &'static str, Vec<String>) {
     if let Some(score) = s.health.score {
         return (Some(score), "provided", vec![]);
@@ -181,10 +188,10 @@ pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, &'static str, 
     if present.is_empty() || total_w <= 0.0 {
         return (None, "unknown", vec![]);
     }
-    let score = present.iter().map(|&(_, v, w)| v * w).sum::<f64>() / total_w;
+    let score = (present.iter().map(|&(_, v, w)| v * w).sum::<f64>() / total_w).clamp(0.0, 100.0);
     let mut notes = vec![format!(
         "composite score {} = {} / {}",
-        fmt_score(display_score(score, p)),
+        display_score(score, p).map_or_else(|| fmt_score(score), fmt_score),
         present
             .iter()
             .map(|&(n, v, w)| format!("{n} {} x {}", fmt_score(v), fmt_score(w)))
@@ -220,7 +227,10 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
         (Some(a), Some(l)) => Check {
             check: "seat_utilisation".into(),
             passed: Some(meets_gate(a, l, gate)),
-            actual: Some(format!("{} ({a} / {l})", fmt_pct(u.pct.unwrap_or(0.0)))),
+            actual: Some(format!(
+                "{} ({a} / {l})",
+                fmt_pct(u.pct.unwrap_or_default())
+            )),
             required: format!(">= {}", fmt_pct(gate_pct)),
             detail: if a > l {
                 format!(
@@ -275,7 +285,10 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
     }
 
     let (exact_score, score_source, score_notes) = composite_score(s, p);
-    let score = exact_score.map(|x| display_score(x, p));
+    // A figure that is no score (see `composite_score`) is treated as unknown, never
+    // compared: the gate then fails on it.
+    let exact_score = exact_score.filter(|x| (0.0..=100.0).contains(x));
+    let score = exact_score.and_then(|x| display_score(x, p));
     notes.extend(score_notes);
     if score.is_none() {
         missing.push("health.score".to_string());
@@ -546,7 +559,7 @@ fn unhealthy_path(
         let need = seats_to_meet_gate(l, gate);
         let current = u
             .active
-            .map(|a| format!("{a} active ({})", fmt_pct(u.pct.unwrap_or(0.0))));
+            .map(|a| format!("{a} active ({})", fmt_pct(u.pct.unwrap_or_default())));
         targets.push(RecoveryTarget {
                 metric: "active_users".into(),
                 current,
@@ -572,7 +585,7 @@ fn unhealthy_path(
             current: h.score.map(fmt_score),
             target: format!(">= {}", fmt_score(target)),
             target_active_users: None,
-            target_score: Some(target),
+            target_score: Score::at_least(target),
             window_days: Some(window),
             by: recover_by,
             detail: match h.score {
@@ -580,7 +593,7 @@ fn unhealthy_path(
                     "composite health score needs to rise from {} to at least {} (+{} points)",
                     fmt_score(x),
                     fmt_score(target),
-                    fmt_score(round1(target - x))
+                    fmt_score(round1(target - x.as_f64()))
                 ),
                 None => format!(
                     "establish a composite health score (health.score or health.components) of at least {}",
@@ -761,7 +774,7 @@ fn right_size(s: &Snapshot, p: &Policy, u: &Utilisation) -> Option<RightSize> {
         arr_at_stake: at_stake,
         detail: format!(
             "{unused} of {l} seats are unused ({} utilisation). Consider reducing to {recommended} seats ({a} active + {}% headroom) before any expansion conversation{}. Protecting the relationship beats protecting ARR.",
-            fmt_pct(u.pct.unwrap_or(0.0)),
+            fmt_pct(u.pct.unwrap_or_default()),
             p.right_size_headroom_pct,
             at_stake
                 .map(|m| format!("; ARR at stake: {}", fmt_amount(m, currency)))
@@ -775,7 +788,7 @@ fn upstream(p: &Policy, u: &Utilisation) -> Option<String> {
     if meets_gate(peak, l, pct_tenths(p.oversell_peak_pct)) {
         return None;
     }
-    let peak_pct = ratio_pct(u64::from(peak), u64::from(l)).unwrap_or(0.0);
+    let peak_pct = ratio_pct(u64::from(peak), u64::from(l)).unwrap_or_default();
     // Only claim "never" when there is history to back it.
     let seen = if u.has_history {
         format!(

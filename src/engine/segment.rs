@@ -18,7 +18,7 @@ use crate::model::results::{
     Strength,
 };
 use crate::model::snapshot::Snapshot;
-use crate::model::values::{Day, Money, fmt_money, fmt_pct, fmt_score, ratio_pct};
+use crate::model::values::{Day, Money, Pct, Score, fmt_money, fmt_pct, fmt_score, ratio_pct};
 
 use super::policy::Policy;
 use super::{health, opportunity, signals, timing};
@@ -105,10 +105,10 @@ pub fn ready_reason(sig: &SignalsResult) -> String {
     }
 }
 
-fn scenario_at(o: &OpportunityResult, pct: f64) -> Option<Money> {
+fn scenario_at(o: &OpportunityResult, pct: Pct) -> Option<Money> {
     o.scenarios
         .iter()
-        .find(|s| (s.adoption_pct - pct).abs() < 1e-9)
+        .find(|s| s.adoption_pct == pct)
         .and_then(|s| s.expansion_arr)
 }
 
@@ -172,8 +172,8 @@ pub fn assess(s: &Snapshot, p: &Policy, as_of: Day) -> SegmentRow {
     // A not-ready row still carries the opportunity's size, as the plan does.
     let opp = opportunity::quantify(s, p, as_of, &sig, &tm, outcome);
     row.expansion_type = opp.expansion_type;
-    row.expansion_arr_100 = scenario_at(&opp, 100.0);
-    row.expansion_arr_50 = scenario_at(&opp, 50.0);
+    row.expansion_arr_100 = scenario_at(&opp, Pct::from_tenths(1000));
+    row.expansion_arr_50 = scenario_at(&opp, Pct::from_tenths(500));
     row.confidence = Some(opp.confidence);
     // Weighted once and rounded to the currency's minor unit (whole yen for JPY).
     let minor = crate::model::values::minor_digits(&row.currency);
@@ -262,7 +262,7 @@ fn most_common_failing(rows: &[SegmentRow]) -> Option<FailingCheck> {
         failed,
         unknown,
         blocked_accounts: n,
-        share_pct: ratio_pct(u64::from(failed + unknown), u64::from(n)).unwrap_or(0.0),
+        share_pct: ratio_pct(u64::from(failed + unknown), u64::from(n)).unwrap_or_default(),
         accounts: accounts.into_iter().map(str::to_string).collect(),
         pattern: pattern(check, unknown > failed),
     })
@@ -354,8 +354,8 @@ pub fn summarise(
             confidence: r.confidence,
             weight_pct: r
                 .confidence
-                .map(|c| confidence_weight_tenths(c) as f64 / 10.0)
-                .unwrap_or(0.0),
+                .map(|c| Pct::from_tenths(confidence_weight_tenths(c)))
+                .unwrap_or_default(),
             expected_arr: r.expected_arr,
             top_reason: r.top_reason.clone(),
         })
@@ -425,11 +425,11 @@ fn opt_money(m: Option<Money>, cur: &str) -> String {
     m.map(|m| fmt_money(m, cur)).unwrap_or_else(|| "-".into())
 }
 
-fn opt_pct(x: Option<f64>) -> String {
+fn opt_pct(x: Option<Pct>) -> String {
     x.map(fmt_pct).unwrap_or_else(|| "unknown".into())
 }
 
-fn opt_score(x: Option<f64>) -> String {
+fn opt_score(x: Option<Score>) -> String {
     x.map(fmt_score).unwrap_or_else(|| "unknown".into())
 }
 

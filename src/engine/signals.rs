@@ -20,7 +20,7 @@ use crate::model::results::{
     Check, ExpansionType, FoundSignal, HealthResult, SignalsResult, Strength,
 };
 use crate::model::snapshot::{Signal, SignalKind, SignalSource, Snapshot, TechnicalCapacity};
-use crate::model::values::{Day, fmt_pct, fmt_score, ratio_pct};
+use crate::model::values::{Day, Pct, fmt_pct, fmt_score, ratio_pct};
 
 use super::health::{meets_gate, utilisation};
 use super::policy::{Policy, pct_tenths};
@@ -79,7 +79,7 @@ pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult)
     if let (Some(a), Some(l)) = (u.active, u.licensed)
         && meets_gate(a, l, capacity)
     {
-        let pct = u.pct.unwrap_or(0.0);
+        let pct = u.pct.unwrap_or_default();
         let trend = seat_trend(s, p, as_of, l);
         let (unverified, sustained) = match &trend {
             Some(t) if t.covered_days >= i64::from(p.sustained_min_days) => {
@@ -448,7 +448,7 @@ fn score_check(id: &str, label: &str, value: Option<f64>, min: f64, source: &str
 
 /// Seat utilisation over the trailing window: the first reading and the lower median.
 struct SeatTrend {
-    first_pct: f64,
+    first_pct: Pct,
     lower_median: u32,
     covered_days: i64,
 }
@@ -618,7 +618,7 @@ fn readiness(
     });
     checks.push(Check {
         check: "health_score".into(),
-        passed: h.score.map(|x| x >= p.health_gate),
+        passed: h.score.map(|x| x.as_f64() >= p.health_gate),
         actual: h.score.map(fmt_score),
         required: format!(">= {}", fmt_score(p.health_gate)),
         detail: format!("composite health score ({})", h.score_source),
@@ -664,7 +664,7 @@ fn readiness(
                     (Some(n), Some(l)) => format!(
                         "{} {n} users ({})",
                         f.name,
-                        fmt_pct(ratio_pct(u64::from(n), u64::from(l)).unwrap_or(0.0))
+                        fmt_pct(ratio_pct(u64::from(n), u64::from(l)).unwrap_or_default())
                     ),
                     (Some(n), None) => format!("{} {n} users", f.name),
                     (None, _) => format!("{} unknown", f.name),

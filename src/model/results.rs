@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::snapshot::{EventKind, SignalKind, SignalSource};
-use super::values::{Day, Money};
+use super::values::{Day, Money, Pct, Score};
 
 /// Health status bands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -84,11 +84,11 @@ pub struct HealthResult {
     /// Licensed seats.
     pub licensed_seats: Option<u32>,
     /// Active / licensed, in percent with one decimal; `null` when unknown.
-    pub utilisation_pct: Option<f64>,
+    pub utilisation_pct: Option<Pct>,
     /// Median utilisation over the trailing window of `usage.history`; `null` without history.
-    pub sustained_utilisation_pct: Option<f64>,
+    pub sustained_utilisation_pct: Option<Pct>,
     /// Composite health score, one decimal; `null` when unknown.
-    pub score: Option<f64>,
+    pub score: Option<Score>,
     /// How the score was obtained: `provided`, `components` or `unknown`.
     pub score_source: String,
     /// Health *for expansion purposes*: Unhealthy when utilisation is below the gate or a
@@ -145,7 +145,7 @@ pub struct RecoveryTarget {
     pub target_active_users: Option<u32>,
     /// For the score target: the score to reach.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_score: Option<f64>,
+    pub target_score: Option<Score>,
     /// The window over which the target must be sustained, in days.
     pub window_days: Option<u32>,
     /// The date by which the target should be met.
@@ -269,7 +269,7 @@ pub struct FoundSignal {
     pub unverified: Option<String>,
     /// The tier, feature, module or product the signal names; a signal that names the
     /// offered one supports the offer whatever its kind.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<String>,
 }
 
@@ -295,7 +295,7 @@ pub struct SignalsResult {
 pub struct Scenario {
     pub name: String,
     /// Share of the volume in scope adopted, in percent.
-    pub adoption_pct: f64,
+    pub adoption_pct: Pct,
     /// The volume this scenario counts, e.g. `5 of 10 seats`.
     pub volume: String,
     /// `null` when a price assumption is missing.
@@ -361,7 +361,7 @@ pub struct OpportunityResult {
     /// Why that confidence.
     pub confidence_reason: String,
     /// (current ARR + estimated expansion) / current ARR, one decimal, before any churn.
-    pub nrr_after_pct: Option<f64>,
+    pub nrr_after_pct: Option<Pct>,
     /// Why the scenarios read as they do when adoption does not drive the figure (a flat
     /// price: one figure; a contract uplift: share of the added scope signed).
     #[serde(skip_serializing_if = "Option::is_none")]
