@@ -11,7 +11,8 @@
 //! and a single bad week after a month above the gate does not fail.
 
 use crate::model::results::{
-    Check, HealthResult, RecoveryTarget, RightSize, Sequence, Status, UnhealthyPath,
+    Check, CheckName, HealthResult, RecoveryTarget, RightSize, ScoreSource, Sequence, Status,
+    UnhealthyPath,
 };
 use crate::model::snapshot::{GoalStatus, Snapshot};
 use crate::model::values::{
@@ -164,12 +165,12 @@ pub fn band(x: f64, p: &Policy) -> Status {
 /// always finite and within 0-100: input validation refuses any other `health.score` or
 /// component, and a weighted mean with positive weights stays within its inputs (clamped
 /// against the last bit of floating-point rounding). Only its `Score` leaves the engine.
-pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, &'static str, Vec<String>) {
+pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, ScoreSource, Vec<String>) {
     if let Some(score) = s.health.score {
-        return (Some(score), "provided", vec![]);
+        return (Some(score), ScoreSource::Provided, vec![]);
     }
     let Some(c) = &s.health.components else {
-        return (None, "unknown", vec![]);
+        return (None, ScoreSource::Unknown, vec![]);
     };
     let w = &p.weights;
     let parts = [
@@ -186,7 +187,7 @@ pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, &'static str, 
         .collect();
     let total_w: f64 = present.iter().map(|&(_, _, w)| w).sum();
     if present.is_empty() || total_w <= 0.0 {
-        return (None, "unknown", vec![]);
+        return (None, ScoreSource::Unknown, vec![]);
     }
     let score = (present.iter().map(|&(_, v, w)| v * w).sum::<f64>() / total_w).clamp(0.0, 100.0);
     let mut notes = vec![format!(
@@ -211,7 +212,7 @@ pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, &'static str, 
             present.len()
         ));
     }
-    (Some(score), "components", notes)
+    (Some(score), ScoreSource::Components, notes)
 }
 
 pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
@@ -225,7 +226,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
     // Seat utilisation now.
     let seat_check = match (u.active, u.licensed) {
         (Some(a), Some(l)) => Check {
-            check: "seat_utilisation".into(),
+            check: CheckName::SeatUtilisation,
             passed: Some(meets_gate(a, l, gate)),
             actual: Some(format!(
                 "{} ({a} / {l})",
@@ -249,7 +250,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
                 missing.push("contract.licensed_seats".to_string());
             }
             Check {
-                check: "seat_utilisation".into(),
+                check: CheckName::SeatUtilisation,
                 passed: None,
                 actual: None,
                 required: format!(">= {}", fmt_pct(gate_pct)),
@@ -271,7 +272,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
     }
     if u.sustained_passed.is_some() {
         checks.push(Check {
-            check: "sustained_utilisation".into(),
+            check: CheckName::SustainedUtilisation,
             passed: u.sustained_passed,
             actual: u.sustained_pct.map(fmt_pct),
             required: format!(
@@ -294,16 +295,18 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
         missing.push("health.score".to_string());
     }
     checks.push(Check {
-        check: "health_score".into(),
+        check: CheckName::HealthScore,
         passed: exact_score.map(|x| x >= p.health_gate),
         actual: score.map(fmt_score),
         required: format!(">= {}", fmt_score(p.health_gate)),
         detail: match score_source {
-            "provided" => "composite health score as provided".into(),
-            "components" => {
+            ScoreSource::Provided => "composite health score as provided".into(),
+            ScoreSource::Components => {
                 "composite computed from health.components with the policy weights".into()
             }
-            _ => "no health.score and no health.components: the composite is unknown".into(),
+            ScoreSource::Unknown => {
+                "no health.score and no health.components: the composite is unknown".into()
+            }
         },
     });
 
@@ -318,7 +321,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
         .filter(|c| p.critical_churn_signals.contains(&c.kind))
         .collect();
     checks.push(Check {
-        check: "churn_signals".into(),
+        check: CheckName::ChurnSignals,
         passed: Some(active_churn.is_empty()),
         actual: Some(if active_churn.is_empty() {
             "none active".into()
@@ -355,7 +358,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
         missing.push("health.goals".to_string());
     }
     checks.push(Check {
-        check: "goals".into(),
+        check: CheckName::Goals,
         passed: if goals.is_empty() {
             None
         } else {
@@ -426,7 +429,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
         missing.extend(rel_missing.iter().map(|m| m.to_string()));
     }
     checks.push(Check {
-        check: "relationship".into(),
+        check: CheckName::Relationship,
         passed: rel_passed,
         actual: rel.map(|_| {
             format!(
@@ -455,8 +458,8 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
     let clear = checks.iter().all(|c| c.passed == Some(true));
     let below_gate = checks.iter().any(|c| {
         matches!(
-            c.check.as_str(),
-            "seat_utilisation" | "sustained_utilisation"
+            c.check,
+            CheckName::SeatUtilisation | CheckName::SustainedUtilisation
         ) && c.passed == Some(false)
     });
     let measured_failure = checks.iter().any(|c| c.passed == Some(false));
@@ -497,7 +500,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
         utilisation_pct: u.pct,
         sustained_utilisation_pct: u.sustained_pct.filter(|_| u.sustained_passed.is_some()),
         score,
-        score_source: score_source.into(),
+        score_source,
         status,
         score_band,
         clear_to_expand: clear,
@@ -520,7 +523,7 @@ fn yes_no(b: Option<bool>) -> &'static str {
     }
 }
 
-fn failed(h: &HealthResult, id: &str) -> bool {
+fn failed(h: &HealthResult, id: CheckName) -> bool {
     h.checks
         .iter()
         .any(|c| c.check == id && c.passed != Some(true))
@@ -553,7 +556,7 @@ fn unhealthy_path(
     let gate = p.utilisation_gate_tenths();
     let mut targets = Vec::new();
 
-    if (failed(h, "seat_utilisation") || failed(h, "sustained_utilisation"))
+    if (failed(h, CheckName::SeatUtilisation) || failed(h, CheckName::SustainedUtilisation))
         && let Some(l) = u.licensed
     {
         let need = seats_to_meet_gate(l, gate);
@@ -578,7 +581,7 @@ fn unhealthy_path(
             });
     }
     // An unknown score is a data gap (collected below), not a score to raise.
-    if failed(h, "health_score") && h.score.is_some() {
+    if failed(h, CheckName::HealthScore) && h.score.is_some() {
         let target = p.health_gate;
         targets.push(RecoveryTarget {
             metric: "health_score".into(),
@@ -649,7 +652,7 @@ fn unhealthy_path(
             detail: format!("get \"{}\" back on track", g.goal),
         });
     }
-    if failed(h, "relationship") {
+    if failed(h, CheckName::Relationship) {
         // Only what was recorded as failing gets a recovery action; what nobody recorded is
         // a data gap, collected with the other missing inputs below.
         let rel = s.health.relationship.clone().unwrap_or_default();
@@ -666,7 +669,7 @@ fn unhealthy_path(
                 current: h
                     .checks
                     .iter()
-                    .find(|c| c.check == "relationship")
+                    .find(|c| c.check == CheckName::Relationship)
                     .and_then(|c| c.actual.clone()),
                 target: "responsive, engaged, sponsor identified".into(),
                 target_active_users: None,
@@ -829,7 +832,7 @@ fn ae_note(
         .iter()
         .filter(|c| c.passed != Some(true))
         .map(|c| {
-            let what = c.check.replace('_', " ");
+            let what = c.check.words();
             match (c.passed, &c.actual) {
                 (Some(false), Some(a)) if a.len() <= 24 => {
                     format!("{what} {a} (needs {})", c.required)

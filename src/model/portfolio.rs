@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::results::{Confidence, ExpansionType, Outcome, RightSize, Status};
+use super::results::{CheckName, Confidence, ExpansionType, Outcome, RightSize, Status};
 use super::snapshot::Snapshot;
 use super::values::{Day, Money, Pct, Score};
 use crate::markdown::{md, text};
@@ -94,9 +94,9 @@ pub struct SegmentRow {
     /// `expansion_arr_100` weighted by confidence (High 100 %, Medium 50 %, Low 25 %).
     pub expected_arr: Option<Money>,
     /// Blocked accounts: the gate checks that failed.
-    pub failing_checks: Vec<String>,
+    pub failing_checks: Vec<CheckName>,
     /// Blocked accounts: the gate checks whose input is unknown (which fails the gate too).
-    pub unknown_checks: Vec<String>,
+    pub unknown_checks: Vec<CheckName>,
     /// Blocked accounts that pay for substantially more seats than they use.
     pub right_size: Option<RightSize>,
     /// Blocked accounts: when this assessment would reassess them.
@@ -140,7 +140,7 @@ pub struct RightSizeCandidate {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FailingCheck {
     /// Check id, e.g. `seat_utilisation`.
-    pub check: String,
+    pub check: CheckName,
     /// Blocked accounts where it failed.
     pub failed: u32,
     /// Blocked accounts where it was unknown (an unknown input fails the gate).

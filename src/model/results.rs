@@ -25,11 +25,88 @@ impl Status {
     }
 }
 
+// The names are API (clients match on them): each serialises as its snake_case string, and
+// the list only ever grows.
+/// The name of a gate or readiness check: stable, safe to match on. The health gate's checks
+/// come first, in the playbook's order, then the readiness checks.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckName {
+    // The health gate.
+    SeatUtilisation,
+    SustainedUtilisation,
+    HealthScore,
+    ChurnSignals,
+    Goals,
+    Relationship,
+    // Readiness.
+    UseCaseEvidence,
+    SeatsBeyondIdle,
+    TechnicalCapacity,
+    CoreFeatures,
+    RelationshipScore,
+    ValueScore,
+    ExecutiveSponsor,
+    OrganicSignals,
+}
+
+impl CheckName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckName::SeatUtilisation => "seat_utilisation",
+            CheckName::SustainedUtilisation => "sustained_utilisation",
+            CheckName::HealthScore => "health_score",
+            CheckName::ChurnSignals => "churn_signals",
+            CheckName::Goals => "goals",
+            CheckName::Relationship => "relationship",
+            CheckName::UseCaseEvidence => "use_case_evidence",
+            CheckName::SeatsBeyondIdle => "seats_beyond_idle",
+            CheckName::TechnicalCapacity => "technical_capacity",
+            CheckName::CoreFeatures => "core_features",
+            CheckName::RelationshipScore => "relationship_score",
+            CheckName::ValueScore => "value_score",
+            CheckName::ExecutiveSponsor => "executive_sponsor",
+            CheckName::OrganicSignals => "organic_signals",
+        }
+    }
+
+    /// The name in words, for sentences: `seat utilisation`.
+    pub fn words(self) -> String {
+        self.as_str().replace('_', " ")
+    }
+}
+
+/// How the composite health score was obtained: `provided` (`health.score` as given),
+/// `components` (computed from `health.components` with the policy weights) or `unknown`
+/// (neither was given).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoreSource {
+    // `health.score` as given.
+    Provided,
+    // Computed from `health.components` with the policy weights.
+    Components,
+    // Neither was given.
+    Unknown,
+}
+
+impl ScoreSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScoreSource::Provided => "provided",
+            ScoreSource::Components => "components",
+            ScoreSource::Unknown => "unknown",
+        }
+    }
+}
+
 /// One gate or readiness check, with the customer's actual figure and the threshold.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Check {
     /// Stable identifier, e.g. `seat_utilisation`.
-    pub check: String,
+    pub check: CheckName,
     /// `true` passed, `false` failed, `null` unknown (an unknown input fails the gate).
     pub passed: Option<bool>,
     /// The customer's figure, as shown to a person; `null` when unknown.
@@ -90,7 +167,7 @@ pub struct HealthResult {
     /// Composite health score, one decimal; `null` when unknown.
     pub score: Option<Score>,
     /// How the score was obtained: `provided`, `components` or `unknown`.
-    pub score_source: String,
+    pub score_source: ScoreSource,
     /// Health *for expansion purposes*: Unhealthy when utilisation is below the gate or a
     /// critical churn signal is active, whatever the score; never Healthy while the gate
     /// fails; otherwise the score's band. `null` only when nothing measured fails and the

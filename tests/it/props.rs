@@ -315,7 +315,7 @@ proptest! {
         let need = (u64::from(seats) * 60).div_ceil(100);
         let active = (need as i64 + delta).clamp(0, i64::from(u32::MAX)) as u32;
         let h = check_health(&seats_only(seats, active), &Policy::default(), day(0));
-        let seat = h.checks.iter().find(|c| c.check == "seat_utilisation").unwrap();
+        let seat = h.checks.iter().find(|c| c.check.as_str() == "seat_utilisation").unwrap();
         prop_assert_eq!(seat.passed, Some(u64::from(active) * 100 >= u64::from(seats) * 60));
     }
 
@@ -329,7 +329,7 @@ proptest! {
         let h = check_health(&s, &Policy::default(), day(0));
         let shown = h.score.unwrap().as_f64();
         prop_assert!((shown - score).abs() <= 0.1 + 1e-9, "{} shown for {}", shown, score);
-        let gate = h.checks.iter().find(|c| c.check == "health_score").unwrap();
+        let gate = h.checks.iter().find(|c| c.check.as_str() == "health_score").unwrap();
         prop_assert_eq!(gate.passed, Some(score >= 70.0));
         prop_assert_eq!(shown >= 70.0, score >= 70.0);
         prop_assert_eq!(shown >= 80.0, score >= 80.0);
