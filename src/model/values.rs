@@ -284,13 +284,13 @@ pub fn round1(x: f64) -> f64 {
 /// A figure with one decimal: a `Pct`, a `Score`, or a policy threshold as configured.
 pub trait OneDecimal: Copy {
     /// The figure in tenths, when it is held that way.
-    fn tenths(self) -> Option<i64>;
+    fn held_tenths(self) -> Option<i64>;
     /// The figure as a number.
     fn number(self) -> f64;
 }
 
 impl OneDecimal for f64 {
-    fn tenths(self) -> Option<i64> {
+    fn held_tenths(self) -> Option<i64> {
         None
     }
     fn number(self) -> f64 {
@@ -299,7 +299,7 @@ impl OneDecimal for f64 {
 }
 
 impl OneDecimal for Pct {
-    fn tenths(self) -> Option<i64> {
+    fn held_tenths(self) -> Option<i64> {
         Some(self.0)
     }
     fn number(self) -> f64 {
@@ -308,7 +308,7 @@ impl OneDecimal for Pct {
 }
 
 impl OneDecimal for Score {
-    fn tenths(self) -> Option<i64> {
+    fn held_tenths(self) -> Option<i64> {
         Some(i64::from(self.0))
     }
     fn number(self) -> f64 {
@@ -318,7 +318,7 @@ impl OneDecimal for Score {
 
 /// `59.9` from tenths, on integers; a bare number with `{:.1}`.
 fn one_decimal(x: impl OneDecimal) -> String {
-    match x.tenths() {
+    match x.held_tenths() {
         Some(t) => {
             let sign = if t < 0 { "-" } else { "" };
             let a = t.unsigned_abs();
