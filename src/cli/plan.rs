@@ -109,13 +109,6 @@ pub fn run(a: PlanArgs) -> Result<(), CliError> {
             .into());
         }
     };
-    // A NaN would print as `null`, a plausible "unknown": refuse it as the bug it would be.
-    if let Some(path) = crate::model::finite::non_finite(&plans) {
-        return Err(anyhow::anyhow!(
-            "internal error: a plan has a number that is not finite at `{path}`; this is a bug, not bad input"
-        )
-        .into());
-    }
     let out = match a.format {
         ViewFormat::Markdown => plans
             .iter()

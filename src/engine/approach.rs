@@ -5,8 +5,8 @@
 //! in months, because that is how the customer plans change across teams.
 
 use crate::model::results::{
-    ApproachResult, ApproachStep, ExpansionType, HealthResult, OpportunityResult, Outcome, Phase,
-    SignalsResult, TimingResult,
+    ApproachResult, ApproachStep, CheckName, ExpansionType, HealthResult, OpportunityResult,
+    Outcome, Phase, SignalsResult, TimingResult,
 };
 use crate::model::snapshot::{EventKind, GoalStatus, Snapshot, TechnicalCapacity};
 use crate::model::values::{Day, fmt_pct, fmt_score};
@@ -155,13 +155,13 @@ fn step(n: &mut u32, action: String, owner: &str, w: &When) -> ApproachStep {
 pub fn step_zero(p: &Policy, sig: &SignalsResult) -> Option<String> {
     let mut what: Vec<String> = Vec::new();
     for c in sig.readiness.iter().filter(|c| c.passed.is_none()) {
-        what.push(match c.check.as_str() {
-            "sustained_utilisation" => format!(
+        what.push(match c.check {
+            CheckName::SustainedUtilisation => format!(
                 "export {} days of active users (usage.history); stop if the median is below {}",
                 p.sustained_window_days,
                 fmt_pct(p.utilisation_gate_pct)
             ),
-            "organic_signals" => {
+            CheckName::OrganicSignals => {
                 let seat_only = sig
                     .signals
                     .iter()
@@ -170,7 +170,7 @@ pub fn step_zero(p: &Policy, sig: &SignalsResult) -> Option<String> {
                 let history_unverified = sig
                     .readiness
                     .iter()
-                    .any(|c| c.check == "sustained_utilisation" && c.passed.is_none());
+                    .any(|c| c.check == CheckName::SustainedUtilisation && c.passed.is_none());
                 if seat_only && history_unverified {
                     format!(
                         "the same export shows whether seat use is sustained at the capacity line; stop if fewer than {} organic signals hold",
@@ -190,17 +190,17 @@ pub fn step_zero(p: &Policy, sig: &SignalsResult) -> Option<String> {
                     )
                 }
             }
-            "core_features" => "export per-feature engagement (usage.features, core features marked); stop if fewer than two core features are actively used".into(),
-            "relationship_score" => format!(
+            CheckName::CoreFeatures => "export per-feature engagement (usage.features, core features marked); stop if fewer than two core features are actively used".into(),
+            CheckName::RelationshipScore => format!(
                 "record the relationship score; stop if it is below {}",
                 fmt_score(p.relationship_score_min)
             ),
-            "value_score" => format!(
+            CheckName::ValueScore => format!(
                 "record the value score; stop if it is below {}",
                 fmt_score(p.value_score_min)
             ),
-            "executive_sponsor" => "confirm the executive sponsor by name; stop if none will sponsor it".into(),
-            other => format!("collect {}; stop if it fails its threshold ({})", other.replace('_', " "), c.required),
+            CheckName::ExecutiveSponsor => "confirm the executive sponsor by name; stop if none will sponsor it".into(),
+            other => format!("collect {}; stop if it fails its threshold ({})", other.words(), c.required),
         });
     }
     if what.is_empty() {

@@ -11,11 +11,12 @@
 //! and a single bad week after a month above the gate does not fail.
 
 use crate::model::results::{
-    Check, HealthResult, RecoveryTarget, RightSize, Sequence, Status, UnhealthyPath,
+    Check, CheckName, HealthResult, RecoveryTarget, RightSize, ScoreSource, Sequence, Status,
+    UnhealthyPath,
 };
 use crate::model::snapshot::{GoalStatus, Snapshot};
 use crate::model::values::{
-    Day, fmt_pct, fmt_score, pct_tenths_not_across, ratio_pct, round1, score_not_across,
+    Day, Pct, Score, fmt_pct, fmt_score, pct_tenths_not_across, ratio_pct, round1,
 };
 
 use super::policy::{Policy, pct_tenths};
@@ -26,9 +27,9 @@ use super::{fmt_amount, price_per_seat};
 pub struct Utilisation {
     pub active: Option<u32>,
     pub licensed: Option<u32>,
-    pub pct: Option<f64>,
+    pub pct: Option<Pct>,
     /// Lower median over the trailing window, when history reaches far enough back.
-    pub sustained_pct: Option<f64>,
+    pub sustained_pct: Option<Pct>,
     /// `Some(true/false)` when history is given and long enough, `None` otherwise.
     pub sustained_passed: Option<bool>,
     /// Why sustained is what it is.
@@ -130,18 +131,19 @@ pub fn utilisation(s: &Snapshot, p: &Policy, as_of: Day) -> Utilisation {
 
 /// Utilisation in percent with one decimal, never rounded across the policy's thresholds
 /// (the gate, the capacity signal, the right-size line): 1,199 of 2,000 is 59.9 %.
-pub fn display_pct(active: u32, licensed: u32, p: &Policy) -> Option<f64> {
+pub fn display_pct(active: u32, licensed: u32, p: &Policy) -> Option<Pct> {
     let th = [
         p.utilisation_gate_tenths(),
         pct_tenths(p.capacity_signal_pct),
         pct_tenths(p.right_size_below_pct),
     ];
-    pct_tenths_not_across(u64::from(active), u64::from(licensed), &th).map(|t| t as f64 / 10.0)
+    pct_tenths_not_across(u64::from(active), u64::from(licensed), &th)
 }
 
-/// A score shown with one decimal, never rounded across the gate or a band edge.
-pub fn display_score(x: f64, p: &Policy) -> f64 {
-    score_not_across(x, &[p.health_gate, p.healthy_band, p.neutral_band])
+/// A score shown with one decimal, never rounded across the gate or a band edge; `None` only
+/// for a figure that is not a score (see `composite_score`).
+pub fn display_score(x: f64, p: &Policy) -> Option<Score> {
+    Score::shown(x, &[p.health_gate, p.healthy_band, p.neutral_band])
 }
 
 /// The score's own band.
@@ -157,12 +159,18 @@ pub fn band(x: f64, p: &Policy) -> Status {
 
 /// The composite score (exact, for comparisons), how it was obtained, and notes on
 /// re-weighting.
-pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, &'static str, Vec<String>) {
+///
+/// The exact score stays an `f64` inside the engine, because the gate compares the figure as
+/// given (69.95 fails a gate of 70) and a weighted mean of decimals is not a tenth. It is
+/// always finite and within 0-100: input validation refuses any other `health.score` or
+/// component, and a weighted mean with positive weights stays within its inputs (clamped
+/// against the last bit of floating-point rounding). Only its `Score` leaves the engine.
+pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, ScoreSource, Vec<String>) {
     if let Some(score) = s.health.score {
-        return (Some(score), "provided", vec![]);
+        return (Some(score), ScoreSource::Provided, vec![]);
     }
     let Some(c) = &s.health.components else {
-        return (None, "unknown", vec![]);
+        return (None, ScoreSource::Unknown, vec![]);
     };
     let w = &p.weights;
     let parts = [
@@ -179,12 +187,12 @@ pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, &'static str, 
         .collect();
     let total_w: f64 = present.iter().map(|&(_, _, w)| w).sum();
     if present.is_empty() || total_w <= 0.0 {
-        return (None, "unknown", vec![]);
+        return (None, ScoreSource::Unknown, vec![]);
     }
-    let score = present.iter().map(|&(_, v, w)| v * w).sum::<f64>() / total_w;
+    let score = (present.iter().map(|&(_, v, w)| v * w).sum::<f64>() / total_w).clamp(0.0, 100.0);
     let mut notes = vec![format!(
         "composite score {} = {} / {}",
-        fmt_score(display_score(score, p)),
+        display_score(score, p).map_or_else(|| fmt_score(score), fmt_score),
         present
             .iter()
             .map(|&(n, v, w)| format!("{n} {} x {}", fmt_score(v), fmt_score(w)))
@@ -204,7 +212,7 @@ pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, &'static str, 
             present.len()
         ));
     }
-    (Some(score), "components", notes)
+    (Some(score), ScoreSource::Components, notes)
 }
 
 pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
@@ -218,9 +226,12 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
     // Seat utilisation now.
     let seat_check = match (u.active, u.licensed) {
         (Some(a), Some(l)) => Check {
-            check: "seat_utilisation".into(),
+            check: CheckName::SeatUtilisation,
             passed: Some(meets_gate(a, l, gate)),
-            actual: Some(format!("{} ({a} / {l})", fmt_pct(u.pct.unwrap_or(0.0)))),
+            actual: Some(format!(
+                "{} ({a} / {l})",
+                fmt_pct(u.pct.unwrap_or_default())
+            )),
             required: format!(">= {}", fmt_pct(gate_pct)),
             detail: if a > l {
                 format!(
@@ -239,7 +250,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
                 missing.push("contract.licensed_seats".to_string());
             }
             Check {
-                check: "seat_utilisation".into(),
+                check: CheckName::SeatUtilisation,
                 passed: None,
                 actual: None,
                 required: format!(">= {}", fmt_pct(gate_pct)),
@@ -261,7 +272,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
     }
     if u.sustained_passed.is_some() {
         checks.push(Check {
-            check: "sustained_utilisation".into(),
+            check: CheckName::SustainedUtilisation,
             passed: u.sustained_passed,
             actual: u.sustained_pct.map(fmt_pct),
             required: format!(
@@ -275,22 +286,27 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
     }
 
     let (exact_score, score_source, score_notes) = composite_score(s, p);
-    let score = exact_score.map(|x| display_score(x, p));
+    // A figure that is no score (see `composite_score`) is treated as unknown, never
+    // compared: the gate then fails on it.
+    let exact_score = exact_score.filter(|x| (0.0..=100.0).contains(x));
+    let score = exact_score.and_then(|x| display_score(x, p));
     notes.extend(score_notes);
     if score.is_none() {
         missing.push("health.score".to_string());
     }
     checks.push(Check {
-        check: "health_score".into(),
+        check: CheckName::HealthScore,
         passed: exact_score.map(|x| x >= p.health_gate),
         actual: score.map(fmt_score),
         required: format!(">= {}", fmt_score(p.health_gate)),
         detail: match score_source {
-            "provided" => "composite health score as provided".into(),
-            "components" => {
+            ScoreSource::Provided => "composite health score as provided".into(),
+            ScoreSource::Components => {
                 "composite computed from health.components with the policy weights".into()
             }
-            _ => "no health.score and no health.components: the composite is unknown".into(),
+            ScoreSource::Unknown => {
+                "no health.score and no health.components: the composite is unknown".into()
+            }
         },
     });
 
@@ -305,7 +321,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
         .filter(|c| p.critical_churn_signals.contains(&c.kind))
         .collect();
     checks.push(Check {
-        check: "churn_signals".into(),
+        check: CheckName::ChurnSignals,
         passed: Some(active_churn.is_empty()),
         actual: Some(if active_churn.is_empty() {
             "none active".into()
@@ -342,7 +358,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
         missing.push("health.goals".to_string());
     }
     checks.push(Check {
-        check: "goals".into(),
+        check: CheckName::Goals,
         passed: if goals.is_empty() {
             None
         } else {
@@ -413,7 +429,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
         missing.extend(rel_missing.iter().map(|m| m.to_string()));
     }
     checks.push(Check {
-        check: "relationship".into(),
+        check: CheckName::Relationship,
         passed: rel_passed,
         actual: rel.map(|_| {
             format!(
@@ -442,8 +458,8 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
     let clear = checks.iter().all(|c| c.passed == Some(true));
     let below_gate = checks.iter().any(|c| {
         matches!(
-            c.check.as_str(),
-            "seat_utilisation" | "sustained_utilisation"
+            c.check,
+            CheckName::SeatUtilisation | CheckName::SustainedUtilisation
         ) && c.passed == Some(false)
     });
     let measured_failure = checks.iter().any(|c| c.passed == Some(false));
@@ -484,7 +500,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
         utilisation_pct: u.pct,
         sustained_utilisation_pct: u.sustained_pct.filter(|_| u.sustained_passed.is_some()),
         score,
-        score_source: score_source.into(),
+        score_source,
         status,
         score_band,
         clear_to_expand: clear,
@@ -507,7 +523,7 @@ fn yes_no(b: Option<bool>) -> &'static str {
     }
 }
 
-fn failed(h: &HealthResult, id: &str) -> bool {
+fn failed(h: &HealthResult, id: CheckName) -> bool {
     h.checks
         .iter()
         .any(|c| c.check == id && c.passed != Some(true))
@@ -540,13 +556,13 @@ fn unhealthy_path(
     let gate = p.utilisation_gate_tenths();
     let mut targets = Vec::new();
 
-    if (failed(h, "seat_utilisation") || failed(h, "sustained_utilisation"))
+    if (failed(h, CheckName::SeatUtilisation) || failed(h, CheckName::SustainedUtilisation))
         && let Some(l) = u.licensed
     {
         let need = seats_to_meet_gate(l, gate);
         let current = u
             .active
-            .map(|a| format!("{a} active ({})", fmt_pct(u.pct.unwrap_or(0.0))));
+            .map(|a| format!("{a} active ({})", fmt_pct(u.pct.unwrap_or_default())));
         targets.push(RecoveryTarget {
                 metric: "active_users".into(),
                 current,
@@ -565,14 +581,14 @@ fn unhealthy_path(
             });
     }
     // An unknown score is a data gap (collected below), not a score to raise.
-    if failed(h, "health_score") && h.score.is_some() {
+    if failed(h, CheckName::HealthScore) && h.score.is_some() {
         let target = p.health_gate;
         targets.push(RecoveryTarget {
             metric: "health_score".into(),
             current: h.score.map(fmt_score),
             target: format!(">= {}", fmt_score(target)),
             target_active_users: None,
-            target_score: Some(target),
+            target_score: Score::at_least(target),
             window_days: Some(window),
             by: recover_by,
             detail: match h.score {
@@ -580,7 +596,7 @@ fn unhealthy_path(
                     "composite health score needs to rise from {} to at least {} (+{} points)",
                     fmt_score(x),
                     fmt_score(target),
-                    fmt_score(round1(target - x))
+                    fmt_score(round1(target - x.as_f64()))
                 ),
                 None => format!(
                     "establish a composite health score (health.score or health.components) of at least {}",
@@ -636,7 +652,7 @@ fn unhealthy_path(
             detail: format!("get \"{}\" back on track", g.goal),
         });
     }
-    if failed(h, "relationship") {
+    if failed(h, CheckName::Relationship) {
         // Only what was recorded as failing gets a recovery action; what nobody recorded is
         // a data gap, collected with the other missing inputs below.
         let rel = s.health.relationship.clone().unwrap_or_default();
@@ -653,7 +669,7 @@ fn unhealthy_path(
                 current: h
                     .checks
                     .iter()
-                    .find(|c| c.check == "relationship")
+                    .find(|c| c.check == CheckName::Relationship)
                     .and_then(|c| c.actual.clone()),
                 target: "responsive, engaged, sponsor identified".into(),
                 target_active_users: None,
@@ -761,7 +777,7 @@ fn right_size(s: &Snapshot, p: &Policy, u: &Utilisation) -> Option<RightSize> {
         arr_at_stake: at_stake,
         detail: format!(
             "{unused} of {l} seats are unused ({} utilisation). Consider reducing to {recommended} seats ({a} active + {}% headroom) before any expansion conversation{}. Protecting the relationship beats protecting ARR.",
-            fmt_pct(u.pct.unwrap_or(0.0)),
+            fmt_pct(u.pct.unwrap_or_default()),
             p.right_size_headroom_pct,
             at_stake
                 .map(|m| format!("; ARR at stake: {}", fmt_amount(m, currency)))
@@ -775,7 +791,7 @@ fn upstream(p: &Policy, u: &Utilisation) -> Option<String> {
     if meets_gate(peak, l, pct_tenths(p.oversell_peak_pct)) {
         return None;
     }
-    let peak_pct = ratio_pct(u64::from(peak), u64::from(l)).unwrap_or(0.0);
+    let peak_pct = ratio_pct(u64::from(peak), u64::from(l)).unwrap_or_default();
     // Only claim "never" when there is history to back it.
     let seen = if u.has_history {
         format!(
@@ -816,7 +832,7 @@ fn ae_note(
         .iter()
         .filter(|c| c.passed != Some(true))
         .map(|c| {
-            let what = c.check.replace('_', " ");
+            let what = c.check.words();
             match (c.passed, &c.actual) {
                 (Some(false), Some(a)) if a.len() <= 24 => {
                     format!("{what} {a} (needs {})", c.required)

@@ -10,7 +10,7 @@ use crate::model::results::{
     Timeline, TimingResult,
 };
 use crate::model::snapshot::{Offer, OfferType, SignalKind, Snapshot};
-use crate::model::values::{Day, Money, minor_digits};
+use crate::model::values::{Day, Money, Pct, minor_digits};
 
 use super::policy::{Policy, pct_tenths};
 use super::{currency, fmt_amount};
@@ -291,7 +291,9 @@ fn adopted_units(units: u32, tenths: u64) -> u64 {
 }
 
 fn scenario(name: &str, tenths: u64, pricing: Option<&Pricing>, cur: &str, minor: u32) -> Scenario {
-    let adoption_pct = tenths as f64 / 10.0;
+    let adoption_pct = Pct::from_tenths(i64::try_from(tenths).unwrap_or(i64::MAX));
+    // For the sentences only: whole percent, as `{:.0}` writes it.
+    let whole = adoption_pct.as_f64();
     match pricing {
         None => Scenario {
             name: name.into(),
@@ -331,13 +333,13 @@ fn scenario(name: &str, tenths: u64, pricing: Option<&Pricing>, cur: &str, minor
         Some(Pricing::Flat { price }) => Scenario {
             name: name.into(),
             adoption_pct,
-            volume: format!("{adoption_pct:.0}% of intended users active"),
+            volume: format!("{whole:.0}% of intended users active"),
             expansion_arr: Some(*price),
             math: if tenths == 1000 {
                 format!("flat price {}", fmt_amount(*price, cur))
             } else {
                 format!(
-                    "flat price {} regardless of adoption; at {adoption_pct:.0}% adoption value per user halves, a shelfware risk at renewal",
+                    "flat price {} regardless of adoption; at {whole:.0}% adoption value per user halves, a shelfware risk at renewal",
                     fmt_amount(*price, cur)
                 )
             },
@@ -347,10 +349,10 @@ fn scenario(name: &str, tenths: u64, pricing: Option<&Pricing>, cur: &str, minor
             Scenario {
                 name: name.into(),
                 adoption_pct,
-                volume: format!("{adoption_pct:.0}% of the scope"),
+                volume: format!("{whole:.0}% of the scope"),
                 expansion_arr: Some(v),
                 math: format!(
-                    "{} x {:.1}% x {adoption_pct:.0}% = {}",
+                    "{} x {:.1}% x {whole:.0}% = {}",
                     fmt_amount(*arr, cur),
                     *share as f64 / 10.0,
                     fmt_amount(v, cur)

@@ -110,7 +110,7 @@ pub fn watch_for(sig: &SignalsResult) -> Vec<String> {
         .map(|c| {
             format!(
                 "{}: {} now, needs {} ({})",
-                c.check.replace('_', " "),
+                c.check.words(),
                 c.actual.clone().unwrap_or_else(|| "unknown".into()),
                 c.required,
                 c.detail
@@ -204,7 +204,7 @@ pub fn plan_with(s: &Snapshot, ev: Evaluation, p: &Policy) -> PlanResult {
             .map(|c| {
                 format!(
                     "{}: {} ({})",
-                    c.check.replace('_', " "),
+                    c.check.words(),
                     c.actual.clone().unwrap_or_else(|| "unverified".into()),
                     c.detail
                 )
@@ -232,7 +232,7 @@ pub fn plan_with(s: &Snapshot, ev: Evaluation, p: &Policy) -> PlanResult {
                 .map(|c| {
                     format!(
                         "{} {} (needs {})",
-                        c.check.replace('_', " "),
+                        c.check.words(),
                         c.actual.clone().unwrap_or_else(|| "unknown".into()),
                         c.required
                     )
@@ -314,8 +314,8 @@ pub fn verdict(s: &Snapshot, plan: &PlanResult) -> String {
                 .iter()
                 .filter(|c| c.passed == Some(false))
                 .map(|c| match &c.actual {
-                    Some(a) if a.len() <= 24 => format!("{} {a}", c.check.replace('_', " ")),
-                    _ => c.check.replace('_', " "),
+                    Some(a) if a.len() <= 24 => format!("{} {a}", c.check.words()),
+                    _ => c.check.words(),
                 })
                 .collect();
             let on = plan
@@ -341,7 +341,7 @@ pub fn verdict(s: &Snapshot, plan: &PlanResult) -> String {
                 .iter()
                 .flat_map(|sg| sg.readiness.iter())
                 .filter(|c| c.passed == Some(false))
-                .map(|c| c.check.replace('_', " "))
+                .map(|c| c.check.words())
                 .collect();
             let size = plan
                 .opportunity

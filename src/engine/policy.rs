@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::model::input::{FieldError, InputError};
 use crate::model::snapshot::ChurnKind;
 
+// The thresholds stay `f64`, as configured: they are input, not results (`validate` refuses a
+// non-finite or out-of-range one, naming it), and the engine compares each exact figure with
+// them as given. A figure a result carries is a `Pct` or a `Score`, never one of these. (A
+// plain comment: the doc comment below is the published schema's description.)
 /// Every threshold the engine applies.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]

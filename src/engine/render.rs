@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use crate::markdown::{md, md_start};
 use crate::model::results::{
-    ApproachResult, Check, FramingCheck, FramingResult, HealthResult, OpportunityResult, Outcome,
-    PlanResult, RisksResult, SignalsResult, SuccessResult, TimingResult,
+    ApproachResult, Check, CheckName, FramingCheck, FramingResult, HealthResult, OpportunityResult,
+    Outcome, PlanResult, RisksResult, SignalsResult, SuccessResult, TimingResult,
 };
 use crate::model::snapshot::Snapshot;
 use crate::model::values::{fmt_pct, fmt_score};
@@ -39,7 +39,7 @@ fn checks_table(out: &mut String, checks: &[Check], gate: bool) {
             out,
             format!(
                 "| {} | {} | {} | {} | {} |",
-                md(&c.check),
+                md(c.check.as_str()),
                 md(c.actual.as_deref().unwrap_or("unknown")),
                 md(&c.required),
                 passed(c, gate),
@@ -61,7 +61,7 @@ pub fn health_section(out: &mut String, h: &HealthResult) {
         format!(
             "- **Health score:** {}",
             h.score
-                .map(|s| format!("{} ({})", fmt_score(s), md(&h.score_source)))
+                .map(|s| format!("{} ({})", fmt_score(s), md(h.score_source.as_str())))
                 .unwrap_or_else(|| "unknown".into())
         ),
     );
@@ -216,7 +216,10 @@ pub fn signals_section(out: &mut String, sig: &SignalsResult) {
     // are folded into one line rather than repeated row by row.
     let (repeat, rest): (Vec<&Check>, Vec<&Check>) = sig.readiness.iter().partition(|c| {
         c.passed == Some(true)
-            && matches!(c.check.as_str(), "health_score" | "sustained_utilisation")
+            && matches!(
+                c.check,
+                CheckName::HealthScore | CheckName::SustainedUtilisation
+            )
     });
     if !repeat.is_empty() {
         line(
@@ -227,7 +230,7 @@ pub fn signals_section(out: &mut String, sig: &SignalsResult) {
                     .iter()
                     .map(|c| format!(
                         "{} {}",
-                        md(&c.check.replace('_', " ")),
+                        md(&c.check.words()),
                         md(c.actual.as_deref().unwrap_or("unknown"))
                     ))
                     .collect::<Vec<_>>()

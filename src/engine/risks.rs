@@ -148,7 +148,7 @@ pub fn assess(
     }
     if let Some(u) = h.utilisation_pct {
         let thin = p.utilisation_gate_pct + 10.0;
-        if u < thin {
+        if u.as_f64() < thin {
             risks.push(Risk {
                 risk: "Thin adoption headroom".into(),
                 why: format!(
@@ -184,7 +184,7 @@ pub fn assess(
         });
     }
     if let Some(score) = h.score
-        && score < p.healthy_band
+        && score.as_f64() < p.healthy_band
     {
         risks.push(Risk {
             risk: "Health is Neutral, not Healthy".into(),

@@ -14,24 +14,24 @@ use crate::model::portfolio::{
     RightSizeCandidate, SegmentPlan, SegmentRow, StatusDistribution,
 };
 use crate::model::results::{
-    Check, Confidence, HealthResult, OpportunityResult, Outcome, PlanResult, SignalsResult, Status,
-    Strength,
+    Check, CheckName, Confidence, HealthResult, OpportunityResult, Outcome, PlanResult,
+    SignalsResult, Status, Strength,
 };
 use crate::model::snapshot::Snapshot;
-use crate::model::values::{Day, Money, fmt_money, fmt_pct, fmt_score, ratio_pct};
+use crate::model::values::{Day, Money, Pct, Score, fmt_money, fmt_pct, fmt_score, ratio_pct};
 
 use super::policy::Policy;
 use super::{health, opportunity, signals, timing};
 
 /// The gate's checks in the order the playbook lists them; ties between failing checks are
 /// broken in this order.
-const GATE_ORDER: [&str; 6] = [
-    "seat_utilisation",
-    "sustained_utilisation",
-    "health_score",
-    "churn_signals",
-    "goals",
-    "relationship",
+const GATE_ORDER: [CheckName; 6] = [
+    CheckName::SeatUtilisation,
+    CheckName::SustainedUtilisation,
+    CheckName::HealthScore,
+    CheckName::ChurnSignals,
+    CheckName::Goals,
+    CheckName::Relationship,
 ];
 
 /// Rows shown in the segment markdown; the structured content always has every row.
@@ -48,8 +48,8 @@ pub fn confidence_weight_tenths(c: Confidence) -> i64 {
     }
 }
 
-fn label(check: &str) -> String {
-    check.replace('_', " ")
+fn label(check: &CheckName) -> String {
+    check.words()
 }
 
 fn check_reason(c: &Check) -> String {
@@ -105,10 +105,10 @@ pub fn ready_reason(sig: &SignalsResult) -> String {
     }
 }
 
-fn scenario_at(o: &OpportunityResult, pct: f64) -> Option<Money> {
+fn scenario_at(o: &OpportunityResult, pct: Pct) -> Option<Money> {
     o.scenarios
         .iter()
-        .find(|s| (s.adoption_pct - pct).abs() < 1e-9)
+        .find(|s| s.adoption_pct == pct)
         .and_then(|s| s.expansion_arr)
 }
 
@@ -142,8 +142,8 @@ pub fn assess(s: &Snapshot, p: &Policy, as_of: Day) -> SegmentRow {
         row.top_reason = blocked_reason(&h);
         for c in &h.checks {
             match c.passed {
-                Some(false) => row.failing_checks.push(c.check.clone()),
-                None => row.unknown_checks.push(c.check.clone()),
+                Some(false) => row.failing_checks.push(c.check),
+                None => row.unknown_checks.push(c.check),
                 Some(true) => {}
             }
         }
@@ -172,8 +172,8 @@ pub fn assess(s: &Snapshot, p: &Policy, as_of: Day) -> SegmentRow {
     // A not-ready row still carries the opportunity's size, as the plan does.
     let opp = opportunity::quantify(s, p, as_of, &sig, &tm, outcome);
     row.expansion_type = opp.expansion_type;
-    row.expansion_arr_100 = scenario_at(&opp, 100.0);
-    row.expansion_arr_50 = scenario_at(&opp, 50.0);
+    row.expansion_arr_100 = scenario_at(&opp, Pct::from_tenths(1000));
+    row.expansion_arr_50 = scenario_at(&opp, Pct::from_tenths(500));
     row.confidence = Some(opp.confidence);
     // Weighted once and rounded to the currency's minor unit (whole yen for JPY).
     let minor = crate::model::values::minor_digits(&row.currency);
@@ -185,28 +185,28 @@ pub fn assess(s: &Snapshot, p: &Policy, as_of: Day) -> SegmentRow {
 }
 
 /// The checks a blocked row did not pass, each with whether it was unknown.
-fn failing(row: &SegmentRow) -> impl Iterator<Item = (&str, bool)> {
+fn failing(row: &SegmentRow) -> impl Iterator<Item = (CheckName, bool)> {
     row.failing_checks
         .iter()
-        .map(|c| (c.as_str(), false))
-        .chain(row.unknown_checks.iter().map(|c| (c.as_str(), true)))
+        .map(|&c| (c, false))
+        .chain(row.unknown_checks.iter().map(|&c| (c, true)))
 }
 
-fn pattern(check: &str, mostly_unknown: bool) -> String {
+fn pattern(check: CheckName, mostly_unknown: bool) -> String {
     let base = match check {
-        "seat_utilisation" | "sustained_utilisation" => {
+        CheckName::SeatUtilisation | CheckName::SustainedUtilisation => {
             "Adoption gap: seats that were sold are not in use across these accounts. Look at onboarding and at how deals are scoped in the sales-to-CS handoff, not at each customer alone."
         }
-        "health_score" => {
+        CheckName::HealthScore => {
             "Low composite health across the book: review the health model's inputs and the engagement programme for this segment."
         }
-        "churn_signals" => {
+        CheckName::ChurnSignals => {
             "Active churn signals across the book: a retention problem to take to CS leadership before any expansion motion."
         }
-        "goals" => {
+        CheckName::Goals => {
             "Customers' stated goals are at risk, off track or not recorded: a value-realisation gap; revisit the success plans."
         }
-        "relationship" => {
+        CheckName::Relationship => {
             "Relationship coverage gap: sponsors unidentified or customers disengaged; run an executive-sponsor programme."
         }
         _ => "A recurring gate failure across the book.",
@@ -229,7 +229,7 @@ fn most_common_failing(rows: &[SegmentRow]) -> Option<FailingCheck> {
         return None;
     }
     // check -> (failed, unknown, accounts)
-    let mut counts: BTreeMap<&str, (u32, u32, Vec<&str>)> = BTreeMap::new();
+    let mut counts: BTreeMap<CheckName, (u32, u32, Vec<&str>)> = BTreeMap::new();
     for r in &blocked {
         for (id, unknown) in failing(r) {
             let e = counts.entry(id).or_default();
@@ -243,10 +243,10 @@ fn most_common_failing(rows: &[SegmentRow]) -> Option<FailingCheck> {
             }
         }
     }
-    let order = |c: &str| {
+    let order = |c: CheckName| {
         GATE_ORDER
             .iter()
-            .position(|g| *g == c)
+            .position(|&g| g == c)
             .unwrap_or(usize::MAX)
     };
     let (check, (failed, unknown, accounts)) = counts.into_iter().max_by(|a, b| {
@@ -254,15 +254,15 @@ fn most_common_failing(rows: &[SegmentRow]) -> Option<FailingCheck> {
         let tb = b.1.0 + b.1.1;
         ta.cmp(&tb)
             .then_with(|| order(b.0).cmp(&order(a.0)))
-            .then_with(|| b.0.cmp(a.0))
+            .then_with(|| b.0.as_str().cmp(a.0.as_str()))
     })?;
     let n = u32::try_from(blocked.len()).unwrap_or(u32::MAX);
     Some(FailingCheck {
-        check: check.to_string(),
+        check,
         failed,
         unknown,
         blocked_accounts: n,
-        share_pct: ratio_pct(u64::from(failed + unknown), u64::from(n)).unwrap_or(0.0),
+        share_pct: ratio_pct(u64::from(failed + unknown), u64::from(n)).unwrap_or_default(),
         accounts: accounts.into_iter().map(str::to_string).collect(),
         pattern: pattern(check, unknown > failed),
     })
@@ -354,8 +354,8 @@ pub fn summarise(
             confidence: r.confidence,
             weight_pct: r
                 .confidence
-                .map(|c| confidence_weight_tenths(c) as f64 / 10.0)
-                .unwrap_or(0.0),
+                .map(|c| Pct::from_tenths(confidence_weight_tenths(c)))
+                .unwrap_or_default(),
             expected_arr: r.expected_arr,
             top_reason: r.top_reason.clone(),
         })
@@ -425,11 +425,11 @@ fn opt_money(m: Option<Money>, cur: &str) -> String {
     m.map(|m| fmt_money(m, cur)).unwrap_or_else(|| "-".into())
 }
 
-fn opt_pct(x: Option<f64>) -> String {
+fn opt_pct(x: Option<Pct>) -> String {
     x.map(fmt_pct).unwrap_or_else(|| "unknown".into())
 }
 
-fn opt_score(x: Option<f64>) -> String {
+fn opt_score(x: Option<Score>) -> String {
     x.map(fmt_score).unwrap_or_else(|| "unknown".into())
 }
 

@@ -17,10 +17,10 @@
 use std::collections::BTreeSet;
 
 use crate::model::results::{
-    Check, ExpansionType, FoundSignal, HealthResult, SignalsResult, Strength,
+    Check, CheckName, ExpansionType, FoundSignal, HealthResult, SignalsResult, Strength,
 };
 use crate::model::snapshot::{Signal, SignalKind, SignalSource, Snapshot, TechnicalCapacity};
-use crate::model::values::{Day, fmt_pct, fmt_score, ratio_pct};
+use crate::model::values::{Day, Pct, fmt_pct, fmt_score, ratio_pct};
 
 use super::health::{meets_gate, utilisation};
 use super::policy::{Policy, pct_tenths};
@@ -79,7 +79,7 @@ pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult)
     if let (Some(a), Some(l)) = (u.active, u.licensed)
         && meets_gate(a, l, capacity)
     {
-        let pct = u.pct.unwrap_or(0.0);
+        let pct = u.pct.unwrap_or_default();
         let trend = seat_trend(s, p, as_of, l);
         let (unverified, sustained) = match &trend {
             Some(t) if t.covered_days >= i64::from(p.sustained_min_days) => {
@@ -433,9 +433,9 @@ fn evidence(sig: &Signal) -> String {
     e
 }
 
-fn score_check(id: &str, label: &str, value: Option<f64>, min: f64, source: &str) -> Check {
+fn score_check(id: CheckName, label: &str, value: Option<f64>, min: f64, source: &str) -> Check {
     Check {
-        check: id.into(),
+        check: id,
         passed: value.map(|v| v >= min),
         actual: value.map(fmt_score),
         required: format!(">= {}", fmt_score(min)),
@@ -448,7 +448,7 @@ fn score_check(id: &str, label: &str, value: Option<f64>, min: f64, source: &str
 
 /// Seat utilisation over the trailing window: the first reading and the lower median.
 struct SeatTrend {
-    first_pct: f64,
+    first_pct: Pct,
     lower_median: u32,
     covered_days: i64,
 }
@@ -519,7 +519,7 @@ fn offer_fit(s: &Snapshot, as_of: Day, p: &Policy, signals: &[FoundSignal]) -> V
                 && f.age_days <= i64::from(p.signal_stale_days)
         });
         checks.push(Check {
-            check: "use_case_evidence".into(),
+            check: CheckName::UseCaseEvidence,
             passed: Some(use_case.is_some()),
             actual: Some(match use_case {
                 Some(f) => format!("new_use_case signal of {}", f.date),
@@ -537,7 +537,7 @@ fn offer_fit(s: &Snapshot, as_of: Day, p: &Policy, signals: &[FoundSignal]) -> V
     {
         let idle = super::opportunity::idle_seats(s);
         checks.push(Check {
-            check: "seats_beyond_idle".into(),
+            check: CheckName::SeatsBeyondIdle,
             passed: Some(needed > idle),
             actual: Some(format!("{needed} seats needed, {idle} licensed seats idle")),
             required: "more seats needed than the licensed seats nobody uses".into(),
@@ -563,14 +563,14 @@ fn offer_fit(s: &Snapshot, as_of: Day, p: &Policy, signals: &[FoundSignal]) -> V
             .unwrap_or_default();
         match cap {
             TechnicalCapacity::None => checks.push(Check {
-                check: "technical_capacity".into(),
+                check: CheckName::TechnicalCapacity,
                 passed: Some(false),
                 actual: Some("none".into()),
                 required: "engineering capacity to consume the tier".into(),
                 detail: "offer.technical_capacity is none: nobody can build on the tier, so it would be shelfware".into(),
             }),
             TechnicalCapacity::Confirmed => checks.push(Check {
-                check: "technical_capacity".into(),
+                check: CheckName::TechnicalCapacity,
                 passed: Some(true),
                 actual: Some("confirmed".into()),
                 required: "engineering capacity to consume the tier".into(),
@@ -594,7 +594,7 @@ fn readiness(
 ) -> Vec<Check> {
     let mut checks = Vec::new();
     checks.push(Check {
-        check: "sustained_utilisation".into(),
+        check: CheckName::SustainedUtilisation,
         passed: u.sustained_passed,
         actual: match (u.sustained_passed, h.sustained_utilisation_pct, u.pct) {
             (Some(_), Some(sp), _) => Some(fmt_pct(sp)),
@@ -617,11 +617,11 @@ fn readiness(
         },
     });
     checks.push(Check {
-        check: "health_score".into(),
-        passed: h.score.map(|x| x >= p.health_gate),
+        check: CheckName::HealthScore,
+        passed: h.score.map(|x| x.as_f64() >= p.health_gate),
         actual: h.score.map(fmt_score),
         required: format!(">= {}", fmt_score(p.health_gate)),
-        detail: format!("composite health score ({})", h.score_source),
+        detail: format!("composite health score ({})", h.score_source.as_str()),
     });
     let core: Vec<_> = s.usage.features.iter().filter(|f| f.core).collect();
     let licensed = s.contract.licensed_seats;
@@ -636,7 +636,7 @@ fn readiness(
         })
         .collect();
     checks.push(Check {
-        check: "core_features".into(),
+        check: CheckName::CoreFeatures,
         passed: if core.is_empty() {
             None
         } else {
@@ -664,7 +664,7 @@ fn readiness(
                     (Some(n), Some(l)) => format!(
                         "{} {n} users ({})",
                         f.name,
-                        fmt_pct(ratio_pct(u64::from(n), u64::from(l)).unwrap_or(0.0))
+                        fmt_pct(ratio_pct(u64::from(n), u64::from(l)).unwrap_or_default())
                     ),
                     (Some(n), None) => format!("{} {n} users", f.name),
                     (None, _) => format!("{} unknown", f.name),
@@ -682,7 +682,7 @@ fn readiness(
         _ => (None, "health.relationship_score"),
     };
     checks.push(score_check(
-        "relationship_score",
+        CheckName::RelationshipScore,
         "relationship score",
         rel,
         p.relationship_score_min,
@@ -697,7 +697,7 @@ fn readiness(
         _ => (None, "health.value_score"),
     };
     checks.push(score_check(
-        "value_score",
+        CheckName::ValueScore,
         "value score",
         val,
         p.value_score_min,
@@ -709,7 +709,7 @@ fn readiness(
         .as_ref()
         .and_then(|r| r.executive_sponsor_confirmed);
     checks.push(Check {
-        check: "executive_sponsor".into(),
+        check: CheckName::ExecutiveSponsor,
         passed: exec,
         actual: exec.map(|b| {
             if b {
@@ -733,7 +733,7 @@ fn readiness(
     });
     let need = p.min_organic_signals;
     checks.push(Check {
-        check: "organic_signals".into(),
+        check: CheckName::OrganicSignals,
         // Enough verified signals pass; enough only with the unverified ones is unknown
         // (data is missing, not a shortfall); too few even with them fails.
         passed: if organic_count >= need {

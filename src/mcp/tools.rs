@@ -21,6 +21,7 @@ use crate::model::results::{
     HealthResult, OpportunityResult, Outcome, PlanResult, Reassessment, RisksResult, SignalsResult,
     Status, SuccessResult, TimingResult,
 };
+use crate::model::values::{Pct, Score};
 use crate::model::{Day, InputError, Snapshot};
 use crate::service::{Planner, StepArgs};
 
@@ -57,15 +58,9 @@ fn unserialisable(e: serde_json::Error) -> CallError {
 }
 
 impl Structured {
-    /// The structured content of an answer. serde_json would write a NaN or an infinity as
-    /// `null`, which a client reads as "unknown"; a figure like that is a bug in the server
-    /// and is reported as one, naming where it is, instead of being sent.
+    /// The structured content of an answer. Its percentages and scores are integer tenths
+    /// (`model::values::{Pct, Score}`), so no figure can be a NaN written as `null`.
     pub fn new<T: Serialize + Send + 'static>(value: T) -> Result<Structured, CallError> {
-        if let Some(path) = crate::model::finite::non_finite(&value) {
-            return Err(CallError::Internal(format!(
-                "internal error: the result has a number that is not finite at `{path}`; this is a bug in the server, not in the input"
-            )));
-        }
         Ok(Structured {
             value: Box::new(value),
             with_markdown: false,
@@ -238,10 +233,10 @@ pub struct PlanAnswer {
 pub struct Headline {
     /// Active / licensed seats, one decimal; absent when unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utilisation_pct: Option<f64>,
+    pub utilisation_pct: Option<Pct>,
     /// Composite health score; absent when unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<f64>,
+    pub score: Option<Score>,
     /// Health for expansion purposes; absent when it cannot be told.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
@@ -263,7 +258,7 @@ pub struct Headline {
     pub confidence: Option<Confidence>,
     /// Net revenue retention after the expansion, one decimal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nrr_after_pct: Option<f64>,
+    pub nrr_after_pct: Option<Pct>,
     /// The day to propose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub propose_on: Option<Day>,
@@ -273,7 +268,7 @@ pub struct Headline {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct HeadlineScenario {
     pub name: String,
-    pub adoption_pct: f64,
+    pub adoption_pct: Pct,
     /// `null` when a price assumption is missing.
     pub expansion_arr: Option<crate::model::values::Money>,
 }

@@ -2,7 +2,6 @@
 //! All of it is plain data with serde and JSON Schema derives: the tools' schemas are
 //! generated from these types.
 
-pub mod finite;
 pub mod input;
 pub mod portfolio;
 pub mod results;

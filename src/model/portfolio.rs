@@ -7,9 +7,9 @@ use std::borrow::Cow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::results::{Confidence, ExpansionType, Outcome, RightSize, Status};
+use super::results::{CheckName, Confidence, ExpansionType, Outcome, RightSize, Status};
 use super::snapshot::Snapshot;
-use super::values::{Day, Money};
+use super::values::{Day, Money, Pct, Score};
 use crate::markdown::{md, text};
 
 /// Which accounts a portfolio view covers. Every field absent means every account.
@@ -76,9 +76,9 @@ pub struct SegmentRow {
     pub outcome: Outcome,
     pub status: Option<Status>,
     /// Active / licensed seats, one decimal; `null` when unknown.
-    pub utilisation_pct: Option<f64>,
+    pub utilisation_pct: Option<Pct>,
     /// Composite health score; `null` when unknown.
-    pub score: Option<f64>,
+    pub score: Option<Score>,
     /// Blocked: the first gate check that failed; not ready: the first readiness shortfall;
     /// ready: the strongest organic signal.
     pub top_reason: String,
@@ -94,9 +94,9 @@ pub struct SegmentRow {
     /// `expansion_arr_100` weighted by confidence (High 100 %, Medium 50 %, Low 25 %).
     pub expected_arr: Option<Money>,
     /// Blocked accounts: the gate checks that failed.
-    pub failing_checks: Vec<String>,
+    pub failing_checks: Vec<CheckName>,
     /// Blocked accounts: the gate checks whose input is unknown (which fails the gate too).
-    pub unknown_checks: Vec<String>,
+    pub unknown_checks: Vec<CheckName>,
     /// Blocked accounts that pay for substantially more seats than they use.
     pub right_size: Option<RightSize>,
     /// Blocked accounts: when this assessment would reassess them.
@@ -115,7 +115,7 @@ pub struct RankedAccount {
     pub expansion_arr_50: Option<Money>,
     pub confidence: Option<Confidence>,
     /// Confidence weight applied to the 100 % scenario, in percent.
-    pub weight_pct: f64,
+    pub weight_pct: Pct,
     /// The figure ranked on; `null` when a price assumption is missing (ranked last).
     pub expected_arr: Option<Money>,
     pub top_reason: String,
@@ -127,7 +127,7 @@ pub struct RightSizeCandidate {
     pub name: String,
     pub id: Option<String>,
     pub currency: String,
-    pub utilisation_pct: Option<f64>,
+    pub utilisation_pct: Option<Pct>,
     pub licensed_seats: u32,
     pub active_users: u32,
     pub unused_seats: u32,
@@ -140,7 +140,7 @@ pub struct RightSizeCandidate {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FailingCheck {
     /// Check id, e.g. `seat_utilisation`.
-    pub check: String,
+    pub check: CheckName,
     /// Blocked accounts where it failed.
     pub failed: u32,
     /// Blocked accounts where it was unknown (an unknown input fails the gate).
@@ -148,7 +148,7 @@ pub struct FailingCheck {
     /// Blocked accounts in the view.
     pub blocked_accounts: u32,
     /// (failed + unknown) / blocked accounts, one decimal.
-    pub share_pct: f64,
+    pub share_pct: Pct,
     /// Up to 20 of the accounts concerned, by name.
     pub accounts: Vec<String>,
     /// What the pattern usually means and who should look at it.
@@ -168,8 +168,8 @@ pub struct DueReassessment {
     pub reassess_on: Day,
     /// Days since `reassess_on` (0 on the day itself).
     pub days_overdue: i64,
-    pub utilisation_pct: Option<f64>,
-    pub score: Option<f64>,
+    pub utilisation_pct: Option<Pct>,
+    pub score: Option<Score>,
     pub top_reason: Option<String>,
 }
 
@@ -207,9 +207,9 @@ pub struct PlanRecord {
     pub as_of: Day,
     pub outcome: Outcome,
     pub status: Option<Status>,
-    pub utilisation_pct: Option<f64>,
-    pub sustained_utilisation_pct: Option<f64>,
-    pub score: Option<f64>,
+    pub utilisation_pct: Option<Pct>,
+    pub sustained_utilisation_pct: Option<Pct>,
+    pub score: Option<Score>,
     pub active_users: Option<u32>,
     pub licensed_seats: Option<u32>,
     pub expansion_type: Option<ExpansionType>,
@@ -272,8 +272,8 @@ pub struct AccountListing {
     pub arr: Option<Money>,
     pub outcome: Outcome,
     pub status: Option<Status>,
-    pub utilisation_pct: Option<f64>,
-    pub score: Option<f64>,
+    pub utilisation_pct: Option<Pct>,
+    pub score: Option<Score>,
     pub top_reason: String,
 }
 

@@ -5,7 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::snapshot::{EventKind, SignalKind, SignalSource};
-use super::values::{Day, Money};
+use super::values::{Day, Money, Pct, Score};
 
 /// Health status bands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -25,11 +25,88 @@ impl Status {
     }
 }
 
+// The names are API (clients match on them): each serialises as its snake_case string, and
+// the list only ever grows.
+/// The name of a gate or readiness check: stable, safe to match on. The health gate's checks
+/// come first, in the playbook's order, then the readiness checks.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckName {
+    // The health gate.
+    SeatUtilisation,
+    SustainedUtilisation,
+    HealthScore,
+    ChurnSignals,
+    Goals,
+    Relationship,
+    // Readiness.
+    UseCaseEvidence,
+    SeatsBeyondIdle,
+    TechnicalCapacity,
+    CoreFeatures,
+    RelationshipScore,
+    ValueScore,
+    ExecutiveSponsor,
+    OrganicSignals,
+}
+
+impl CheckName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckName::SeatUtilisation => "seat_utilisation",
+            CheckName::SustainedUtilisation => "sustained_utilisation",
+            CheckName::HealthScore => "health_score",
+            CheckName::ChurnSignals => "churn_signals",
+            CheckName::Goals => "goals",
+            CheckName::Relationship => "relationship",
+            CheckName::UseCaseEvidence => "use_case_evidence",
+            CheckName::SeatsBeyondIdle => "seats_beyond_idle",
+            CheckName::TechnicalCapacity => "technical_capacity",
+            CheckName::CoreFeatures => "core_features",
+            CheckName::RelationshipScore => "relationship_score",
+            CheckName::ValueScore => "value_score",
+            CheckName::ExecutiveSponsor => "executive_sponsor",
+            CheckName::OrganicSignals => "organic_signals",
+        }
+    }
+
+    /// The name in words, for sentences: `seat utilisation`.
+    pub fn words(self) -> String {
+        self.as_str().replace('_', " ")
+    }
+}
+
+/// How the composite health score was obtained: `provided` (`health.score` as given),
+/// `components` (computed from `health.components` with the policy weights) or `unknown`
+/// (neither was given).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoreSource {
+    // `health.score` as given.
+    Provided,
+    // Computed from `health.components` with the policy weights.
+    Components,
+    // Neither was given.
+    Unknown,
+}
+
+impl ScoreSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScoreSource::Provided => "provided",
+            ScoreSource::Components => "components",
+            ScoreSource::Unknown => "unknown",
+        }
+    }
+}
+
 /// One gate or readiness check, with the customer's actual figure and the threshold.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Check {
     /// Stable identifier, e.g. `seat_utilisation`.
-    pub check: String,
+    pub check: CheckName,
     /// `true` passed, `false` failed, `null` unknown (an unknown input fails the gate).
     pub passed: Option<bool>,
     /// The customer's figure, as shown to a person; `null` when unknown.
@@ -84,13 +161,13 @@ pub struct HealthResult {
     /// Licensed seats.
     pub licensed_seats: Option<u32>,
     /// Active / licensed, in percent with one decimal; `null` when unknown.
-    pub utilisation_pct: Option<f64>,
+    pub utilisation_pct: Option<Pct>,
     /// Median utilisation over the trailing window of `usage.history`; `null` without history.
-    pub sustained_utilisation_pct: Option<f64>,
+    pub sustained_utilisation_pct: Option<Pct>,
     /// Composite health score, one decimal; `null` when unknown.
-    pub score: Option<f64>,
+    pub score: Option<Score>,
     /// How the score was obtained: `provided`, `components` or `unknown`.
-    pub score_source: String,
+    pub score_source: ScoreSource,
     /// Health *for expansion purposes*: Unhealthy when utilisation is below the gate or a
     /// critical churn signal is active, whatever the score; never Healthy while the gate
     /// fails; otherwise the score's band. `null` only when nothing measured fails and the
@@ -145,7 +222,7 @@ pub struct RecoveryTarget {
     pub target_active_users: Option<u32>,
     /// For the score target: the score to reach.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub target_score: Option<f64>,
+    pub target_score: Option<Score>,
     /// The window over which the target must be sustained, in days.
     pub window_days: Option<u32>,
     /// The date by which the target should be met.
@@ -269,7 +346,7 @@ pub struct FoundSignal {
     pub unverified: Option<String>,
     /// The tier, feature, module or product the signal names; a signal that names the
     /// offered one supports the offer whatever its kind.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<String>,
 }
 
@@ -295,7 +372,7 @@ pub struct SignalsResult {
 pub struct Scenario {
     pub name: String,
     /// Share of the volume in scope adopted, in percent.
-    pub adoption_pct: f64,
+    pub adoption_pct: Pct,
     /// The volume this scenario counts, e.g. `5 of 10 seats`.
     pub volume: String,
     /// `null` when a price assumption is missing.
@@ -361,7 +438,7 @@ pub struct OpportunityResult {
     /// Why that confidence.
     pub confidence_reason: String,
     /// (current ARR + estimated expansion) / current ARR, one decimal, before any churn.
-    pub nrr_after_pct: Option<f64>,
+    pub nrr_after_pct: Option<Pct>,
     /// Why the scenarios read as they do when adoption does not drive the figure (a flat
     /// price: one figure; a contract uplift: share of the added scope signed).
     #[serde(skip_serializing_if = "Option::is_none")]

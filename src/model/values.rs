@@ -1,5 +1,6 @@
 //! Value types that carry the project's arithmetic rules: money in integer cents, calendar
-//! days without a clock, and percentages rounded once, at the edge, to one decimal.
+//! days without a clock, and percentages and scores in integer tenths, rounded once, never
+//! across a threshold, so that no result can hold a NaN or an infinity.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -116,7 +117,7 @@ impl Money {
     }
 
     /// `self / other` as a percentage rounded to one decimal; `None` when `other` is zero.
-    pub fn ratio_pct(self, other: Money) -> Option<f64> {
+    pub fn ratio_pct(self, other: Money) -> Option<Pct> {
         if other.0 == 0 {
             return None;
         }
@@ -126,17 +127,17 @@ impl Money {
 
 /// `num / den × 100` rounded half up to one decimal, computed on integers so that the
 /// displayed figure is the exact one (26.666… → 26.7, 60.0 stays 60.0).
-pub fn ratio_pct(num: u64, den: u64) -> Option<f64> {
+pub fn ratio_pct(num: u64, den: u64) -> Option<Pct> {
     if den == 0 {
         return None;
     }
     Some(ratio_pct_i128(i128::from(num), i128::from(den)))
 }
 
-fn ratio_pct_i128(num: i128, den: i128) -> f64 {
+fn ratio_pct_i128(num: i128, den: i128) -> Pct {
     // tenths of a percent = num * 1000 / den, rounded half up.
     let tenths = (num * 2000 + den) / (2 * den);
-    tenths as f64 / 10.0
+    Pct(i64::try_from(tenths).unwrap_or(if tenths < 0 { i64::MIN } else { i64::MAX }))
 }
 
 /// Digits after the decimal point in a currency's minor unit (ISO 4217). Amounts are kept in
@@ -150,10 +151,116 @@ pub fn minor_digits(currency: &str) -> u32 {
     }
 }
 
+/// A percentage in integer tenths: 59.9 % is 599.
+///
+/// Every percentage a result carries is one of these, so a NaN or an infinity cannot be
+/// built: the figure is computed on integers (`ratio_pct`, `pct_tenths_not_across`) and
+/// written as a JSON number with one decimal (`59.9`, `60.0`) only when it is serialised.
+/// Comparisons against a threshold are made on the exact figure before it becomes a `Pct`,
+/// never on the rounded one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pct(i64);
+
+impl Pct {
+    pub const fn from_tenths(tenths: i64) -> Pct {
+        Pct(tenths)
+    }
+
+    pub fn tenths(self) -> i64 {
+        self.0
+    }
+
+    /// The figure as a number of percent (`59.9`): the nearest `f64` to the one-decimal
+    /// figure, which serde_json and `{:.1}` both write back as exactly that decimal.
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / 10.0
+    }
+
+    /// A JSON number of percent, rounded half away from zero to a tenth; refuses what is not
+    /// a finite number or lies beyond what any `Pct` can hold.
+    pub fn from_number(x: f64) -> Result<Pct, String> {
+        let t = (x * 10.0).round();
+        if !t.is_finite() || t.abs() > MAX_TENTHS {
+            return Err(format!("must be a finite percentage (got {x})"));
+        }
+        // The range check above makes the cast exact.
+        Ok(Pct(t as i64))
+    }
+}
+
+/// The largest magnitude, in tenths, a `Pct` read from a number takes: 2^53, below which
+/// every integer is an exact `f64`.
+const MAX_TENTHS: f64 = 9_007_199_254_740_992.0;
+
+/// A score from 0 to 100 in integer tenths: 72.5 is 725.
+///
+/// Scores arrive as JSON numbers (the snapshot's `health.score` and components) and the
+/// composite is a weighted mean of them, computed exactly in `f64` for the gate's
+/// comparisons. What a result carries is the score as shown, with one decimal and never
+/// rounded across a threshold (`Score::shown`): a type that holds no NaN, no infinity and
+/// nothing outside 0-100.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Score(u16);
+
+impl Score {
+    pub const MAX: Score = Score(1000);
+
+    /// `None` above 100.0.
+    pub fn from_tenths(tenths: u16) -> Option<Score> {
+        (tenths <= Score::MAX.0).then_some(Score(tenths))
+    }
+
+    pub fn tenths(self) -> u16 {
+        self.0
+    }
+
+    /// The score as a number (`72.5`), for comparisons with a policy threshold and for JSON.
+    pub fn as_f64(self) -> f64 {
+        f64::from(self.0) / 10.0
+    }
+
+    /// The exact score `x` shown with one decimal, never rounded across one of `thresholds`:
+    /// 69.95 against a gate of 70 shows 69.9, because it fails. `None` when `x` is not a
+    /// score (not finite, or outside 0-100); input validation refuses those, so the engine
+    /// never has one to show.
+    pub fn shown(x: f64, thresholds: &[f64]) -> Option<Score> {
+        if !(0.0..=100.0).contains(&x) {
+            return None;
+        }
+        let mut t = (x * 10.0).round();
+        for &th in thresholds {
+            if x < th && t / 10.0 >= th {
+                t = ((th - 0.1) * 10.0).round().max(0.0);
+            }
+        }
+        // `t` is a whole number from 0 to 1000 here: the cast is exact.
+        Score::from_tenths(t as u16)
+    }
+
+    /// The smallest score with one decimal at or above `x` (a target to reach); `None` when
+    /// `x` is not a score.
+    pub fn at_least(x: f64) -> Option<Score> {
+        if !(0.0..=100.0).contains(&x) {
+            return None;
+        }
+        let t = (x * 10.0).round();
+        let t = if t / 10.0 < x { t + 1.0 } else { t };
+        Score::from_tenths(t as u16)
+    }
+
+    /// A JSON number read back as a score, rounded to a tenth; refuses what is not one.
+    pub fn from_number(x: f64) -> Result<Score, String> {
+        if !(0.0..=100.0).contains(&x) {
+            return Err(format!("must be a score from 0 to 100 (got {x})"));
+        }
+        Ok(Score((x * 10.0).round() as u16))
+    }
+}
+
 /// `num / den × 100` in tenths of a percent, rounded half up, but never rounded across one of
 /// `thresholds` (tenths): a figure just below a threshold shows one tenth below it, so 1,199
 /// of 2,000 (59.95 %) reads 59.9 %, never a failing "60.0 %".
-pub fn pct_tenths_not_across(num: u64, den: u64, thresholds: &[u64]) -> Option<u64> {
+pub fn pct_tenths_not_across(num: u64, den: u64, thresholds: &[u64]) -> Option<Pct> {
     if den == 0 {
         return None;
     }
@@ -165,34 +272,134 @@ pub fn pct_tenths_not_across(num: u64, den: u64, thresholds: &[u64]) -> Option<u
             t = th.saturating_sub(1);
         }
     }
-    Some(t)
+    Some(Pct(i64::try_from(t).unwrap_or(i64::MAX)))
 }
 
-/// A score (0-100) with one decimal that never rounds across `threshold`: 69.95 against a
-/// gate of 70 shows 69.9, because it fails.
-pub fn score_not_across(x: f64, thresholds: &[f64]) -> f64 {
-    let mut r = round1(x);
-    for &th in thresholds {
-        if x < th && r >= th {
-            r = round1(th - 0.1);
-        }
-    }
-    r
-}
-
-/// Rounds a score or percentage to one decimal for display and output.
+/// Rounds a figure to one decimal, for text only (a difference of two scores, a plan limit's
+/// share); what a result carries as a number is a `Pct` or a `Score`.
 pub fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+/// A figure with one decimal: a `Pct`, a `Score`, or a policy threshold as configured.
+pub trait OneDecimal: Copy {
+    /// The figure in tenths, when it is held that way.
+    fn held_tenths(self) -> Option<i64>;
+    /// The figure as a number.
+    fn number(self) -> f64;
+}
+
+impl OneDecimal for f64 {
+    fn held_tenths(self) -> Option<i64> {
+        None
+    }
+    fn number(self) -> f64 {
+        self
+    }
+}
+
+impl OneDecimal for Pct {
+    fn held_tenths(self) -> Option<i64> {
+        Some(self.0)
+    }
+    fn number(self) -> f64 {
+        self.as_f64()
+    }
+}
+
+impl OneDecimal for Score {
+    fn held_tenths(self) -> Option<i64> {
+        Some(i64::from(self.0))
+    }
+    fn number(self) -> f64 {
+        self.as_f64()
+    }
+}
+
+/// `59.9` from tenths, on integers; a bare number with `{:.1}`.
+fn one_decimal(x: impl OneDecimal) -> String {
+    match x.held_tenths() {
+        Some(t) => {
+            let sign = if t < 0 { "-" } else { "" };
+            let a = t.unsigned_abs();
+            format!("{sign}{}.{}", a / 10, a % 10)
+        }
+        None => format!("{:.1}", x.number()),
+    }
+}
+
 /// Formats a percentage with exactly one decimal: `26.7%`.
-pub fn fmt_pct(x: f64) -> String {
-    format!("{x:.1}%")
+pub fn fmt_pct(x: impl OneDecimal) -> String {
+    format!("{}%", one_decimal(x))
 }
 
 /// Formats a score with one decimal, dropping nothing: `72.0`.
-pub fn fmt_score(x: f64) -> String {
-    format!("{x:.1}")
+pub fn fmt_score(x: impl OneDecimal) -> String {
+    one_decimal(x)
+}
+
+impl fmt::Display for Pct {
+    /// `26.7%`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&fmt_pct(*self))
+    }
+}
+
+impl fmt::Display for Score {
+    /// `72.0`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&fmt_score(*self))
+    }
+}
+
+impl Serialize for Pct {
+    /// Always a number with a fraction (`60.0`, not `60`), as the figure was when it was an
+    /// `f64`: clients that told the two apart see no change.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_f64())
+    }
+}
+
+impl<'de> Deserialize<'de> for Pct {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Pct, D::Error> {
+        Pct::from_number(f64::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Pct {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Pct".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "number" })
+    }
+}
+
+impl Serialize for Score {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_f64())
+    }
+}
+
+impl<'de> Deserialize<'de> for Score {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Score, D::Error> {
+        Score::from_number(f64::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Score {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Score".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "number" })
+    }
 }
 
 impl fmt::Display for Money {
@@ -430,10 +637,39 @@ mod tests {
 
     #[test]
     fn pct_rounds_half_up_on_integers() {
-        assert_eq!(ratio_pct(12, 45), Some(26.7));
-        assert_eq!(ratio_pct(27, 45), Some(60.0));
-        assert_eq!(ratio_pct(1, 8), Some(12.5));
+        assert_eq!(ratio_pct(12, 45), Some(Pct::from_tenths(267)));
+        assert_eq!(ratio_pct(27, 45), Some(Pct::from_tenths(600)));
+        assert_eq!(ratio_pct(1, 8), Some(Pct::from_tenths(125)));
         assert_eq!(ratio_pct(1, 0), None);
+        assert_eq!(fmt_pct(ratio_pct(12, 45).unwrap()), "26.7%");
+        assert_eq!(
+            serde_json::to_string(&Pct::from_tenths(599)).unwrap(),
+            "59.9"
+        );
+        assert_eq!(
+            serde_json::to_string(&Pct::from_tenths(600)).unwrap(),
+            "60.0"
+        );
+    }
+
+    #[test]
+    fn scores_are_never_rounded_across_a_threshold() {
+        assert_eq!(Score::shown(69.95, &[70.0]), Score::from_tenths(699));
+        assert_eq!(Score::shown(69.96, &[]), Score::from_tenths(700));
+        assert_eq!(Score::shown(70.0, &[70.0]), Score::from_tenths(700));
+        assert_eq!(Score::shown(f64::NAN, &[70.0]), None);
+        assert_eq!(Score::shown(f64::INFINITY, &[]), None);
+        assert_eq!(Score::shown(100.01, &[]), None);
+        assert_eq!(Score::at_least(70.25), Score::from_tenths(703));
+        assert_eq!(Score::at_least(70.0), Score::from_tenths(700));
+        assert_eq!(fmt_score(Score::from_tenths(720).unwrap()), "72.0");
+        assert_eq!(fmt_score(72.0_f64), "72.0");
+        assert_eq!(
+            serde_json::to_string(&Score::from_tenths(725)).unwrap(),
+            "72.5"
+        );
+        assert!(serde_json::from_str::<Score>("100.5").is_err());
+        assert!(serde_json::from_str::<Pct>("1e300").is_err());
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod mapping;
 pub mod migrations;
 pub mod rows;
 pub mod suggest;
+mod values;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

@@ -557,7 +557,7 @@ fn segment_rows_agree_with_draft_plan_for_every_demo_account() {
             s.name
         );
         let at = |pct: f64| {
-            opp.and_then(|o| o.scenarios.iter().find(|x| x.adoption_pct == pct))
+            opp.and_then(|o| o.scenarios.iter().find(|x| x.adoption_pct.as_f64() == pct))
                 .and_then(|x| x.expansion_arr)
         };
         assert_eq!(row.expansion_arr_100, at(100.0), "{}", s.name);
