@@ -45,9 +45,24 @@ enum Magnitude {
     High,
 }
 
-/// A limit's consumption in percent, one decimal.
-fn limit_pct(used: f64, limit: f64) -> f64 {
-    crate::model::values::round1(used / limit * 100.0)
+/// Whether a limit's consumption is at or over `line` percent, on the exact ratio, never on a
+/// rounded one: 899.6 of 1,000 is under a 90 % line. The relative slack of 1e-12 only absorbs
+/// the binary form of decimal inputs (0.29 × 100 is 28.999999999999996 in f64); it is far
+/// below the smallest difference one decimal can show.
+fn limit_at(used: f64, limit: f64, line: f64) -> bool {
+    used * 100.0 >= line * limit * (1.0 - 1e-12)
+}
+
+/// A limit's consumption in percent, one decimal, never shown on the far side of a line it
+/// is not on: under the capacity line (or 100 %) it shows the largest tenth below the line.
+fn limit_pct(used: f64, limit: f64, capacity_line: f64) -> f64 {
+    let mut shown = crate::model::values::round1(used / limit * 100.0);
+    for line in [capacity_line, 100.0] {
+        if shown >= line && !limit_at(used, limit, line) {
+            shown = ((line * 10.0).ceil() - 1.0) / 10.0;
+        }
+    }
+    shown
 }
 
 fn fmt_qty(x: f64) -> String {
@@ -148,8 +163,8 @@ pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult)
             && g.date.days_until(as_of) <= i64::from(p.signal_stale_days)
     });
     for l in &s.usage.limits {
-        let pct = limit_pct(l.used, l.limit);
-        if pct >= p.capacity_signal_pct {
+        let pct = limit_pct(l.used, l.limit, p.capacity_signal_pct);
+        if limit_at(l.used, l.limit, p.capacity_signal_pct) {
             found.push((
                 FoundSignal {
                     kind: SignalKind::UsageLimit,
@@ -307,8 +322,8 @@ fn magnitude(sig: &Signal, s: &Snapshot, p: &Policy) -> Magnitude {
                 .as_ref()
                 .and_then(|m| s.usage.limits.iter().find(|l| &l.metric == m));
             match limit {
-                Some(l) if limit_pct(l.used, l.limit) >= 100.0 => Magnitude::High,
-                Some(l) if limit_pct(l.used, l.limit) < p.capacity_signal_pct => Magnitude::Low,
+                Some(l) if limit_at(l.used, l.limit, 100.0) => Magnitude::High,
+                Some(l) if !limit_at(l.used, l.limit, p.capacity_signal_pct) => Magnitude::Low,
                 _ => Magnitude::Normal,
             }
         }

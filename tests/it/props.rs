@@ -338,6 +338,30 @@ proptest! {
         prop_assert_eq!(h.score_band, Some(want));
     }
 
+    /// A plan limit is at the capacity line on the exact ratio (899.6 of 1,000 is under 90 %,
+    /// 29 of 100 at 29 %), and the share shown never rounds across the line.
+    #[test]
+    fn a_limit_is_at_the_capacity_line_on_the_exact_ratio(limit in 1u32..100_000, delta in -3i64..=3, tenth in 0u32..10) {
+        use expansion_planner::model::snapshot::UsageLimit;
+        use expansion_planner::model::snapshot::SignalKind;
+        let policy = Policy::default();
+        // A used amount around 90 % of the limit, to a tenth of a unit.
+        let at = u64::from(limit) * 9; // tenths of a unit at exactly 90 %
+        let used_tenths = (at as i64 + delta * 10 + i64::from(tenth) - 5).max(0) as u64;
+        let used = used_tenths as f64 / 10.0;
+        let mut s = seats_only(10, 10);
+        s.usage.limits = vec![UsageLimit { metric: "api_calls".into(), used, limit: f64::from(limit), period: None }];
+        let h = check_health(&s, &policy, day(0));
+        let sig = expansion_planner::engine::signals::find_signals(&s, &policy, day(0), &h);
+        let found = sig.signals.iter().find(|f| f.kind == SignalKind::UsageLimit && f.evidence.starts_with("api_calls"));
+        // Exact: used / limit >= 90 %  <=>  used_tenths * 100 >= 90 * limit * 10.
+        let exact = u128::from(used_tenths) * 100 >= 900 * u128::from(limit);
+        prop_assert_eq!(found.is_some(), exact, "used {} of {}", used, limit);
+        if let Some(f) = found {
+            prop_assert!(!f.evidence.contains("(89."), "{}", f.evidence);
+        }
+    }
+
     /// Any value anywhere in a real snapshot: refused with an error naming a field, or
     /// accepted and planned with the gate's invariants and stable output, its JSON reading
     /// back as the same plan (a figure that was not a number would not).
