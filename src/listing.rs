@@ -1,8 +1,9 @@
 //! Reading the account store page by page, for any front end: listing and reading
 //! accounts, one page of a segment plan, plan history, reassessments due, and imports from
-//! the directories the operator allowed. Each function takes the query as its arguments
-//! struct (the MCP tools' input schemas are generated from them) and returns the answer with
-//! its markdown; paging is by opaque cursors tied to the query they came from.
+//! the directories the operator allowed, and completing account and segment names. Each
+//! function takes the query as its arguments struct (the MCP tools' input schemas are
+//! generated from them) and returns the answer with its markdown; paging is by opaque
+//! cursors tied to the query they came from.
 
 use std::path::Path;
 
@@ -649,4 +650,46 @@ pub fn import_accounts(p: &Planner, a: ImportArgs) -> Result<ImportReport> {
     };
     p.accounts
         .import_opened(&path, opened, map, a.dry_run.unwrap_or(false))
+}
+
+/// Names (and, with `segments`, segment names) completing `prefix`, case-insensitively:
+/// prefix matches first (names, then segments), then names that contain the text; each
+/// once, from the first `limit` names the store offers. A store that cannot answer
+/// completes nothing.
+pub fn complete(p: &Planner, prefix: &str, segments: bool, limit: usize) -> Vec<String> {
+    let Ok(names) = p.accounts.complete(prefix, limit) else {
+        return Vec::new();
+    };
+    let lower = prefix.trim().to_lowercase();
+    let segments: Vec<String> = if segments {
+        p.accounts.segments().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |v: &str| {
+        if !out.iter().any(|o| o == v) {
+            out.push(v.to_string());
+        }
+    };
+    for n in names
+        .iter()
+        .filter(|n| n.to_lowercase().starts_with(&lower))
+    {
+        push(n);
+    }
+    for sg in segments
+        .iter()
+        .filter(|n| n.to_lowercase().starts_with(&lower))
+    {
+        push(sg);
+    }
+    for n in names
+        .iter()
+        .chain(segments.iter())
+        .filter(|n| n.to_lowercase().contains(&lower))
+    {
+        push(n);
+    }
+    out
 }

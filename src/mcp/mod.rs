@@ -250,38 +250,13 @@ impl ExpansionServer {
         if !wants_customer {
             return Vec::new();
         }
-        let include_segments = matches!(r, Reference::Prompt(_));
-        let limit = CompletionInfo::MAX_VALUES + 1;
-        let Ok(names) = self.planner.accounts.complete(prefix, limit) else {
-            return Vec::new();
-        };
-        let p = prefix.trim().to_lowercase();
-        let segments: Vec<String> = if include_segments {
-            self.planner.accounts.segments().unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        let mut out: Vec<String> = Vec::new();
-        let mut push = |v: &str| {
-            if !out.iter().any(|o| o == v) {
-                out.push(v.to_string());
-            }
-        };
-        // Prefix matches first (names, then segments), then names that contain the text.
-        for n in names.iter().filter(|n| n.to_lowercase().starts_with(&p)) {
-            push(n);
-        }
-        for sg in segments.iter().filter(|n| n.to_lowercase().starts_with(&p)) {
-            push(sg);
-        }
-        for n in names
-            .iter()
-            .chain(segments.iter())
-            .filter(|n| n.to_lowercase().contains(&p))
-        {
-            push(n);
-        }
-        out
+        // Prompts take a segment as well as an account; the account resource only a name.
+        crate::listing::complete(
+            &self.planner,
+            prefix,
+            matches!(r, Reference::Prompt(_)),
+            CompletionInfo::MAX_VALUES + 1,
+        )
     }
 }
 
