@@ -28,7 +28,17 @@ struct Args {
     server: String,
     /// The floor server: the command line, split on spaces.
     #[arg(long)]
-    floor: String,
+    floor: Option<String>,
+    /// Compare `check_health` with this peer server instead (the official TypeScript SDK),
+    /// in one interleaved run with `--pipe`, and nothing else.
+    #[arg(long)]
+    peer: Option<String>,
+    /// With `--peer`: the pipe floor, a process that echoes each line back (`cat`).
+    #[arg(long, default_value = "cat")]
+    pipe: String,
+    /// With `--peer`: calls per batch; the three servers take turns, a batch each.
+    #[arg(long, default_value_t = 50)]
+    batch: usize,
     /// Round trips per tool and server.
     #[arg(long, default_value_t = 2000)]
     calls: usize,
@@ -89,9 +99,9 @@ impl Server {
             if self.stdout.read_line(&mut self.line)? == 0 {
                 bail!("the server closed stdout");
             }
-            // Both servers write `"id"` before the result; reading it is enough here (parsing
-            // a 20 KB answer would be the client's cost, not the server's).
-            if top_level_id(&self.line) == Some(id) {
+            // Finding `"id":<id>` is enough here (parsing a 20 KB answer would be the
+            // client's cost, not the server's). Ours writes it first, the TypeScript SDK last.
+            if has_id(&self.line, id) {
                 return Ok(self.line.len());
             }
         }
@@ -123,14 +133,16 @@ impl Server {
     }
 }
 
-fn top_level_id(line: &str) -> Option<u64> {
-    let at = line.find("\"id\":")? + 5;
-    let digits: String = line
-        .get(at..)?
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
+fn has_id(line: &str, id: u64) -> bool {
+    line.match_indices("\"id\":").any(|(at, _)| {
+        let digits: String = line
+            .get(at + 5..)
+            .unwrap_or_default()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse() == Ok(id)
+    })
 }
 
 /// A request line: `ping` (the protocol alone, no tool), or a tool call on the account.
@@ -240,7 +252,7 @@ fn instructions_per_request(command: &str, tool: &str, account: &str, n: usize) 
     Ok(many.saturating_sub(one) as f64 / n as f64)
 }
 
-fn instruction_table(a: &Args) -> Result<()> {
+fn instruction_table(a: &Args, floor: &str) -> Result<()> {
     println!();
     println!(
         "| {:<40} | {:>14} | {:>14} | {:>6} |",
@@ -249,7 +261,7 @@ fn instruction_table(a: &Args) -> Result<()> {
     println!("|{:-<42}|{:->16}|{:->16}|{:->8}|", "", "", "", "");
     for tool in ["ping", "check_health", "draft_plan"] {
         let ours = instructions_per_request(&a.server, tool, &a.account, a.instructions)?;
-        let floor = instructions_per_request(&a.floor, tool, &a.account, a.instructions)?;
+        let floor = instructions_per_request(floor, tool, &a.account, a.instructions)?;
         println!(
             "| {:<40} | {:>14.0} | {:>14.0} | {:>5.1}x |",
             tool,
@@ -261,8 +273,118 @@ fn instruction_table(a: &Args) -> Result<()> {
     Ok(())
 }
 
+/// Our `check_health` against the same tool on the peer, with the pipe floor, in one
+/// interleaved run: the three take turns, a batch of calls each, so that whatever else the
+/// machine does weighs on all three. The peer answers the result our server gave for the same
+/// call, so both answers are the same size.
+fn compare(a: &Args, peer: &str) -> Result<()> {
+    let mut ours = Server::spawn(&a.server)?;
+    ours.handshake()?;
+    ours.call(1, &tool_line(1, "check_health", &a.account))?;
+    let answer: serde_json::Value = serde_json::from_str(&ours.line)?;
+    let result = answer
+        .get("result")
+        .filter(|r| r.get("isError") != Some(&serde_json::Value::Bool(true)))
+        .ok_or_else(|| anyhow!("check_health failed: {}", ours.line))?;
+    let file = std::env::temp_dir().join(format!("check_health.{}.json", std::process::id()));
+    std::fs::write(&file, result.to_string())?;
+    let mut peer_cmd = peer.split_whitespace();
+    let program = peer_cmd.next().ok_or_else(|| anyhow!("empty --peer"))?;
+    let mut child = Command::new(program)
+        .args(peer_cmd)
+        .env("CHECK_HEALTH_RESULT", &file)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("cannot start `{peer}`"))?;
+    let mut them = Server {
+        stdin: child.stdin.take().ok_or_else(|| anyhow!("no stdin"))?,
+        stdout: BufReader::with_capacity(
+            1 << 16,
+            child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?,
+        ),
+        child,
+        line: String::new(),
+    };
+    them.handshake()?;
+    them.call(1, &tool_line(1, "check_health", &a.account))?;
+    if them.line.contains("\"isError\":true") || them.line.contains("\"error\":") {
+        bail!("the peer's check_health failed: {}", them.line);
+    }
+    let mut pipe = Server::spawn(&a.pipe)?;
+    pipe.handshake()?;
+    let sizes = (ours.line.len(), them.line.len());
+
+    let mut id = 2_u64;
+    let mut times: [Vec<Duration>; 3] = Default::default();
+    let mut servers = [&mut ours, &mut them, &mut pipe];
+    // Warm-up (the peer's JIT, our caches), not counted.
+    for s in servers.iter_mut() {
+        for _ in 0..500 {
+            s.call(id, &tool_line(id, "check_health", &a.account))?;
+            id += 1;
+        }
+    }
+    while times[0].len() < a.calls {
+        for (s, t) in servers.iter_mut().zip(times.iter_mut()) {
+            for _ in 0..a.batch {
+                let line = tool_line(id, "check_health", &a.account);
+                let started = Instant::now();
+                s.call(id, &line)?;
+                t.push(started.elapsed());
+                id += 1;
+            }
+        }
+    }
+    let [t_ours, t_peer, t_pipe] = times;
+    let (o, p, f) = (stats(t_ours), stats(t_peer), stats(t_pipe));
+    let _ = std::fs::remove_file(&file);
+    ours.finish()?;
+    them.finish()?;
+    pipe.finish()?;
+
+    println!(
+        "check_health over stdio, {} calls each in interleaved batches of {}; answers of {} bytes (ours) and {} bytes (peer)",
+        a.calls, a.batch, sizes.0, sizes.1
+    );
+    println!();
+    println!("| | p50 | p99 |");
+    println!("|---|---|---|");
+    println!(
+        "| ours (`serve --db`, account {}) | {} | {} |",
+        a.account,
+        us(o.0),
+        us(o.1)
+    );
+    println!("| TypeScript SDK 1.32.2 peer | {} | {} |", us(p.0), us(p.1));
+    println!("| pipe floor (`{}`) | {} | {} |", a.pipe, us(f.0), us(f.1));
+    let r50 = o.0.as_secs_f64() / p.0.as_secs_f64().max(1e-12);
+    let r99 = o.1.as_secs_f64() / p.1.as_secs_f64().max(1e-12);
+    println!();
+    println!(
+        "ours / peer at p50: {r50:.2}x (target <= 1.10x: {}); at p99: {r99:.2}x (target <= 0.50x: {})",
+        if r50 <= 1.10 { "met" } else { "NOT met" },
+        if r99 <= 0.50 { "met" } else { "NOT met" },
+    );
+    let above = |x: Duration| x.saturating_sub(f.0);
+    println!(
+        "above the pipe floor's p50: ours {}, peer {}",
+        us(above(o.0)),
+        us(above(p.0))
+    );
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let a = Args::parse();
+    if let Some(peer) = &a.peer {
+        return compare(&a, peer);
+    }
+    let floor_cmd = a
+        .floor
+        .clone()
+        .ok_or_else(|| anyhow!("--floor or --peer is needed"))?;
 
     // Cold start, alternating.
     let (mut ours_start, mut floor_start) = (Vec::new(), Vec::new());
@@ -271,14 +393,14 @@ fn main() -> Result<()> {
         let (init, list) = cold_start(&a.server)?;
         ours_start.push(init);
         ours_list.push(list);
-        let (init, list) = cold_start(&a.floor)?;
+        let (init, list) = cold_start(&floor_cmd)?;
         floor_start.push(init);
         floor_list.push(list);
     }
 
     // Round trips, alternating blocks of 10 on two long-lived connections.
     let mut ours = Server::spawn(&a.server)?;
-    let mut floor = Server::spawn(&a.floor)?;
+    let mut floor = Server::spawn(&floor_cmd)?;
     ours.handshake()?;
     floor.handshake()?;
     let mut answer_bytes = (0, 0);
@@ -406,7 +528,7 @@ fn main() -> Result<()> {
             .unwrap_or_else(|| "unknown".into())
     );
     if a.instructions > 0 {
-        instruction_table(&a)?;
+        instruction_table(&a, &floor_cmd)?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod cli;
 pub mod demo;
 pub mod engine;
+pub mod listing;
 pub mod markdown;
 pub mod mcp;
 pub mod model;

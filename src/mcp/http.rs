@@ -34,7 +34,7 @@ use tower_http::trace::TraceLayer;
 pub use self::auth::{AuthFailure, DEFAULT_TOKEN_NAME, ENV_TOKEN_NAME, MIN_TOKEN_CHARS, Tokens};
 pub use self::conn::ConnLimits;
 pub use self::jsonrpc::REQUEST_TIMEOUT_CODE;
-pub use self::log::{MAX_FIELD_CHARS, fields as log_fields};
+pub use self::log::{MAX_FIELD_CHARS, RequestSpan, fields as log_fields};
 use self::sessions::BoundedSessions;
 use super::ExpansionServer;
 use crate::service::Planner;
@@ -154,9 +154,10 @@ impl HttpServer {
     /// Builds the router; `factory` makes one handler per session (or per request when
     /// stateless), so it should be cheap, e.g. a clone.
     ///
-    /// `/mcp` is rmcp's service under four layers, outermost first: the request log
-    /// line (`tower_http` trace), the bearer token, the session owner, and the JSON-RPC
-    /// deadline. rmcp itself checks Host and Origin, the body limit and the protocol.
+    /// `/mcp` is rmcp's service under five layers, outermost first: the request's log
+    /// span (`tower_http` trace) and its line (`log::line`, written when the reply ends,
+    /// naming the tool the call recorded), the bearer token, the session owner, and the
+    /// JSON-RPC deadline. rmcp itself checks Host and Origin, the body limit and the protocol.
     pub fn new<S>(factory: impl Fn() -> S + Send + Sync + 'static, opts: HttpOptions) -> HttpServer
     where
         S: ServerHandler + Send + 'static,
@@ -215,11 +216,12 @@ impl HttpServer {
         // `layer` wraps what is already there: the last one added sees a request first.
         let mcp = mcp
             .layer(from_fn_with_state(opts.tokens, auth::require_token))
+            .layer(axum::middleware::from_fn(log::line))
             .layer(
                 TraceLayer::new_for_http()
                     .make_span_with(log::request_span)
                     .on_request(())
-                    .on_response(log::on_response)
+                    .on_response(())
                     .on_body_chunk(())
                     .on_eos(())
                     .on_failure(()),

@@ -39,6 +39,24 @@ use self::tools::CallError;
 #[derive(Clone)]
 pub struct ExpansionServer {
     planner: Planner,
+    /// Calls of this server (and its clones) on the blocking pool right now.
+    off_runtime: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts one call's work on the blocking pool while it runs.
+struct OffRuntime(Arc<std::sync::atomic::AtomicUsize>);
+
+impl OffRuntime {
+    fn start(count: &Arc<std::sync::atomic::AtomicUsize>) -> OffRuntime {
+        count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        OffRuntime(count.clone())
+    }
+}
+
+impl Drop for OffRuntime {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// The advertised tools, generated once. Generating the ten tools' JSON Schemas takes a few
@@ -121,7 +139,10 @@ fn invalid_params(e: &InputError) -> McpError {
 
 impl ExpansionServer {
     pub fn new(planner: Planner) -> ExpansionServer {
-        ExpansionServer { planner }
+        ExpansionServer {
+            planner,
+            off_runtime: Arc::default(),
+        }
     }
 
     /// Runs a tool call to completion; never fails at the protocol level except for an
@@ -147,6 +168,11 @@ impl ExpansionServer {
             Err(CallError::Internal(_)) => "internal_error",
             Err(CallError::UnknownTool(_)) => "unknown_tool",
         };
+        // On the request's own span over HTTP (see `call_tool`), so that its log line
+        // names the tool and how it ended; on stdio this event is the call's line.
+        let span = tracing::Span::current();
+        span.record("tool", tracing::field::display(name));
+        span.record("outcome", tracing::field::display(outcome));
         tracing::info!(
             tool = name,
             outcome,
@@ -184,12 +210,32 @@ impl ExpansionServer {
         work: impl FnOnce(&ExpansionServer) -> T + Send + 'static,
     ) -> Result<T, McpError> {
         let server = self.clone();
-        tokio::task::spawn_blocking(move || work(&server))
-            .await
-            .map_err(|e| {
-                tracing::error!("{what} failed: {e}");
-                McpError::internal_error(format!("internal error: {what} failed"), None)
-            })
+        // Counted until the work ends, not until its caller stops waiting: a cancelled
+        // call's work still runs on the pool.
+        let busy = OffRuntime::start(&self.off_runtime);
+        let done = tokio::task::spawn_blocking(move || {
+            let _busy = busy;
+            work(&server)
+        })
+        .await;
+        done.map_err(|e| {
+            tracing::error!("{what} failed: {e}");
+            McpError::internal_error(format!("internal error: {what} failed"), None)
+        })
+    }
+
+    /// Whether a call to `tool` runs on the runtime itself: on a single-threaded runtime
+    /// (stdio), a read-only tool on one account, while no other work is on the blocking
+    /// pool. Such a call reads one account (a WAL read: no lock to wait for) and computes
+    /// for tens of microseconds, a few milliseconds for the largest snapshot, less than the
+    /// hand-off to a pool thread and back costs on a busy machine; and with nothing else
+    /// running, nothing holds the store's connection it needs. Anything that can take long
+    /// (a whole-store tool, a write, a call while others run) still goes to the pool.
+    fn inline(&self, tool: &str) -> bool {
+        tools::find(tool).is_some_and(|d| d.read_only && d.reads_account)
+            && self.off_runtime.load(std::sync::atomic::Ordering::Acquire) == 0
+            && tokio::runtime::Handle::try_current()
+                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread)
     }
 
     fn completions(&self, r: &Reference, arg: &str, prefix: &str) -> Vec<String> {
@@ -204,38 +250,13 @@ impl ExpansionServer {
         if !wants_customer {
             return Vec::new();
         }
-        let include_segments = matches!(r, Reference::Prompt(_));
-        let limit = CompletionInfo::MAX_VALUES + 1;
-        let Ok(names) = self.planner.accounts.complete(prefix, limit) else {
-            return Vec::new();
-        };
-        let p = prefix.trim().to_lowercase();
-        let segments: Vec<String> = if include_segments {
-            self.planner.accounts.segments().unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        let mut out: Vec<String> = Vec::new();
-        let mut push = |v: &str| {
-            if !out.iter().any(|o| o == v) {
-                out.push(v.to_string());
-            }
-        };
-        // Prefix matches first (names, then segments), then names that contain the text.
-        for n in names.iter().filter(|n| n.to_lowercase().starts_with(&p)) {
-            push(n);
-        }
-        for sg in segments.iter().filter(|n| n.to_lowercase().starts_with(&p)) {
-            push(sg);
-        }
-        for n in names
-            .iter()
-            .chain(segments.iter())
-            .filter(|n| n.to_lowercase().contains(&p))
-        {
-            push(n);
-        }
-        out
+        // Prompts take a segment as well as an account; the account resource only a name.
+        crate::listing::complete(
+            &self.planner,
+            prefix,
+            matches!(r, Reference::Prompt(_)),
+            CompletionInfo::MAX_VALUES + 1,
+        )
     }
 }
 
@@ -284,10 +305,20 @@ impl ServerHandler for ExpansionServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let span = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|p| p.extensions.get::<http::RequestSpan>())
+            .map_or_else(tracing::Span::none, |s| s.0.clone());
+        if self.inline(&request.name) {
+            return span
+                .in_scope(|| self.call(&request.name, request.arguments))
+                .map(Into::into);
+        }
         self.off_runtime("the tool call", move |s| {
-            s.call(&request.name, request.arguments)
+            span.in_scope(|| s.call(&request.name, request.arguments))
         })
         .await?
         .map(Into::into)

@@ -1,21 +1,27 @@
-//! MCP over stdio: one JSON-RPC message per line, read with hard limits, and every line that
-//! cannot be a message answered with a JSON-RPC error that says where and what was wrong.
+//! MCP over stdio: rmcp's line framing, with a screening step in front of its parser, so that
+//! every line that cannot be a message is answered with a JSON-RPC error that says where and
+//! what was wrong.
 //!
-//! rmcp's own stdio transport caps a line at 16 MiB too, but it drops an oversized line, a line
-//! that is not JSON (a number beyond `f64`, JSON nested deeper than 128 levels, bytes that are
-//! not UTF-8) and a line whose `id` it cannot read without answering: the client then waits
-//! for an answer that never comes. This transport answers each of those with the request's
-//! `id` when it can be read (it usually comes before `params`), so a client is always told.
-//! It also refuses a JSON object that repeats a key: serde_json keeps the last value, which
-//! would make `{"seats": 10, "seats": 1000}` a plausible plan for a number nobody can see.
+//! rmcp's `AsyncRwTransport` caps a line at 16 MiB, but it reads, parses and drops in one
+//! step: an oversized line, a line that is not JSON (a number beyond `f64`, JSON nested deeper
+//! than 128 levels, bytes that are not UTF-8) or a line whose `id` it cannot read goes without
+//! an answer, and the client waits for one that never comes; and serde_json keeps the last of
+//! two repeated keys, which would make `{"seats": 10, "seats": 1000}` a plausible plan for a
+//! number nobody can see. rmcp has no hook between its framing and its parser, so this
+//! transport frames lines with tokio-util's bounded codec (the one rmcp's own codec is
+//! written after), screens each line ([`screen`]: syntax with its path, repeated keys, the
+//! value count, the `id` where readable), parses what passes into rmcp's message types, and
+//! writes answers with rmcp's `JsonRpcMessageCodec`. What it adds beyond that is the answer
+//! to a bad line and the backpressure bound ([`MAX_IN_FLIGHT`], [`MAX_UNWRITTEN_BYTES`]).
 //!
 //! Memory per message is bounded by [`MAX_LINE_BYTES`] for the text and [`MAX_JSON_VALUES`]
-//! for the parsed tree; an oversized line is skipped as it arrives, never buffered.
+//! for the parsed tree; an oversized line is skipped as it arrives, keeping only its start.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rmcp::model::{
     ClientJsonRpcMessage, ClientNotification, ErrorData, JsonRpcMessage, RequestId,
@@ -23,15 +29,18 @@ use rmcp::model::{
 };
 use rmcp::service::RoleServer;
 use rmcp::transport::Transport;
+use rmcp::transport::async_rw::JsonRpcMessageCodec;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
+use tokio_util::bytes::{Bytes, BytesMut};
+use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, Decoder, Encoder, FramedRead};
 
-/// The longest line (one JSON-RPC message) read from stdin: 16 MiB, as rmcp's default and
-/// its HTTP transport's largest event. The largest valid snapshot (5,000 items in each list)
-/// is a few MiB. A longer line is skipped as it arrives and answered with an error.
-pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+/// The longest line (one JSON-RPC message) read from stdin: 16 MiB, rmcp's own default
+/// (`DEFAULT_MAX_LINE_LENGTH`). The largest valid snapshot (5,000 items in each list) is a
+/// few MiB. A longer line is skipped as it arrives and answered with an error.
+pub const MAX_LINE_BYTES: usize = rmcp::transport::async_rw::DEFAULT_MAX_LINE_LENGTH;
 
 /// The most JSON values (objects, arrays, strings, numbers...) one message may hold. A 16 MiB
 /// line of `[0,0,0,...]` is 8 million values, about 256 MB once parsed; this keeps the parsed
@@ -59,16 +68,57 @@ type Writer<W> = Arc<Mutex<Option<W>>>;
 
 /// A server-side MCP transport over a byte stream split in lines (stdin/stdout).
 pub struct LineTransport<R, W> {
-    read: BufReader<R>,
-    line: Vec<u8>,
-    max_line: usize,
-    /// Set while the rest of an oversized line is being skipped.
-    discarding: bool,
+    read: FramedRead<R, Lines>,
     write: Writer<W>,
     /// Error answers written by `receive`; awaited before the transport reports the end, so
     /// that a client which sends a bad line and closes stdin still reads the answer.
     replies: Vec<JoinHandle<()>>,
     backlog: Arc<Backlog>,
+}
+
+/// tokio-util's bounded line codec, told to keep the start of an oversized line (where its
+/// `id` usually is) instead of failing the stream.
+struct Lines(AnyDelimiterCodec);
+
+fn lines(max: usize) -> Lines {
+    Lines(AnyDelimiterCodec::new_with_max_length(
+        b"\n".to_vec(),
+        Vec::new(),
+        max,
+    ))
+}
+
+enum Frame {
+    Line(Bytes),
+    Oversized(Vec<u8>),
+}
+
+impl Decoder for Lines {
+    type Item = Frame;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> std::io::Result<Option<Frame>> {
+        match self.0.decode(buf) {
+            Ok(line) => Ok(line.map(Frame::Line)),
+            // The codec skips the rest of the line from its next call on.
+            Err(AnyDelimiterCodecError::MaxChunkLengthExceeded) => Ok(Some(Frame::Oversized(
+                buf.get(..PREFIX_KEPT).unwrap_or(buf).to_vec(),
+            ))),
+            Err(AnyDelimiterCodecError::Io(e)) => Err(e),
+        }
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> std::io::Result<Option<Frame>> {
+        let frame = self.decode(buf)?;
+        if frame.is_none() && !buf.is_empty() {
+            tracing::warn!(
+                bytes = buf.len(),
+                "stdin closed in the middle of a message; the incomplete message was ignored"
+            );
+            buf.clear();
+        }
+        Ok(frame)
+    }
 }
 
 /// Requests read and not yet answered, and reply bytes not yet written: the bound that
@@ -78,14 +128,14 @@ struct Backlog {
     /// Requests handed to rmcp, by id, until their answer is written (or cancelled: rmcp
     /// drops the answer to a cancelled request).
     requests: std::sync::Mutex<HashSet<RequestId>>,
-    bytes: std::sync::atomic::AtomicUsize,
+    bytes: AtomicUsize,
     changed: tokio::sync::Notify,
 }
 
 impl Backlog {
     fn full(&self) -> bool {
         self.requests.lock().map_or(0, |r| r.len()) >= MAX_IN_FLIGHT
-            || self.bytes.load(std::sync::atomic::Ordering::Acquire) >= MAX_UNWRITTEN_BYTES
+            || self.bytes.load(Ordering::Acquire) >= MAX_UNWRITTEN_BYTES
     }
 
     /// Waits until the backlog is under its bounds. Cancel safe: it holds no state.
@@ -126,17 +176,9 @@ impl Backlog {
         if let (Some(id), Ok(mut requests)) = (id, self.requests.lock()) {
             requests.remove(id);
         }
-        self.bytes
-            .fetch_sub(bytes, std::sync::atomic::Ordering::AcqRel);
+        self.bytes.fetch_sub(bytes, Ordering::AcqRel);
         self.changed.notify_waiters();
     }
-}
-
-enum LineRead {
-    Line,
-    Oversized(Vec<u8>),
-    Eof,
-    Io(std::io::Error),
 }
 
 impl<R, W> LineTransport<R, W>
@@ -146,10 +188,7 @@ where
 {
     pub fn new(read: R, write: W) -> Self {
         LineTransport {
-            read: BufReader::with_capacity(READ_BUFFER, read),
-            line: Vec::new(),
-            max_line: MAX_LINE_BYTES,
-            discarding: false,
+            read: FramedRead::with_capacity(read, lines(MAX_LINE_BYTES), READ_BUFFER),
             write: Arc::new(Mutex::new(Some(write))),
             replies: Vec::new(),
             backlog: Arc::default(),
@@ -158,62 +197,18 @@ where
 
     /// Overrides [`MAX_LINE_BYTES`] (tests use a small limit).
     pub fn with_max_line_bytes(mut self, n: usize) -> Self {
-        self.max_line = n;
+        *self.read.decoder_mut() = lines(n);
         self
-    }
-
-    /// Reads one line into `self.line` without letting it grow past `max_line`.
-    ///
-    /// Cancel safe, as `receive` must be (rmcp polls it in a `select!`): `fill_buf` consumes
-    /// nothing when dropped, and between it and `consume` nothing awaits, so a cancelled call
-    /// leaves the partial line in `self.line` for the next one.
-    async fn read_line(&mut self) -> LineRead {
-        loop {
-            let (consumed, step) = {
-                let available = match self.read.fill_buf().await {
-                    Ok(a) => a,
-                    Err(e) => return LineRead::Io(e),
-                };
-                if available.is_empty() {
-                    return LineRead::Eof;
-                }
-                let newline = available.iter().position(|b| *b == b'\n');
-                let take = newline.map_or(available.len(), |i| i + 1);
-                let chunk = available.get(..take).unwrap_or_default();
-                if self.discarding {
-                    (take, newline.map_or(Step::More, |_| Step::EndDiscard))
-                } else if self.line.len().saturating_add(take) > self.max_line {
-                    // Keep the start, where the id usually is; free the rest now.
-                    let mut prefix = std::mem::take(&mut self.line);
-                    prefix.truncate(PREFIX_KEPT);
-                    let room = PREFIX_KEPT.saturating_sub(prefix.len());
-                    prefix
-                        .extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
-                    (take, Step::Oversized(prefix, newline.is_none()))
-                } else {
-                    self.line.extend_from_slice(chunk);
-                    (take, newline.map_or(Step::More, |_| Step::Line))
-                }
-            };
-            self.read.consume(consumed);
-            match step {
-                Step::Line => return LineRead::Line,
-                Step::More => {}
-                Step::EndDiscard => self.discarding = false,
-                Step::Oversized(prefix, more) => {
-                    self.discarding = more;
-                    return LineRead::Oversized(prefix);
-                }
-            }
-        }
     }
 
     /// Writes an error answer in the background: `receive` must stay cancel safe, and a
     /// write cancelled halfway would leave half a line on stdout.
     fn reply(&mut self, id: Option<RequestId>, error: ErrorData) {
         tracing::warn!(id = ?id, code = error.code.0, "{}", error.message);
-        let message = ServerJsonRpcMessage::error(error, id);
-        let send = write_message(self.write.clone(), &message);
+        let send = write_bytes(
+            self.write.clone(),
+            encode(ServerJsonRpcMessage::error(error, id)),
+        );
         self.replies.retain(|h| !h.is_finished());
         self.replies.push(tokio::spawn(async move {
             if let Err(e) = send.await {
@@ -228,59 +223,22 @@ where
             self.replies.pop();
         }
     }
-
-    /// Turns one complete line into a message, or answers why it is not one.
-    fn take_message(&mut self) -> Option<ClientJsonRpcMessage> {
-        let outcome = screen(without_newline(&self.line));
-        // A huge line leaves a huge buffer behind; give it back.
-        if self.line.capacity() > 4 * READ_BUFFER {
-            self.line = Vec::new();
-        } else {
-            self.line.clear();
-        }
-        match outcome {
-            Screened::Message(m) => Some(*m),
-            Screened::Skip => None,
-            Screened::Reject { id, error } => {
-                self.reply(id, error);
-                None
-            }
-        }
-    }
 }
 
-enum Step {
-    Line,
-    More,
-    EndDiscard,
-    Oversized(Vec<u8>, bool),
-}
-
-/// One message as a line of JSON, by rmcp's own serialisation.
-fn encode(message: &ServerJsonRpcMessage) -> serde_json::Result<Vec<u8>> {
-    // Sized for a large answer up front: growing a Vec from empty to a 25 KB plan copies it
+/// One message as a line of JSON, by rmcp's own codec.
+fn encode(message: ServerJsonRpcMessage) -> std::io::Result<BytesMut> {
+    // Sized for a large answer up front: growing from empty to a 25 KB plan copies it
     // eight times over.
-    let mut bytes = Vec::with_capacity(ANSWER_BUFFER);
-    serde_json::to_writer(&mut bytes, message)?;
-    bytes.push(b'\n');
+    let mut bytes = BytesMut::with_capacity(ANSWER_BUFFER);
+    JsonRpcMessageCodec::<ServerJsonRpcMessage>::default().encode(message, &mut bytes)?;
     Ok(bytes)
 }
 
-fn write_message<W>(
-    write: Writer<W>,
-    message: &ServerJsonRpcMessage,
-) -> impl Future<Output = std::io::Result<()>> + Send + 'static + use<W>
+async fn write_bytes<W>(write: Writer<W>, bytes: std::io::Result<BytesMut>) -> std::io::Result<()>
 where
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    write_bytes(write, encode(message))
-}
-
-async fn write_bytes<W>(write: Writer<W>, bytes: serde_json::Result<Vec<u8>>) -> std::io::Result<()>
-where
-    W: AsyncWrite + Unpin + Send + 'static,
-{
-    let bytes = bytes.map_err(std::io::Error::other)?;
+    let bytes = bytes?;
     let mut guard = write.lock().await;
     let w = guard
         .as_mut()
@@ -305,11 +263,10 @@ where
             JsonRpcMessage::Error(e) => e.id.clone(),
             _ => None,
         };
-        let bytes = encode(&item);
-        let size = bytes.as_ref().map_or(0, Vec::len);
-        self.backlog
-            .bytes
-            .fetch_add(size, std::sync::atomic::Ordering::AcqRel);
+        // Encoded now, so that the bytes waiting for stdout are counted (backpressure).
+        let bytes = encode(item);
+        let size = bytes.as_ref().map_or(0, BytesMut::len);
+        self.backlog.bytes.fetch_add(size, Ordering::AcqRel);
         let backlog = self.backlog.clone();
         let write = write_bytes(self.write.clone(), bytes);
         async move {
@@ -324,19 +281,26 @@ where
             // Backpressure: while answers wait for a client that does not read them, read
             // no more requests.
             self.backlog.room().await;
-            match self.read_line().await {
-                LineRead::Line => {
-                    if let Some(m) = self.take_message() {
+            // Cancel safe (rmcp polls `receive` in a `select!`): a partial line stays in
+            // the framed reader's buffer.
+            let next = std::future::poll_fn(|cx| {
+                futures_core::Stream::poll_next(std::pin::Pin::new(&mut self.read), cx)
+            });
+            match next.await {
+                Some(Ok(Frame::Line(line))) => match screen(without_newline(&line)) {
+                    Screened::Message(m) => {
                         self.backlog.received(&m);
-                        return Some(m);
+                        return Some(*m);
                     }
-                }
-                LineRead::Oversized(prefix) => {
+                    Screened::Skip => {}
+                    Screened::Reject { id, error } => self.reply(id, error),
+                },
+                Some(Ok(Frame::Oversized(prefix))) => {
                     let env = envelope(&prefix);
                     let error = ErrorData::invalid_request(
                         format!(
                             "invalid request: the message is longer than {} bytes, the most one line on stdio may carry; it was skipped unread",
-                            self.max_line
+                            self.read.decoder().0.max_length()
                         ),
                         None,
                     );
@@ -346,19 +310,12 @@ where
                         tracing::warn!("skipped an oversized notification");
                     }
                 }
-                LineRead::Eof => {
-                    let partial = self.line.len();
-                    if partial > 0 || self.discarding {
-                        tracing::warn!(
-                            bytes = partial,
-                            "stdin closed in the middle of a message; the incomplete message was ignored"
-                        );
-                    }
+                Some(Err(e)) => {
+                    tracing::error!("cannot read stdin: {e}");
                     self.drain_replies().await;
                     return None;
                 }
-                LineRead::Io(e) => {
-                    tracing::error!("cannot read stdin: {e}");
+                None => {
                     self.drain_replies().await;
                     return None;
                 }
@@ -377,7 +334,7 @@ where
 }
 
 fn without_newline(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    // The codec removed the `\n`.
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     // RFC 8259 §8.1 lets a parser ignore a byte order mark.
     line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)

@@ -970,14 +970,15 @@ async fn sigterm_finishes_the_call_in_flight_and_logs_token_names_only() {
         log.contains("token=alice") && log.contains("token=env"),
         "{log}"
     );
-    // The call's own line, written when its reply was ready after SIGTERM. (Which tool
-    // ran and how it went is the tool side's to log: the transport no longer parses
-    // bodies or scans replies for it.)
+    // The call's own line, written when its reply ended after SIGTERM, names the tool and
+    // its outcome: the tool call records them on the request's span (the transport parses
+    // no body and scans no reply for them).
     let after = log.split("SIGTERM received").nth(1).unwrap_or_default();
     assert!(
-        after
-            .lines()
-            .any(|l| l.contains("token=alice") && l.contains("mcp request status=200")),
+        after.lines().any(|l| l.contains("token=alice")
+            && l.contains("tool=check_health")
+            && l.contains("outcome=ok")
+            && l.contains("mcp request status=200")),
         "{log}"
     );
     assert!(log.contains("auth=bearer, tokens: alice, env"), "{log}");
