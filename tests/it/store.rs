@@ -12,14 +12,14 @@ use expansion_planner::mcp::tools;
 use expansion_planner::model::portfolio::AccountFilter;
 use expansion_planner::model::{Day, Snapshot};
 use expansion_planner::service::Planner;
-use expansion_planner::store::{Store, StoreError};
+use expansion_planner::store::{Sqlite, Store, StoreError};
 use serde_json::{Value, json};
 
 fn data(p: &str) -> PathBuf {
     crate::root().join("tests/data/import").join(p)
 }
 
-fn planner(store: Store) -> Planner {
+fn planner(store: impl Store + 'static) -> Planner {
     Planner::new(Policy::default(), Arc::new(store))
 }
 
@@ -38,7 +38,7 @@ fn call_err(p: &Planner, tool: &str, args: Value) -> String {
     }
 }
 
-fn import(store: &Store, file: &str, map: Option<&str>) {
+fn import(store: &dyn Store, file: &str, map: Option<&str>) {
     let map = map.map(data);
     let r = store.import(&data(file), map.as_deref(), false).unwrap();
     assert!(r.ok() && r.written, "{file}: {:#?}", r.errors);
@@ -58,7 +58,7 @@ fn direct_plans() -> BTreeMap<String, Value> {
 }
 
 /// Every demo account drafted through the draft_plan tool from the store, by id and by name.
-fn assert_same_plans_as_snapshots(store: Store, format: &str) {
+fn assert_same_plans_as_snapshots(store: impl Store + 'static, format: &str) {
     let p = planner(store);
     let direct = direct_plans();
     assert_eq!(direct.len(), 12);
@@ -75,7 +75,7 @@ fn assert_same_plans_as_snapshots(store: Store, format: &str) {
 
 #[test]
 fn json_array_round_trips() {
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     let r = store
         .import(&crate::root().join("src/demo/portfolio.json"), None, false)
         .unwrap();
@@ -92,7 +92,7 @@ fn json_array_round_trips() {
         let back: Snapshot = serde_json::from_value(got["snapshot"].clone()).unwrap();
         assert_eq!(&back, s);
     }
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     store
         .import(&crate::root().join("src/demo/portfolio.json"), None, false)
         .unwrap();
@@ -101,7 +101,7 @@ fn json_array_round_trips() {
 
 #[test]
 fn jsonl_round_trips_and_reimport_updates_in_place() {
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     import(&store, "portfolio.jsonl", None);
     let again = store.import(&data("portfolio.jsonl"), None, false).unwrap();
     assert_eq!((again.created, again.updated), (0, 12));
@@ -124,7 +124,7 @@ fn single_snapshot_files_round_trip() {
             serde_json::to_string_pretty(&case["snapshot"]).unwrap(),
         )
         .unwrap();
-        let store = Store::in_memory().unwrap();
+        let store = Sqlite::in_memory().unwrap();
         let r = store.import(&file, None, false).unwrap();
         assert!(r.ok(), "{}: {:?}", path.display(), r.errors);
         let p = planner(store);
@@ -153,7 +153,7 @@ const LONG: [&str; 7] = [
 
 #[test]
 fn csv_by_snapshot_path_with_long_formats_round_trips() {
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     import(&store, "csv/accounts.csv", None);
     for f in LONG {
         import(&store, f, None);
@@ -167,7 +167,7 @@ fn csv_by_snapshot_path_with_long_formats_round_trips() {
 
 #[test]
 fn crm_export_with_mapping_round_trips() {
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     import(&store, "crm/accounts.csv", Some("crm/accounts.map.toml"));
     import(&store, "crm/usage.csv", Some("crm/usage.map.toml"));
     for f in LONG.iter().skip(1) {
@@ -178,7 +178,7 @@ fn crm_export_with_mapping_round_trips() {
 
 #[test]
 fn a_per_account_csv_updates_only_its_columns() {
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     import(&store, "portfolio.jsonl", None);
     let dir = crate::cli::scratch("partial");
     let f = dir.join("health.csv");
@@ -215,7 +215,7 @@ fn bad_files_import_nothing_and_report_every_bad_row() {
     for case_path in cases {
         let case: Value =
             serde_json::from_str(&std::fs::read_to_string(&case_path).unwrap()).unwrap();
-        let store = Store::in_memory().unwrap();
+        let store = Sqlite::in_memory().unwrap();
         for s in case["setup"].as_array().into_iter().flatten() {
             import(&store, &format!("bad/{}", s.as_str().unwrap()), None);
         }
@@ -250,7 +250,7 @@ fn bad_files_import_nothing_and_report_every_bad_row() {
         }
     }
     // The long-format case also left the stored history alone.
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     import(&store, "portfolio.jsonl", None);
     let _ = store
         .import(&data("bad/unknown_account_in_history.csv"), None, false)
@@ -265,7 +265,7 @@ fn bad_files_import_nothing_and_report_every_bad_row() {
 
 #[test]
 fn a_good_dry_run_counts_but_writes_nothing() {
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     let r = store.import(&data("portfolio.jsonl"), None, true).unwrap();
     assert!(r.ok() && !r.written);
     assert_eq!((r.rows, r.created), (12, 12));
@@ -285,7 +285,7 @@ fn foreign_and_corrupt_database_files_are_refused_and_left_untouched() {
     let text = dir.join("notes.db");
     std::fs::write(&text, "these are my notes, not a database\n".repeat(10)).unwrap();
     let before = bytes(&text);
-    let e = Store::open(&text).unwrap_err();
+    let e = Sqlite::open(&text).unwrap_err();
     assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
     assert!(e.to_string().contains("not an SQLite database file"), "{e}");
     assert!(e.to_string().contains("left untouched"), "{e}");
@@ -300,7 +300,7 @@ fn foreign_and_corrupt_database_files_are_refused_and_left_untouched() {
             .unwrap();
     }
     let before = bytes(&other);
-    let e = Store::open(&other).unwrap_err();
+    let e = Sqlite::open(&other).unwrap_err();
     assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
     assert!(e.to_string().contains("invoices"), "{e}");
     assert_eq!(bytes(&other), before);
@@ -310,7 +310,7 @@ fn foreign_and_corrupt_database_files_are_refused_and_left_untouched() {
     let ours = dir.join("ours.db");
     let _ = std::fs::remove_file(&ours);
     {
-        let s = Store::open(&ours).unwrap();
+        let s = Sqlite::open(&ours).unwrap();
         s.put(expansion_planner::demo::portfolio().unwrap())
             .unwrap();
     }
@@ -320,7 +320,7 @@ fn foreign_and_corrupt_database_files_are_refused_and_left_untouched() {
         *b = (i * 7 % 251) as u8;
     }
     std::fs::write(&ours, &damaged).unwrap();
-    let e = Store::open(&ours).unwrap_err();
+    let e = Sqlite::open(&ours).unwrap_err();
     assert!(matches!(e, StoreError::Corrupt { .. }), "{e}");
     assert!(e.to_string().contains("corrupt"), "{e}");
     assert_eq!(bytes(&ours), damaged);
@@ -328,19 +328,19 @@ fn foreign_and_corrupt_database_files_are_refused_and_left_untouched() {
     // Ours, from a newer schema.
     let newer = dir.join("newer.db");
     let _ = std::fs::remove_file(&newer);
-    drop(Store::open(&newer).unwrap());
+    drop(Sqlite::open(&newer).unwrap());
     {
         let c = rusqlite::Connection::open(&newer).unwrap();
         c.pragma_update(None, "user_version", 99).unwrap();
     }
     let before = bytes(&newer);
-    let e = Store::open(&newer).unwrap_err();
+    let e = Sqlite::open(&newer).unwrap_err();
     assert!(matches!(e, StoreError::TooNew { found: 99, .. }), "{e}");
     assert_eq!(bytes(&newer), before);
 
     // A directory is not a database.
     assert!(matches!(
-        Store::open(&dir).unwrap_err(),
+        Sqlite::open(&dir).unwrap_err(),
         StoreError::Open { .. }
     ));
 }
@@ -351,10 +351,10 @@ fn a_database_is_created_migrated_and_reopened() {
     let path = dir.join("nested/dir/accounts.db");
     let _ = std::fs::remove_dir_all(dir.join("nested"));
     {
-        let s = Store::open(&path).unwrap();
+        let s = Sqlite::open(&path).unwrap();
         import(&s, "portfolio.jsonl", None);
     }
-    let s = Store::open(&path).unwrap();
+    let s = Sqlite::open(&path).unwrap();
     assert_eq!(s.count(&AccountFilter::default()).unwrap(), 12);
     let c = rusqlite::Connection::open(&path).unwrap();
     let mode: String = c
@@ -378,7 +378,7 @@ fn import_tool_reads_only_under_the_allowed_directories() {
     let _ = std::fs::remove_file(&link);
     #[cfg(unix)]
     std::os::unix::fs::symlink(root.join("secret.jsonl"), &link).unwrap();
-    let p = planner(Store::in_memory().unwrap())
+    let p = planner(Sqlite::in_memory().unwrap())
         .with_import_dirs(vec![allowed.canonicalize().unwrap()]);
     for bad in [
         "../secret.jsonl",
@@ -414,7 +414,7 @@ fn import_tool_reads_only_under_the_allowed_directories() {
     assert_eq!(ok["written"], true);
     assert_eq!(call(&p, "list_accounts", json!({}))["total"], 12);
     // Without --import-dir the tool refuses everything.
-    let closed = planner(Store::in_memory().unwrap());
+    let closed = planner(Sqlite::in_memory().unwrap());
     let e = call_err(
         &closed,
         "import_accounts",
@@ -472,7 +472,7 @@ fn plan_history_and_due_reassessments_follow_an_account_over_time() {
     let f2 = dir.join("february.json");
     std::fs::write(&f1, oversold(false).to_string()).unwrap();
     std::fs::write(&f2, oversold(true).to_string()).unwrap();
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     assert!(store.import(&f1, None, false).unwrap().ok());
     let p = planner(store);
 
@@ -581,7 +581,7 @@ fn segment_rows_agree_with_draft_plan_for_every_demo_account() {
 /// Unhealthy.
 #[test]
 fn demo_segment_plan_figures_checked_by_hand() {
-    let p = planner(Store::demo().unwrap());
+    let p = planner(Sqlite::demo().unwrap());
     let all = call(&p, "plan_segment", json!({}));
     assert_eq!(all["total_accounts"], 12);
     assert_eq!(
@@ -666,7 +666,7 @@ fn demo_segment_plan_figures_checked_by_hand() {
 
 #[test]
 fn list_and_get_accounts_filter_and_name_closest_matches() {
-    let p = planner(Store::demo().unwrap());
+    let p = planner(Sqlite::demo().unwrap());
     let ready = call(
         &p,
         "list_accounts",
@@ -692,7 +692,7 @@ fn list_and_get_accounts_filter_and_name_closest_matches() {
     let e = call_err(&p, "draft_plan", json!({"account": "Nothing Like It"}));
     assert!(e.contains("closest"), "{e}");
     // Two accounts sharing a name: the error lists their ids.
-    let store = Store::demo().unwrap();
+    let store = Sqlite::demo().unwrap();
     let mut twin = expansion_planner::demo::portfolio().unwrap()[0].clone();
     twin.id = Some("acc-901".into());
     store.put(&[twin]).unwrap();
@@ -708,7 +708,7 @@ fn list_and_get_accounts_filter_and_name_closest_matches() {
 
 #[test]
 fn expansion_plan_prompt_with_a_segment_uses_plan_segment() {
-    let p = planner(Store::demo().unwrap());
+    let p = planner(Sqlite::demo().unwrap());
     let mut args = serde_json::Map::new();
     args.insert("customer".into(), json!("MID-MARKET"));
     let r = expansion_planner::mcp::prompts::get(&p, "expansion-plan", &args)
@@ -742,9 +742,9 @@ fn a_file_store_scanned_in_parallel_plans_like_the_in_memory_one() {
     for s in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{s}", path.display()));
     }
-    let file = Store::open(&path).unwrap();
+    let file = Sqlite::open(&path).unwrap();
     import(&file, "portfolio.jsonl", None);
-    let (on_disk, in_memory) = (planner(file), planner(Store::demo().unwrap()));
+    let (on_disk, in_memory) = (planner(file), planner(Sqlite::demo().unwrap()));
     for args in [
         json!({}),
         json!({"segment": "SMB"}),
@@ -755,13 +755,13 @@ fn a_file_store_scanned_in_parallel_plans_like_the_in_memory_one() {
         assert_eq!(a, b, "{args}");
     }
     // Split into as many parts as there are accounts and more: still every account, once.
-    let store = Store::open(&path).unwrap();
+    let store = Sqlite::open(&path).unwrap();
     for parts in [2, 5, 12, 40] {
         let seen = std::sync::Mutex::new(Vec::new());
         store
-            .scan_parallel(&AccountFilter::default(), parts, &|part, key, s| {
+            .scan_parallel(&AccountFilter::default(), parts, &|part, f| {
                 assert!(part < parts);
-                seen.lock().unwrap().push((key, s.name));
+                seen.lock().unwrap().push((f.key, f.snapshot.name));
                 Ok(())
             })
             .unwrap();
@@ -780,10 +780,10 @@ fn accounts_read_again_are_never_stale() {
     let dir = crate::cli::scratch("read-cache");
     let path = dir.join("accounts.db");
     let _ = std::fs::remove_file(&path);
-    let a = Store::open(&path).unwrap();
+    let a = Sqlite::open(&path).unwrap();
     let demo = expansion_planner::demo::portfolio().unwrap();
     a.put(demo).unwrap();
-    let seats = |s: &Store| {
+    let seats = |s: &Sqlite| {
         s.find("Northwind", "account")
             .unwrap()
             .snapshot
@@ -798,7 +798,7 @@ fn accounts_read_again_are_never_stale() {
         s
     };
     // Another connection to the same file commits.
-    let b = Store::open(&path).unwrap();
+    let b = Sqlite::open(&path).unwrap();
     b.put(&[with_seats(500)]).unwrap();
     assert_eq!(seats(&a), Some(500), "a commit by another connection");
     // This connection writes.
@@ -879,7 +879,7 @@ fn drafting_the_same_plan_twice_writes_it_once() {
     let dir = crate::cli::scratch("resave");
     let path = dir.join("accounts.db");
     let _ = std::fs::remove_file(&path);
-    let store = Store::open(&path).unwrap();
+    let store = Sqlite::open(&path).unwrap();
     store
         .put(expansion_planner::demo::portfolio().unwrap())
         .unwrap();
@@ -950,7 +950,7 @@ fn scan_outcomes(p: &Planner) -> BTreeMap<String, String> {
 }
 
 fn import_with(
-    store: &Store,
+    store: &dyn Store,
     file: &str,
     map: Option<&str>,
 ) -> expansion_planner::model::portfolio::ImportReport {
@@ -1013,7 +1013,7 @@ fn vendor_exports_round_trip_through_their_built_in_maps() {
         ),
         ("totango-accounts", vec!["`Contract Start Date`"]),
     ] {
-        let store = Store::in_memory().unwrap();
+        let store = Sqlite::in_memory().unwrap();
         let r = import_with(&store, &format!("vendors/{vendor}.csv"), Some(vendor));
         assert_eq!((r.rows, r.created), (12, 12), "{vendor}");
         for n in notes {
@@ -1063,7 +1063,7 @@ fn vendor_samples_carry_the_quirks_of_real_exports() {
 /// exports, a goal status of `On Track` becomes `on_track`.
 #[test]
 fn value_maps_and_optional_columns() {
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     import(&store, "portfolio.jsonl", None);
     let dir = crate::cli::scratch("valuemaps");
     let map = dir.join("goals.map.toml");
@@ -1100,7 +1100,7 @@ fn value_maps_and_optional_columns() {
     .unwrap();
     let g = dir.join("ids.csv");
     std::fs::write(&g, "id,name\nacc-001,Northwind\n").unwrap();
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     let r = store.import(&g, Some(&strict), false).unwrap();
     assert!(
         r.errors
@@ -1150,7 +1150,7 @@ fn suggest_map_writes_a_map_that_imports_the_export() {
     let dir = crate::cli::scratch("suggest");
     let map = dir.join("hubspot.toml");
     std::fs::write(&map, &text).unwrap();
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     let r = store
         .import(&data("vendors/hubspot-companies.csv"), Some(&map), true)
         .unwrap();
@@ -1246,7 +1246,7 @@ fn import_exit_codes_and_no_database_from_a_failed_import() {
 /// with a bad cell is refused naming the file, line, column and value.
 #[test]
 fn import_tool_takes_built_in_maps_by_name() {
-    let p = planner(Store::in_memory().unwrap())
+    let p = planner(Sqlite::in_memory().unwrap())
         .with_import_dirs(vec![data("vendors").canonicalize().unwrap()]);
     let r = call(
         &p,
@@ -1269,7 +1269,7 @@ fn import_tool_takes_built_in_maps_by_name() {
     );
     assert!(e.contains("map"), "{e}");
     // The report names the file and, per problem, the line, column and value.
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     let r = store
         .import(
             &data("bad/separator_mismatch.csv"),
@@ -1407,7 +1407,7 @@ fn import_memory_is_bounded_for_any_file() {
         peak < 64 * 1024,
         "the default cap read the file: {peak} KiB"
     );
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     let r = store.import(&files[0], None, false).unwrap();
     assert!(
         r.errors[0].problem.contains("over the import size cap"),
@@ -1536,7 +1536,7 @@ fn suggest_map_recognises_a_usage_export_and_the_cli_takes_built_in_maps() {
     let dir = crate::cli::scratch("suggest-usage");
     let map = dir.join("usage.toml");
     std::fs::write(&map, &text).unwrap();
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     import(&store, "portfolio.jsonl", None);
     let r = store
         .import(&data("vendors/mixpanel-usage.csv"), Some(&map), true)
