@@ -162,7 +162,7 @@ pub enum StoreError {
     /// The PostgreSQL server could not be reached, went away, or did not answer in time.
     /// `server` is the URL without its password.
     #[error(
-        "the PostgreSQL server {server} is not available ({reason}); nothing was changed by this call. Check that the server is running and reachable; the server reconnects by itself once it is back"
+        "the PostgreSQL server {server} is not available ({reason}); nothing was changed by this call. Check that the server is running and reachable; expansion-planner reconnects by itself once it is back"
     )]
     Unreachable { server: String, reason: String },
     #[error("database error: {0}")]

@@ -430,7 +430,7 @@ impl Sqlite {
     }
 
     /// Every selected account, whole, in key order.
-    fn scan_rows(
+    pub(super) fn scan_rows(
         &self,
         filter: &AccountFilter,
         each: &mut dyn FnMut(i64, Snapshot) -> Result<(), StoreError>,
@@ -654,7 +654,7 @@ fn existing_key(conn: &Connection, s: &Snapshot) -> Result<Option<i64>, StoreErr
     }
 }
 
-fn outcome_from(s: &str) -> Result<Outcome, StoreError> {
+pub(super) fn outcome_from(s: &str) -> Result<Outcome, StoreError> {
     match s {
         "blocked" => Ok(Outcome::Blocked),
         "not_ready" => Ok(Outcome::NotReady),
