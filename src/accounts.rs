@@ -19,7 +19,7 @@ use std::sync::{Arc, LazyLock};
 
 use crate::model::Day;
 use crate::model::portfolio::{AccountFilter, DueReassessment, ImportReport, PlanRecord};
-use crate::store::Sqlite;
+use crate::store::{Postgres, Sqlite};
 
 pub use crate::store::{
     EMPTY_STORE, Found, SourceError, Store, ambiguous_name, ambiguous_prefix, not_found,
@@ -95,6 +95,18 @@ impl From<Arc<Demo>> for Accounts {
 impl<S: Store + 'static> From<Arc<S>> for Accounts {
     fn from(store: Arc<S>) -> Accounts {
         Accounts::ready(store)
+    }
+}
+
+impl From<Sqlite> for Accounts {
+    fn from(store: Sqlite) -> Accounts {
+        Accounts::ready(Arc::new(store))
+    }
+}
+
+impl From<Postgres> for Accounts {
+    fn from(store: Postgres) -> Accounts {
+        Accounts::ready(Arc::new(store))
     }
 }
 
