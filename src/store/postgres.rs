@@ -803,6 +803,72 @@ impl Store for Postgres {
         Ok(())
     }
 
+    /// Reads the selected accounts in up to `parts` key ranges of equal size, each on its
+    /// own thread and pooled connection: decoding the snapshots is most of a scan's cost.
+    fn scan_parallel(
+        &self,
+        filter: &AccountFilter,
+        parts: usize,
+        each: &(dyn Fn(usize, Found) -> Result<(), SourceError> + Sync),
+    ) -> Result<(), SourceError> {
+        if parts <= 1 {
+            return self.scan(filter, &mut |f| each(0, f));
+        }
+        let e = |e: postgres::Error| SourceError::from(self.classify(e));
+        let (sql, segment, csm) = self.filtered(
+            "SELECT min(key), max(key) FROM (SELECT key, ntile($3) OVER (ORDER BY key) AS part FROM accounts",
+            filter,
+            ") parts GROUP BY part ORDER BY part",
+        );
+        let n = i32::try_from(parts).unwrap_or(8);
+        let ranges: Vec<(i64, i64)> = self
+            .client()?
+            .query(&sql, &[&segment, &csm, &n])
+            .map_err(e)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let (sql, segment, csm) = self.filtered(
+            "SELECT key, snapshot FROM accounts",
+            filter,
+            "AND key BETWEEN $3 AND $4 ORDER BY key",
+        );
+        let read = |part: usize, (low, high): (i64, i64)| -> Result<(), SourceError> {
+            let mut client = self.client()?;
+            let params: [&(dyn ToSql + Sync); 4] = [&segment, &csm, &low, &high];
+            let mut rows = client.query_raw(&sql, params).map_err(e)?;
+            while let Some(row) = rows.next().map_err(e)? {
+                let key: i64 = row.get(0);
+                let text: &str = row.get(1);
+                each(
+                    part,
+                    Found {
+                        key,
+                        snapshot: decode(key, text)?,
+                    },
+                )?;
+            }
+            Ok(())
+        };
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges
+                .iter()
+                .enumerate()
+                .map(|(part, &range)| scope.spawn(move || read(part, range)))
+                .collect();
+            let mut result = Ok(());
+            for h in handles {
+                let r = h.join().unwrap_or_else(|_| {
+                    Err(SourceError::Unavailable("a reading thread stopped".into()))
+                });
+                if result.is_ok() {
+                    result = r;
+                }
+            }
+            result
+        })
+    }
+
     fn count(&self, filter: &AccountFilter) -> Result<u64, SourceError> {
         self.run(|| {
             let (sql, segment, csm) = self.filtered("SELECT count(*) FROM accounts", filter, "");
