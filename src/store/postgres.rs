@@ -32,7 +32,8 @@
 //! server that is down, goes away or does not answer is [`StoreError::Unreachable`] naming
 //! it; connections are checked when taken from the pool, so the store recovers by itself once
 //! the server is back. Timeouts (connect 5 s, statements 25 s by default, under the HTTP
-//! request timeout of 30 s; TCP keepalives) keep a call from hanging. A role that may not
+//! request timeout of 30 s; lock waits 5 s, as SQLite's busy timeout; TCP keepalives) keep a
+//! call from hanging; whole-segment reads and an import's own work are not cut short. A role that may not
 //! write is refused up front, or when the server says so, with
 //! [`StoreError::ReadOnlyRole`].
 
@@ -65,6 +66,16 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one statement may run, unless the URL's `options` set `statement_timeout`:
 /// under the HTTP request timeout's default (30 s).
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// How long a write waits for another's lock (an import holds the accounts table) before
+/// it gives up with [`StoreError::Busy`], as SQLite's busy timeout; unless the URL's
+/// `options` set `lock_timeout`.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(super::BUSY_TIMEOUT_SECS);
+
+/// Reading a whole segment and the work of an import are not cut short by the statement
+/// timeout: they read or write every selected account, and nothing can block a read. A
+/// server that vanishes meanwhile is noticed by the TCP keepalives.
+const UNBOUNDED: &str = "SET LOCAL statement_timeout = 0";
 
 /// Every migration, in order; the index + 1 is the version it brings the schema to.
 /// Append; never edit one that has shipped.
@@ -216,17 +227,28 @@ impl Postgres {
             reason: format!("the URL is not a PostgreSQL connection URL: {e}"),
         })?;
         let location = shown(&config);
+        // A password kept out of the command line (where `ps` shows it), as libpq reads it.
+        if config.get_password().is_none()
+            && let Some(pw) = std::env::var_os("PGPASSWORD")
+        {
+            config.password(pw.as_encoded_bytes());
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
-        let options = config.get_options().unwrap_or("").to_string();
-        if !options.contains("statement_timeout") {
-            let mut with = format!("-c statement_timeout={}", STATEMENT_TIMEOUT.as_millis());
-            if !options.is_empty() {
-                with = format!("{options} {with}");
+        let mut options = config.get_options().unwrap_or("").to_string();
+        for (name, value) in [
+            ("statement_timeout", STATEMENT_TIMEOUT),
+            ("lock_timeout", LOCK_TIMEOUT),
+        ] {
+            if !options.contains(name) {
+                if !options.is_empty() {
+                    options.push(' ');
+                }
+                options.push_str(&format!("-c {name}={}", value.as_millis()));
             }
-            config.options(&with);
         }
+        config.options(&options);
         if config.get_application_name().is_none() {
             config.application_name("expansion-planner");
         }
@@ -414,6 +436,10 @@ impl Postgres {
                 path: server,
                 reason: format!("PostgreSQL: {text}"),
             },
+            Some(c) if c == SqlState::LOCK_NOT_AVAILABLE => StoreError::Busy {
+                path: server,
+                reason: format!("PostgreSQL: {text}"),
+            },
             Some(c) if c == SqlState::QUERY_CANCELED => StoreError::Unreachable {
                 server,
                 reason: format!("the statement did not finish in time: {text}"),
@@ -561,6 +587,7 @@ impl Postgres {
         let mut tx = client.transaction().map_err(e)?;
         tx.batch_execute("LOCK TABLE accounts IN EXCLUSIVE MODE")
             .map_err(e)?;
+        tx.batch_execute(UNBOUNDED).map_err(e)?;
         let staged = Sqlite::in_memory()?;
         let mut before: HashMap<i64, String> = HashMap::new();
         {
@@ -790,6 +817,7 @@ impl Store for Postgres {
             .read_only(true)
             .start()
             .map_err(e)?;
+        tx.batch_execute(UNBOUNDED).map_err(e)?;
         let params: [&(dyn ToSql + Sync); 2] = [&segment, &csm];
         let mut rows = tx.query_raw(&sql, params).map_err(e)?;
         while let Some(row) = rows.next().map_err(e)? {
@@ -835,8 +863,14 @@ impl Store for Postgres {
         );
         let read = |part: usize, (low, high): (i64, i64)| -> Result<(), SourceError> {
             let mut client = self.client()?;
+            let mut tx = client
+                .build_transaction()
+                .read_only(true)
+                .start()
+                .map_err(e)?;
+            tx.batch_execute(UNBOUNDED).map_err(e)?;
             let params: [&(dyn ToSql + Sync); 4] = [&segment, &csm, &low, &high];
-            let mut rows = client.query_raw(&sql, params).map_err(e)?;
+            let mut rows = tx.query_raw(&sql, params).map_err(e)?;
             while let Some(row) = rows.next().map_err(e)? {
                 let key: i64 = row.get(0);
                 let text: &str = row.get(1);

@@ -161,7 +161,8 @@ fn spawn_import(url: &str, file: &Path) -> Child {
         .unwrap()
 }
 
-/// Two processes importing the same accounts at once: one runs after the other. The first
+/// Two processes importing the same accounts at once: one runs after the other (the second
+/// waits for the accounts table, up to the 5 s lock timeout). The first
 /// creates them all, the second updates them all, and every account ends as the second
 /// file says, never some from each.
 #[test]
@@ -169,7 +170,7 @@ fn concurrent_imports_from_two_processes_end_in_one_order() {
     let url = pg::fresh_url();
     drop(Postgres::open(&url).unwrap());
     let dir = crate::cli::scratch("pg-concurrent");
-    let n = 400;
+    let n = 200;
     let fa = write_bulk(&dir, "a.jsonl", n, "Alpha");
     let fb = write_bulk(&dir, "b.jsonl", n, "Beta");
     for round in 0..2 {
@@ -339,6 +340,25 @@ fn a_read_only_role_is_refused_with_the_clear_error() {
         .unwrap()
         .get(0);
     assert_eq!(n, 0);
+    // The password from PGPASSWORD, out of the command line: the role reads; --help does
+    // not show the variable's value.
+    let bare = format!("postgres://{role}@{host}");
+    let o = bin()
+        .env("PGPASSWORD", secret)
+        .args(["scan", "--db", &bare, "--as-of", "2026-11-15"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("12 accounts"));
+    assert!(!stderr.contains(secret), "{stderr}");
+    let o = bin()
+        .env("EXPANSION_PLANNER_DB", &reader)
+        .args(["scan", "--help"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(!String::from_utf8_lossy(&o.stdout).contains(secret));
 }
 
 /// Polls until `f` holds, for at most `secs`.
