@@ -19,13 +19,14 @@
 //! the same orders on both stores, so the same answers byte for byte.
 //!
 //! ## Imports
-//! An import is the SQLite store's own import, run against the stored accounts staged in an
-//! in-memory SQLite database inside one PostgreSQL transaction that holds `accounts` in
-//! `EXCLUSIVE` mode (readers go on; other imports and saves wait): the same parsing, mapping,
-//! merging and reports, all or nothing. The accounts the file changed or created are then
-//! written back, the version bumped, and the transaction committed. Two imports into the
-//! same accounts therefore run one after the other, never interleaved. Staging costs a read
-//! of every stored account per import (documented in the README).
+//! An import is the SQLite store's own import, run inside one PostgreSQL transaction that
+//! holds `accounts` in `EXCLUSIVE` mode (readers go on; other imports and saves wait) against
+//! an in-memory SQLite copy: every account's key, id and name, and the whole snapshot of each
+//! account the file names, brought in the first time it does
+//! (`import::import_opened_staged`). The same parsing, mapping, merging and reports, all or
+//! nothing. The accounts the file changed or created are then written back, the version
+//! bumped if any was, and the transaction committed. Two imports into the same accounts
+//! therefore run one after the other, never interleaved.
 //!
 //! ## Failures
 //! The server's URL is shown without its password everywhere ([`Postgres::location`]). A
@@ -575,10 +576,13 @@ impl Postgres {
         })
     }
 
-    /// Imports inside one transaction: `run` imports into the staged copy of the accounts.
+    /// Imports inside one transaction. The stored accounts' keys, ids and names are staged
+    /// in an in-memory SQLite store; `run` imports the file into it, bringing in each
+    /// account the file names (its whole snapshot) on first use; the accounts it changed or
+    /// created are written back, all in the one transaction.
     fn import_with(
         &self,
-        run: impl FnOnce(&Sqlite) -> Result<ImportReport, StoreError>,
+        run: impl FnOnce(&Sqlite, &mut import::Stage<'_>) -> Result<ImportReport, StoreError>,
     ) -> Result<ImportReport, StoreError> {
         // Even a dry run writes, inside a transaction it then rolls back.
         self.check_writable()?;
@@ -589,48 +593,73 @@ impl Postgres {
             .map_err(e)?;
         tx.batch_execute(UNBOUNDED).map_err(e)?;
         let staged = Sqlite::in_memory()?;
-        let mut before: HashMap<i64, String> = HashMap::new();
+        let mut last_key = 0_i64;
         {
             let conn = staged.conn();
             let st = conn.unchecked_transaction()?;
             let mut rows = tx
                 .query_raw(
-                    "SELECT key, snapshot FROM accounts ORDER BY key",
+                    "SELECT key, id, name, name_norm FROM accounts ORDER BY key",
                     std::iter::empty::<&(dyn ToSql + Sync)>(),
                 )
                 .map_err(e)?;
             while let Some(row) = rows.next().map_err(e)? {
                 let key: i64 = row.get(0);
-                let text: String = row.get(1);
-                super::rows::insert_snapshot(&st, key, &decode(key, &text)?)?;
-                before.insert(key, text);
+                super::rows::insert_stub(&st, key, row.get(1), row.get(2), row.get(3))?;
+                last_key = last_key.max(key);
             }
             st.commit()?;
         }
-        let report = run(&staged)?;
+        // Each account the file names, as stored, by key.
+        let mut before: HashMap<i64, String> = HashMap::new();
+        let report = {
+            let mut stage = |conn: &rusqlite::Connection, key: i64| -> Result<(), StoreError> {
+                if key > last_key {
+                    // Created by this file: nothing stored to bring in.
+                    return Ok(());
+                }
+                let row = tx
+                    .query_opt("SELECT snapshot FROM accounts WHERE key = $1", &[&key])
+                    .map_err(|err| self.classify(err))?
+                    .ok_or_else(|| StoreError::Data(format!("account key {key} vanished")))?;
+                let text: String = row.get(0);
+                super::rows::write_snapshot(conn, Some(key), &decode(key, &text)?)?;
+                before.insert(key, text);
+                Ok(())
+            };
+            run(&staged, &mut stage)?
+        };
         if !report.written {
             return Ok(report);
         }
+        let mut keys: Vec<i64> = before.keys().copied().collect();
+        {
+            let conn = staged.conn();
+            let mut st = conn.prepare("SELECT key FROM accounts WHERE key > ?1 ORDER BY key")?;
+            let created = st.query_map([last_key], |r| r.get::<_, i64>(0))?;
+            for k in created {
+                keys.push(k?);
+            }
+        }
+        keys.sort_unstable();
         let mut batch = Batch::default();
         let mut changed = 0_usize;
-        let mut failed: Option<StoreError> = None;
-        let scanned = staged.scan_rows(&AccountFilter::default(), &mut |key, s| {
+        for key in keys {
+            let s = {
+                let conn = staged.conn();
+                super::rows::load(&conn, key, false)?
+            };
+            let Some(s) = s else { continue };
             let text = serde_json::to_string(&s)
                 .map_err(|err| StoreError::Data(format!("account {}: {err}", s.name)))?;
             if before.get(&key) != Some(&text) {
                 changed += 1;
                 batch.push(key, &s, text);
-                if batch.len() >= Batch::SIZE
-                    && let Err(err) = batch.write(&mut tx)
-                {
-                    let msg = err.to_string();
-                    failed = Some(self.classify(err));
-                    return Err(StoreError::Data(msg));
+                if batch.len() >= Batch::SIZE {
+                    batch.write(&mut tx).map_err(e)?;
                 }
             }
-            Ok(())
-        });
-        scanned.map_err(|err| failed.take().unwrap_or(err))?;
+        }
         batch.write(&mut tx).map_err(e)?;
         if changed > 0 {
             // Every replica's read cache is stale from this commit on.
@@ -1086,7 +1115,11 @@ impl Store for Postgres {
         map: Option<&Path>,
         dry_run: bool,
     ) -> Result<ImportReport, SourceError> {
-        self.run(|| self.import_with(|staged| import::import_file(staged, file, map, dry_run)))
+        self.run(|| {
+            self.import_with(|staged, stage| {
+                import::import_file_staged(staged, file, map, dry_run, Some(stage))
+            })
+        })
     }
 
     fn import_opened(
@@ -1098,7 +1131,9 @@ impl Store for Postgres {
     ) -> Result<ImportReport, SourceError> {
         self.run(|| {
             let map = map.map(|(name, text)| import::MapArg::Text { name, text });
-            self.import_with(|staged| import::import_opened(staged, file, opened, map, dry_run))
+            self.import_with(|staged, stage| {
+                import::import_opened_staged(staged, file, opened, map, dry_run, Some(stage))
+            })
         })
     }
 

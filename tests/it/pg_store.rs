@@ -518,3 +518,46 @@ fn the_server_stopped_mid_import_and_mid_call() {
     drop(holder);
     q.draft_noting(&loaded).unwrap();
 }
+
+/// An import writes back only the accounts it changed, and bumps the version that every
+/// replica's read cache checks exactly when it changed one: a file that changes nothing
+/// leaves the caches valid; one that changes an account is seen by another replica's next
+/// lookup.
+#[test]
+fn an_import_writes_only_what_it_changed_and_invalidates_every_cache() {
+    let url = pg::fresh_url();
+    let (a, b) = (Postgres::open(&url).unwrap(), Postgres::open(&url).unwrap());
+    import(&a, &crate::root().join("src/demo/portfolio.json"), None);
+    let mut c = pg::client(&url);
+    let state = |c: &mut postgres::Client| -> (i64, Vec<String>) {
+        let v: i64 = c
+            .query_one("SELECT version FROM store_version", &[])
+            .unwrap()
+            .get(0);
+        let rows = c
+            .query("SELECT snapshot FROM accounts ORDER BY key", &[])
+            .unwrap();
+        (v, rows.iter().map(|r| r.get(0)).collect())
+    };
+    let (v0, s0) = state(&mut c);
+    // The other replica reads (and caches) acc-001.
+    let score = |s: &Postgres| s.find("acc-001", "account").unwrap().snapshot.health.score;
+    let before = score(&b);
+    let dir = crate::cli::scratch("pg-partial");
+    let f = dir.join("health.csv");
+    std::fs::write(&f, "id,health.score\nacc-001,55\n").unwrap();
+    import(&a, &f, None);
+    let (v1, s1) = state(&mut c);
+    assert_eq!(v1, v0 + 1);
+    let differ: Vec<usize> = (0..s0.len()).filter(|&i| s0[i] != s1[i]).collect();
+    assert_eq!(differ, [0], "only acc-001 was rewritten");
+    assert_ne!(before, Some(55.0));
+    assert_eq!(
+        score(&b),
+        Some(55.0),
+        "the other replica sees the import at once"
+    );
+    // The same file again changes nothing: nothing written, the caches stay valid.
+    import(&a, &f, None);
+    assert_eq!(state(&mut c), (v1, s1));
+}
