@@ -450,9 +450,23 @@ fn the_server_stopped_mid_import_and_mid_call() {
     assert!(e.contains(&hostport) && e.contains("not available"), "{e}");
     assert!(!e.contains(&secret), "{e}");
 
+    // A server (stdio `serve`) that opens its store on first use while the database is
+    // down answers every call with why, and uses the database once it is back.
+    let deferred = {
+        let url = url.clone();
+        expansion_planner::accounts::Accounts::deferred(move || {
+            Postgres::open(&url)
+                .map(|s| Box::new(s) as Box<dyn Store>)
+                .map_err(|e| e.to_string())
+        })
+    };
+    let e = deferred.count(&Default::default()).unwrap_err().to_string();
+    assert!(e.contains(&hostport) && e.contains("not available"), "{e}");
+
     // Back: nothing of the interrupted import is there, and it runs now.
     pg::script(&["start", &dir]);
     assert_eq!(accounts(&url), 12);
+    assert_eq!(deferred.count(&Default::default()).unwrap(), 12);
     let o = spawn_import(&url, &new).wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(accounts(&url), 62);
