@@ -32,7 +32,7 @@ use expansion_planner::engine::{Policy, segment};
 use expansion_planner::model::portfolio::AccountFilter;
 use expansion_planner::model::{Day, Snapshot};
 use expansion_planner::service::Planner;
-use expansion_planner::store::Store;
+use expansion_planner::store::{Sqlite, Store};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -261,7 +261,7 @@ fn main() -> Res<()> {
                 let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
             }
             let t = Instant::now();
-            let store = Store::open(db)?;
+            let store = Sqlite::open(db)?;
             let report = store.import(Path::new(arg(1)), None, false)?;
             let secs = t.elapsed().as_secs_f64();
             if !report.ok() {
@@ -274,7 +274,7 @@ fn main() -> Res<()> {
             Ok(())
         }
         "scan" => {
-            let store = Store::open(Path::new(arg(1)))?;
+            let store = Sqlite::open(Path::new(arg(1)))?;
             let planner = Planner::new(Policy::default(), Arc::new(store));
             let anon = AnonPeak::start();
             let t = Instant::now();
@@ -292,11 +292,11 @@ fn main() -> Res<()> {
             Ok(())
         }
         "read" => {
-            let store = Store::open(Path::new(arg(1)))?;
+            let store = Sqlite::open(Path::new(arg(1)))?;
             let n = AtomicU64::new(0);
             let anon = AnonPeak::start();
             let t = Instant::now();
-            store.scan_parallel(&AccountFilter::default(), parts(), &|_, _, s| {
+            store.scan_parallel(&AccountFilter::default(), parts(), &|_, s| {
                 n.fetch_add(1, Ordering::Relaxed);
                 drop(s);
                 Ok(())

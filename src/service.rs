@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{AccountSource, SourceError};
+use crate::accounts::{Accounts, SourceError};
 use crate::engine::{Policy, segment};
 use crate::model::portfolio::{AccountFilter, SegmentPlan, SegmentRow};
 use crate::model::results::PlanResult;
@@ -48,7 +48,7 @@ pub struct Loaded {
 #[derive(Clone)]
 pub struct Planner {
     pub policy: Arc<Policy>,
-    pub accounts: Arc<dyn AccountSource>,
+    pub accounts: Arc<Accounts>,
     /// The clock, injectable so tests and replays are deterministic.
     pub today: fn() -> Day,
     /// Directories `import_accounts` may read from; empty disables the tool.
@@ -80,10 +80,12 @@ impl Planner {
         Ok((snapshot, as_of))
     }
 
-    pub fn new(policy: Policy, accounts: Arc<dyn AccountSource>) -> Planner {
+    /// A planner over `accounts`: an open store (`Arc<Sqlite>`, `Arc<dyn Store>`), the demo
+    /// (`Arc::new(Demo)`), or [`Accounts`] opened on first use.
+    pub fn new(policy: Policy, accounts: impl Into<Accounts>) -> Planner {
         Planner {
             policy: Arc::new(policy),
-            accounts,
+            accounts: Arc::new(accounts.into()),
             today,
             import_dirs: Arc::new(Vec::new()),
             views: true,

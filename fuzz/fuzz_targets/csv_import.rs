@@ -20,7 +20,7 @@ use std::sync::LazyLock;
 
 use expansion_planner::model::Snapshot;
 use expansion_planner::model::portfolio::AccountFilter;
-use expansion_planner::store::Store;
+use expansion_planner::store::{Sqlite, Store};
 use libfuzzer_sys::fuzz_target;
 
 const CRM_ACCOUNTS: &str = include_str!("../../tests/data/import/crm/accounts.map.toml");
@@ -40,11 +40,11 @@ static DIR: LazyLock<PathBuf> = LazyLock::new(|| {
 /// Everything the store holds, as its API reads it back: every account whole (key and
 /// snapshot, lists and history included) and its saved plans. Loading is the round trip:
 /// an account that does not load back, or loads back invalid, breaks the invariant.
-fn state(store: &Store) -> Vec<(i64, Snapshot, usize)> {
+fn state(store: &Sqlite) -> Vec<(i64, Snapshot, usize)> {
     let mut out = Vec::new();
     store
-        .scan(&AccountFilter::default(), &mut |key, s| {
-            out.push((key, s, 0));
+        .scan(&AccountFilter::default(), &mut |f| {
+            out.push((f.key, f.snapshot, 0));
             Ok(())
         })
         .unwrap_or_else(|e| panic!("a stored account does not load back: {e}"));
@@ -108,7 +108,7 @@ fuzz_target!(|data: &[u8]| {
         }
     };
 
-    let store = Store::demo().expect("the demo store");
+    let store = Sqlite::demo().expect("the demo store");
     let before = state(&store);
     match store.import(&file, map.as_deref(), false) {
         Err(e) => {

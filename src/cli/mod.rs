@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::accounts::SourceError;
 use crate::engine::Policy;
 use crate::model::InputError;
-use crate::store::{Store, StoreError};
+use crate::store::{Sqlite, Store, StoreError};
 
 /// Deterministic expansion plans from a customer-success playbook, served over MCP.
 #[derive(Debug, Parser)]
@@ -56,9 +56,10 @@ pub struct Common {
 /// Which account store a command uses.
 #[derive(Debug, Args, Clone, Default)]
 pub struct StoreArgs {
-    /// The account database (SQLite), created on first use; default
-    /// `<data dir>/expansion-planner/accounts.db`.
-    #[arg(long, value_name = "PATH", env = "EXPANSION_PLANNER_DB")]
+    /// The account database: an SQLite file, created on first use, or a PostgreSQL URL
+    /// (`postgres://user:password@host:port/database`, shared by a team's replicas);
+    /// default `<data dir>/expansion-planner/accounts.db`.
+    #[arg(long, value_name = "PATH|URL", env = "EXPANSION_PLANNER_DB")]
     pub db: Option<PathBuf>,
     /// Use the embedded demo portfolio in an in-memory database (nothing is written); wins
     /// over --db.
@@ -67,26 +68,42 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    /// The database file this opens, when it is a file and one is known.
-    pub fn path(&self) -> Option<PathBuf> {
-        self.db.clone().or_else(Store::default_path)
+    /// The PostgreSQL URL --db gives, if it gives one.
+    fn url(&self) -> Option<&str> {
+        self.db
+            .as_deref()
+            .and_then(|p| p.to_str())
+            .filter(|s| crate::store::postgres::is_url(s))
     }
 
-    /// Opens the demo store, the --db file, or the default database.
-    pub fn open(&self) -> Result<Store, CliError> {
+    /// The database file this opens, when it is a file and one is known.
+    pub fn path(&self) -> Option<PathBuf> {
+        if self.url().is_some() {
+            return None;
+        }
+        self.db.clone().or_else(Sqlite::default_path)
+    }
+
+    /// Opens the demo store, the --db file or server, or the default database.
+    pub fn open(&self) -> Result<Box<dyn Store>, CliError> {
         if self.demo {
-            return Ok(Store::demo()?);
+            return Ok(Box::new(Sqlite::demo()?));
+        }
+        if let Some(url) = self.url() {
+            let store = crate::store::Postgres::open(url)?;
+            tracing::info!(db = %store.location(), "opened the account store (PostgreSQL)");
+            return Ok(Box::new(store));
         }
         let path = match &self.db {
             Some(p) => p.clone(),
-            None => Store::default_path().ok_or_else(|| {
+            None => Sqlite::default_path().ok_or_else(|| {
                 anyhow::anyhow!(
                     "no data directory is known for this user: pass --db PATH or set EXPANSION_PLANNER_DB"
                 )
             })?,
         };
         tracing::info!(db = %path.display(), "opening the account store");
-        Ok(Store::open(&path)?)
+        Ok(Box::new(Sqlite::open(&path)?))
     }
 }
 

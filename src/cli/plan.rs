@@ -3,7 +3,6 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
 
@@ -51,10 +50,10 @@ pub fn run(a: PlanArgs) -> Result<(), CliError> {
     let policy = load_policy(a.common.policy.as_ref())?;
     let as_of = a.common.as_of.clone();
     // Only --account needs the store; a snapshot file is planned as it is.
-    let store: Arc<dyn crate::accounts::AccountSource> = if a.account.is_some() || a.store.demo {
-        Arc::new(a.store.open()?)
+    let store = if a.account.is_some() || a.store.demo {
+        crate::accounts::Accounts::from(a.store.open()?)
     } else {
-        Arc::new(crate::accounts::Demo)
+        crate::accounts::Accounts::demo()
     };
     let planner = Planner::new(policy, store);
     let plans: Vec<PlanResult> = match (&a.file, &a.account) {

@@ -1,7 +1,5 @@
 //! `scan`: the segment plan for a segment, a CSM's book or every stored account.
 
-use std::sync::Arc;
-
 use clap::Args;
 
 use super::{CliError, Common, StoreArgs, ViewFormat, load_policy};
@@ -29,7 +27,7 @@ pub struct ScanArgs {
 pub fn run(a: ScanArgs) -> Result<(), CliError> {
     let policy = load_policy(a.common.policy.as_ref())?;
     let as_of = parse_as_of(a.common.as_of.as_deref(), "--as-of")?;
-    let store = Arc::new(a.store.open()?);
+    let store = a.store.open()?;
     let filter = AccountFilter {
         segment: a.segment.clone(),
         csm: a.csm.clone(),

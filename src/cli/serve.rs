@@ -2,14 +2,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 use clap::builder::RangedU64ValueParser;
 
 use super::{CliError, Common, StoreArgs, load_policy};
-use crate::accounts::{AccountSource, Deferred};
+use crate::accounts::Accounts;
 use crate::mcp::http::{
     ConnLimits, DEFAULT_ADDR, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_CONNECTIONS_PER_PEER, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_TOKEN,
@@ -136,18 +135,18 @@ pub fn run(a: ServeArgs) -> Result<(), CliError> {
         None => None,
     };
     let dirs = import_dirs(&a.import_dir)?;
-    let accounts: Arc<dyn AccountSource> = if http.is_some() {
+    let accounts = if http.is_some() {
         // A team server: a database that cannot be opened stops it at once.
-        Arc::new(a.store.open()?)
+        Accounts::from(a.store.open()?)
     } else {
         // One client on a pipe, which waits for the answer to `initialize` before anything
         // else: the database opens after that answer, on the warm-up thread.
         let store = a.store.clone();
-        Arc::new(Deferred::new(move || {
+        Accounts::deferred(move || {
             store
                 .open()
                 .map_err(|e| format!("cannot open the account store: {e}"))
-        }))
+        })
     };
     let planner = Planner::new(policy, accounts)
         .with_import_dirs(dirs)

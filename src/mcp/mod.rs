@@ -53,7 +53,7 @@ fn tools() -> &'static [Tool] {
 /// Prepares, on a background thread, what the first requests will need (the tool list, and
 /// the account store when it opens on first use: for `--demo` that parses and imports the
 /// demo portfolio), while the client reads the answer to `initialize`.
-pub fn warm_up(accounts: Arc<dyn crate::accounts::AccountSource>) {
+pub fn warm_up(accounts: Arc<crate::accounts::Accounts>) {
     let spawned = std::thread::Builder::new()
         .name("warm-up".into())
         .spawn(move || {

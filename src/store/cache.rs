@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use crate::accounts::Found;
+use super::Found;
 use crate::model::portfolio::PlanRecord;
 use crate::model::{Day, Snapshot};
 

@@ -32,7 +32,7 @@ use crate::model::{Day, FieldError, Snapshot};
 use super::csv_source::{Next, Source, preview};
 use super::mapping::{self, ACCOUNT_PATHS, Formats, LongKind, Mapping, Ty, ValueMap};
 use super::rows::{self, ListKind, norm};
-use super::{Store, StoreError};
+use super::{Sqlite, StoreError};
 
 /// Problems kept per file; past this the report says how many more there were (a file of
 /// a million bad rows must not become a million-line reply).
@@ -290,7 +290,7 @@ pub enum MapArg<'a> {
 /// Imports one file. File-level problems (unreadable, unknown type, bad mapping, missing
 /// columns) are reported like row problems, at line 0 or 1; only a failing database is `Err`.
 pub fn import_file(
-    store: &Store,
+    store: &Sqlite,
     file: &Path,
     map: Option<&Path>,
     dry_run: bool,
@@ -326,7 +326,7 @@ fn empty_report(file: &Path, dry_run: bool) -> ImportReport {
 /// Imports a file the caller has opened, named `file` in the report (its extension says
 /// its format). The file is read from the handle only: nothing is looked up by path again.
 pub fn import_opened(
-    store: &Store,
+    store: &Sqlite,
     file: &Path,
     opened: std::fs::File,
     map: Option<MapArg<'_>>,

@@ -452,6 +452,15 @@ pub fn write_lists(
     Ok(())
 }
 
+/// Inserts a whole snapshot under a key the caller chose (a PostgreSQL import stages the
+/// stored accounts in memory under their own keys, see `store::postgres`).
+pub fn insert_snapshot(conn: &Connection, key: i64, s: &Snapshot) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO accounts (key, name, name_norm) VALUES (?1, '', '')")?
+        .execute([key])?;
+    write_snapshot(conn, Some(key), s)?;
+    Ok(())
+}
+
 /// Writes a whole snapshot: the account row, its offer and every list.
 pub fn write_snapshot(
     conn: &Connection,

@@ -15,7 +15,7 @@ use expansion_planner::engine::{Policy, draft_plan};
 use expansion_planner::mcp::tools;
 use expansion_planner::model::Snapshot;
 use expansion_planner::service::Planner;
-use expansion_planner::store::Store;
+use expansion_planner::store::Sqlite;
 use proptest::prelude::*;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde_json::{Value, json};
@@ -188,7 +188,7 @@ fn prompt_text(p: &Planner, prompt: &str, customer: &str) -> String {
 fn answers(accounts: &[Snapshot]) -> Vec<(String, String)> {
     let policy = Policy::default();
     let mut out = Vec::new();
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     store.put(accounts).unwrap();
     let p = Planner::new(Policy::default(), Arc::new(store));
     for (i, s) in accounts.iter().enumerate() {

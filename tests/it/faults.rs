@@ -884,7 +884,7 @@ fn concurrent_calls_on_one_connection_with_the_sqlite_store_are_matched_and_stor
     let policy = Policy::default();
     let reference = expansion_planner::service::Planner::new(
         Policy::default(),
-        Arc::new(expansion_planner::store::Store::demo().unwrap()),
+        Arc::new(expansion_planner::store::Sqlite::demo().unwrap()),
     );
     let days = ["2026-11-15", "2026-11-22", "2026-12-01"];
     let segments = ["Enterprise", "Mid-Market", "SMB"];

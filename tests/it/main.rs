@@ -17,6 +17,8 @@ mod faults;
 mod framing;
 mod http;
 mod mcp;
+mod pg;
+mod pg_store;
 mod props;
 mod runtime;
 mod schemas;

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use expansion_planner::model::Snapshot;
-use expansion_planner::store::Store;
+use expansion_planner::store::Sqlite;
 use serde_json::{Value, json};
 
 use crate::wire::{DEADLINE, Server, tool_call};
@@ -17,7 +17,7 @@ fn big_store(name: &str, n: usize) -> std::path::PathBuf {
         let _ = std::fs::remove_file(format!("{}{s}", path.display()));
     }
     let demo = expansion_planner::demo::portfolio().unwrap();
-    let store = Store::open(&path).unwrap();
+    let store = Sqlite::open(&path).unwrap();
     let mut batch: Vec<Snapshot> = Vec::with_capacity(1000);
     for i in 0..n {
         let mut s = demo[i % demo.len()].clone();

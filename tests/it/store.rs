@@ -7,21 +7,93 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use expansion_planner::accounts::Accounts;
 use expansion_planner::engine::{Policy, draft_plan, segment};
 use expansion_planner::mcp::tools;
 use expansion_planner::model::portfolio::AccountFilter;
 use expansion_planner::model::{Day, Snapshot};
 use expansion_planner::service::Planner;
-use expansion_planner::store::{Store, StoreError};
+use expansion_planner::store::{Sqlite, Store, StoreError};
 use serde_json::{Value, json};
 
 fn data(p: &str) -> PathBuf {
     crate::root().join("tests/data/import").join(p)
 }
 
-fn planner(store: Store) -> Planner {
-    Planner::new(Policy::default(), Arc::new(store))
+fn planner(store: impl Into<Accounts>) -> Planner {
+    Planner::new(Policy::default(), store)
 }
+
+/// Which store a parity test runs on: every test listed in `on_both_stores!` runs on both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// An empty store.
+    pub fn fresh(self) -> Box<dyn Store> {
+        match self {
+            Backend::Sqlite => Box::new(Sqlite::in_memory().unwrap()),
+            Backend::Postgres => Box::new(crate::pg::store()),
+        }
+    }
+
+    /// The demo portfolio: SQLite's own demo store, or the same file imported.
+    pub fn demo(self) -> Box<dyn Store> {
+        match self {
+            Backend::Sqlite => Box::new(Sqlite::demo().unwrap()),
+            Backend::Postgres => {
+                let store = self.fresh();
+                let r = store
+                    .import(&crate::root().join("src/demo/portfolio.json"), None, false)
+                    .unwrap();
+                assert!(r.ok() && r.written && r.created == 12, "{:#?}", r.errors);
+                store
+            }
+        }
+    }
+}
+
+/// `on_both_stores!(name, ..)`: each `fn name(b: Backend)` becomes the tests
+/// `name::sqlite` and `name::postgres`.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sqlite() {
+                    super::$name(super::Backend::Sqlite)
+                }
+                #[test]
+                fn postgres() {
+                    super::$name(super::Backend::Postgres)
+                }
+            }
+        )*
+    };
+}
+
+on_both_stores!(
+    json_array_round_trips,
+    jsonl_round_trips_and_reimport_updates_in_place,
+    single_snapshot_files_round_trip,
+    csv_by_snapshot_path_with_long_formats_round_trips,
+    crm_export_with_mapping_round_trips,
+    a_per_account_csv_updates_only_its_columns,
+    bad_files_import_nothing_and_report_every_bad_row,
+    a_good_dry_run_counts_but_writes_nothing,
+    plan_history_and_due_reassessments_follow_an_account_over_time,
+    demo_segment_plan_figures_checked_by_hand,
+    list_and_get_accounts_filter_and_name_closest_matches,
+    expansion_plan_prompt_with_a_segment_uses_plan_segment,
+    vendor_exports_round_trip_through_their_built_in_maps,
+    value_maps_and_optional_columns,
+    import_tool_takes_built_in_maps_by_name,
+    suggest_map_writes_a_map_that_imports_the_export,
+    suggest_map_recognises_a_usage_export_and_the_cli_takes_built_in_maps,
+);
 
 fn call(p: &Planner, tool: &str, args: Value) -> Value {
     match tools::call(p, tool, args.clone()) {
@@ -38,7 +110,7 @@ fn call_err(p: &Planner, tool: &str, args: Value) -> String {
     }
 }
 
-fn import(store: &Store, file: &str, map: Option<&str>) {
+fn import(store: &dyn Store, file: &str, map: Option<&str>) {
     let map = map.map(data);
     let r = store.import(&data(file), map.as_deref(), false).unwrap();
     assert!(r.ok() && r.written, "{file}: {:#?}", r.errors);
@@ -58,7 +130,7 @@ fn direct_plans() -> BTreeMap<String, Value> {
 }
 
 /// Every demo account drafted through the draft_plan tool from the store, by id and by name.
-fn assert_same_plans_as_snapshots(store: Store, format: &str) {
+fn assert_same_plans_as_snapshots(store: Box<dyn Store>, format: &str) {
     let p = planner(store);
     let direct = direct_plans();
     assert_eq!(direct.len(), 12);
@@ -73,9 +145,8 @@ fn assert_same_plans_as_snapshots(store: Store, format: &str) {
     assert_eq!(list["total"], 12, "{format}");
 }
 
-#[test]
-fn json_array_round_trips() {
-    let store = Store::in_memory().unwrap();
+fn json_array_round_trips(b: Backend) {
+    let store = b.fresh();
     let r = store
         .import(&crate::root().join("src/demo/portfolio.json"), None, false)
         .unwrap();
@@ -92,24 +163,22 @@ fn json_array_round_trips() {
         let back: Snapshot = serde_json::from_value(got["snapshot"].clone()).unwrap();
         assert_eq!(&back, s);
     }
-    let store = Store::in_memory().unwrap();
+    let store = b.fresh();
     store
         .import(&crate::root().join("src/demo/portfolio.json"), None, false)
         .unwrap();
     assert_same_plans_as_snapshots(store, "json");
 }
 
-#[test]
-fn jsonl_round_trips_and_reimport_updates_in_place() {
-    let store = Store::in_memory().unwrap();
-    import(&store, "portfolio.jsonl", None);
+fn jsonl_round_trips_and_reimport_updates_in_place(b: Backend) {
+    let store = b.fresh();
+    import(&*store, "portfolio.jsonl", None);
     let again = store.import(&data("portfolio.jsonl"), None, false).unwrap();
     assert_eq!((again.created, again.updated), (0, 12));
     assert_same_plans_as_snapshots(store, "jsonl");
 }
 
-#[test]
-fn single_snapshot_files_round_trip() {
+fn single_snapshot_files_round_trip(b: Backend) {
     // Every data-driven case's snapshot, written as a one-object JSON file.
     let dir = crate::cli::scratch("single");
     let policy = Policy::default();
@@ -124,7 +193,7 @@ fn single_snapshot_files_round_trip() {
             serde_json::to_string_pretty(&case["snapshot"]).unwrap(),
         )
         .unwrap();
-        let store = Store::in_memory().unwrap();
+        let store = b.fresh();
         let r = store.import(&file, None, false).unwrap();
         assert!(r.ok(), "{}: {:?}", path.display(), r.errors);
         let p = planner(store);
@@ -151,35 +220,32 @@ const LONG: [&str; 7] = [
     "csv/limits.csv",
 ];
 
-#[test]
-fn csv_by_snapshot_path_with_long_formats_round_trips() {
-    let store = Store::in_memory().unwrap();
-    import(&store, "csv/accounts.csv", None);
+fn csv_by_snapshot_path_with_long_formats_round_trips(b: Backend) {
+    let store = b.fresh();
+    import(&*store, "csv/accounts.csv", None);
     for f in LONG {
-        import(&store, f, None);
+        import(&*store, f, None);
     }
     // Importing the list files again changes nothing: they replace what they name.
     for f in LONG {
-        import(&store, f, None);
+        import(&*store, f, None);
     }
     assert_same_plans_as_snapshots(store, "csv");
 }
 
-#[test]
-fn crm_export_with_mapping_round_trips() {
-    let store = Store::in_memory().unwrap();
-    import(&store, "crm/accounts.csv", Some("crm/accounts.map.toml"));
-    import(&store, "crm/usage.csv", Some("crm/usage.map.toml"));
+fn crm_export_with_mapping_round_trips(b: Backend) {
+    let store = b.fresh();
+    import(&*store, "crm/accounts.csv", Some("crm/accounts.map.toml"));
+    import(&*store, "crm/usage.csv", Some("crm/usage.map.toml"));
     for f in LONG.iter().skip(1) {
-        import(&store, f, None);
+        import(&*store, f, None);
     }
     assert_same_plans_as_snapshots(store, "crm");
 }
 
-#[test]
-fn a_per_account_csv_updates_only_its_columns() {
-    let store = Store::in_memory().unwrap();
-    import(&store, "portfolio.jsonl", None);
+fn a_per_account_csv_updates_only_its_columns(b: Backend) {
+    let store = b.fresh();
+    import(&*store, "portfolio.jsonl", None);
     let dir = crate::cli::scratch("partial");
     let f = dir.join("health.csv");
     std::fs::write(&f, "id,health.score\nacc-001,55\nacc-002,\n").unwrap();
@@ -203,8 +269,7 @@ fn a_per_account_csv_updates_only_its_columns() {
 /// Each `tests/data/import/bad/*.case.json`: the file is refused as a whole (the store is
 /// as before, also on a dry run) and every expected problem is reported at its line and
 /// column, and nothing else.
-#[test]
-fn bad_files_import_nothing_and_report_every_bad_row() {
+fn bad_files_import_nothing_and_report_every_bad_row(b: Backend) {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(data("bad"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -215,9 +280,9 @@ fn bad_files_import_nothing_and_report_every_bad_row() {
     for case_path in cases {
         let case: Value =
             serde_json::from_str(&std::fs::read_to_string(&case_path).unwrap()).unwrap();
-        let store = Store::in_memory().unwrap();
+        let store = b.fresh();
         for s in case["setup"].as_array().into_iter().flatten() {
-            import(&store, &format!("bad/{}", s.as_str().unwrap()), None);
+            import(&*store, &format!("bad/{}", s.as_str().unwrap()), None);
         }
         let before = store.count(&AccountFilter::default()).unwrap();
         let file = data(&format!("bad/{}", case["file"].as_str().unwrap()));
@@ -250,8 +315,8 @@ fn bad_files_import_nothing_and_report_every_bad_row() {
         }
     }
     // The long-format case also left the stored history alone.
-    let store = Store::in_memory().unwrap();
-    import(&store, "portfolio.jsonl", None);
+    let store = b.fresh();
+    import(&*store, "portfolio.jsonl", None);
     let _ = store
         .import(&data("bad/unknown_account_in_history.csv"), None, false)
         .unwrap();
@@ -263,9 +328,8 @@ fn bad_files_import_nothing_and_report_every_bad_row() {
     );
 }
 
-#[test]
-fn a_good_dry_run_counts_but_writes_nothing() {
-    let store = Store::in_memory().unwrap();
+fn a_good_dry_run_counts_but_writes_nothing(b: Backend) {
+    let store = b.fresh();
     let r = store.import(&data("portfolio.jsonl"), None, true).unwrap();
     assert!(r.ok() && !r.written);
     assert_eq!((r.rows, r.created), (12, 12));
@@ -285,7 +349,7 @@ fn foreign_and_corrupt_database_files_are_refused_and_left_untouched() {
     let text = dir.join("notes.db");
     std::fs::write(&text, "these are my notes, not a database\n".repeat(10)).unwrap();
     let before = bytes(&text);
-    let e = Store::open(&text).unwrap_err();
+    let e = Sqlite::open(&text).unwrap_err();
     assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
     assert!(e.to_string().contains("not an SQLite database file"), "{e}");
     assert!(e.to_string().contains("left untouched"), "{e}");
@@ -300,7 +364,7 @@ fn foreign_and_corrupt_database_files_are_refused_and_left_untouched() {
             .unwrap();
     }
     let before = bytes(&other);
-    let e = Store::open(&other).unwrap_err();
+    let e = Sqlite::open(&other).unwrap_err();
     assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
     assert!(e.to_string().contains("invoices"), "{e}");
     assert_eq!(bytes(&other), before);
@@ -310,7 +374,7 @@ fn foreign_and_corrupt_database_files_are_refused_and_left_untouched() {
     let ours = dir.join("ours.db");
     let _ = std::fs::remove_file(&ours);
     {
-        let s = Store::open(&ours).unwrap();
+        let s = Sqlite::open(&ours).unwrap();
         s.put(expansion_planner::demo::portfolio().unwrap())
             .unwrap();
     }
@@ -320,7 +384,7 @@ fn foreign_and_corrupt_database_files_are_refused_and_left_untouched() {
         *b = (i * 7 % 251) as u8;
     }
     std::fs::write(&ours, &damaged).unwrap();
-    let e = Store::open(&ours).unwrap_err();
+    let e = Sqlite::open(&ours).unwrap_err();
     assert!(matches!(e, StoreError::Corrupt { .. }), "{e}");
     assert!(e.to_string().contains("corrupt"), "{e}");
     assert_eq!(bytes(&ours), damaged);
@@ -328,19 +392,19 @@ fn foreign_and_corrupt_database_files_are_refused_and_left_untouched() {
     // Ours, from a newer schema.
     let newer = dir.join("newer.db");
     let _ = std::fs::remove_file(&newer);
-    drop(Store::open(&newer).unwrap());
+    drop(Sqlite::open(&newer).unwrap());
     {
         let c = rusqlite::Connection::open(&newer).unwrap();
         c.pragma_update(None, "user_version", 99).unwrap();
     }
     let before = bytes(&newer);
-    let e = Store::open(&newer).unwrap_err();
+    let e = Sqlite::open(&newer).unwrap_err();
     assert!(matches!(e, StoreError::TooNew { found: 99, .. }), "{e}");
     assert_eq!(bytes(&newer), before);
 
     // A directory is not a database.
     assert!(matches!(
-        Store::open(&dir).unwrap_err(),
+        Sqlite::open(&dir).unwrap_err(),
         StoreError::Open { .. }
     ));
 }
@@ -351,10 +415,10 @@ fn a_database_is_created_migrated_and_reopened() {
     let path = dir.join("nested/dir/accounts.db");
     let _ = std::fs::remove_dir_all(dir.join("nested"));
     {
-        let s = Store::open(&path).unwrap();
+        let s = Sqlite::open(&path).unwrap();
         import(&s, "portfolio.jsonl", None);
     }
-    let s = Store::open(&path).unwrap();
+    let s = Sqlite::open(&path).unwrap();
     assert_eq!(s.count(&AccountFilter::default()).unwrap(), 12);
     let c = rusqlite::Connection::open(&path).unwrap();
     let mode: String = c
@@ -378,7 +442,7 @@ fn import_tool_reads_only_under_the_allowed_directories() {
     let _ = std::fs::remove_file(&link);
     #[cfg(unix)]
     std::os::unix::fs::symlink(root.join("secret.jsonl"), &link).unwrap();
-    let p = planner(Store::in_memory().unwrap())
+    let p = planner(Sqlite::in_memory().unwrap())
         .with_import_dirs(vec![allowed.canonicalize().unwrap()]);
     for bad in [
         "../secret.jsonl",
@@ -414,7 +478,7 @@ fn import_tool_reads_only_under_the_allowed_directories() {
     assert_eq!(ok["written"], true);
     assert_eq!(call(&p, "list_accounts", json!({}))["total"], 12);
     // Without --import-dir the tool refuses everything.
-    let closed = planner(Store::in_memory().unwrap());
+    let closed = planner(Sqlite::in_memory().unwrap());
     let e = call_err(
         &closed,
         "import_accounts",
@@ -465,14 +529,13 @@ fn oversold(recovered: bool) -> Value {
     s
 }
 
-#[test]
-fn plan_history_and_due_reassessments_follow_an_account_over_time() {
+fn plan_history_and_due_reassessments_follow_an_account_over_time(b: Backend) {
     let dir = crate::cli::scratch("history");
     let f1 = dir.join("november.json");
     let f2 = dir.join("february.json");
     std::fs::write(&f1, oversold(false).to_string()).unwrap();
     std::fs::write(&f2, oversold(true).to_string()).unwrap();
-    let store = Store::in_memory().unwrap();
+    let store = b.fresh();
     assert!(store.import(&f1, None, false).unwrap().ok());
     let p = planner(store);
 
@@ -579,9 +642,8 @@ fn segment_rows_agree_with_draft_plan_for_every_demo_account() {
 /// (contentious renewal); the other four are ready. Status is health for expansion
 /// purposes: Bluefin (26.7 %), Crestline (champion_left) and Quillstone (sustained 40 %) are
 /// Unhealthy.
-#[test]
-fn demo_segment_plan_figures_checked_by_hand() {
-    let p = planner(Store::demo().unwrap());
+fn demo_segment_plan_figures_checked_by_hand(b: Backend) {
+    let p = planner(b.demo());
     let all = call(&p, "plan_segment", json!({}));
     assert_eq!(all["total_accounts"], 12);
     assert_eq!(
@@ -664,9 +726,8 @@ fn demo_segment_plan_figures_checked_by_hand() {
     }
 }
 
-#[test]
-fn list_and_get_accounts_filter_and_name_closest_matches() {
-    let p = planner(Store::demo().unwrap());
+fn list_and_get_accounts_filter_and_name_closest_matches(b: Backend) {
+    let p = planner(b.demo());
     let ready = call(
         &p,
         "list_accounts",
@@ -692,10 +753,13 @@ fn list_and_get_accounts_filter_and_name_closest_matches() {
     let e = call_err(&p, "draft_plan", json!({"account": "Nothing Like It"}));
     assert!(e.contains("closest"), "{e}");
     // Two accounts sharing a name: the error lists their ids.
-    let store = Store::demo().unwrap();
+    let store = b.demo();
     let mut twin = expansion_planner::demo::portfolio().unwrap()[0].clone();
     twin.id = Some("acc-901".into());
-    store.put(&[twin]).unwrap();
+    let file = crate::cli::scratch(&format!("twin-{b:?}")).join("twin.json");
+    std::fs::write(&file, serde_json::to_string(&twin).unwrap()).unwrap();
+    let r = store.import(&file, None, false).unwrap();
+    assert_eq!((r.created, r.updated), (1, 0), "{:#?}", r.errors);
     let p = planner(store);
     let e = call_err(&p, "check_health", json!({"account": "northwind"}));
     assert!(
@@ -706,9 +770,8 @@ fn list_and_get_accounts_filter_and_name_closest_matches() {
     assert_eq!(ok["account"], "Northwind");
 }
 
-#[test]
-fn expansion_plan_prompt_with_a_segment_uses_plan_segment() {
-    let p = planner(Store::demo().unwrap());
+fn expansion_plan_prompt_with_a_segment_uses_plan_segment(b: Backend) {
+    let p = planner(b.demo());
     let mut args = serde_json::Map::new();
     args.insert("customer".into(), json!("MID-MARKET"));
     let r = expansion_planner::mcp::prompts::get(&p, "expansion-plan", &args)
@@ -742,9 +805,9 @@ fn a_file_store_scanned_in_parallel_plans_like_the_in_memory_one() {
     for s in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{s}", path.display()));
     }
-    let file = Store::open(&path).unwrap();
+    let file = Sqlite::open(&path).unwrap();
     import(&file, "portfolio.jsonl", None);
-    let (on_disk, in_memory) = (planner(file), planner(Store::demo().unwrap()));
+    let (on_disk, in_memory) = (planner(file), planner(Sqlite::demo().unwrap()));
     for args in [
         json!({}),
         json!({"segment": "SMB"}),
@@ -755,13 +818,13 @@ fn a_file_store_scanned_in_parallel_plans_like_the_in_memory_one() {
         assert_eq!(a, b, "{args}");
     }
     // Split into as many parts as there are accounts and more: still every account, once.
-    let store = Store::open(&path).unwrap();
+    let store = Sqlite::open(&path).unwrap();
     for parts in [2, 5, 12, 40] {
         let seen = std::sync::Mutex::new(Vec::new());
         store
-            .scan_parallel(&AccountFilter::default(), parts, &|part, key, s| {
+            .scan_parallel(&AccountFilter::default(), parts, &|part, f| {
                 assert!(part < parts);
-                seen.lock().unwrap().push((key, s.name));
+                seen.lock().unwrap().push((f.key, f.snapshot.name));
                 Ok(())
             })
             .unwrap();
@@ -780,10 +843,10 @@ fn accounts_read_again_are_never_stale() {
     let dir = crate::cli::scratch("read-cache");
     let path = dir.join("accounts.db");
     let _ = std::fs::remove_file(&path);
-    let a = Store::open(&path).unwrap();
+    let a = Sqlite::open(&path).unwrap();
     let demo = expansion_planner::demo::portfolio().unwrap();
     a.put(demo).unwrap();
-    let seats = |s: &Store| {
+    let seats = |s: &Sqlite| {
         s.find("Northwind", "account")
             .unwrap()
             .snapshot
@@ -798,7 +861,7 @@ fn accounts_read_again_are_never_stale() {
         s
     };
     // Another connection to the same file commits.
-    let b = Store::open(&path).unwrap();
+    let b = Sqlite::open(&path).unwrap();
     b.put(&[with_seats(500)]).unwrap();
     assert_eq!(seats(&a), Some(500), "a commit by another connection");
     // This connection writes.
@@ -879,7 +942,7 @@ fn drafting_the_same_plan_twice_writes_it_once() {
     let dir = crate::cli::scratch("resave");
     let path = dir.join("accounts.db");
     let _ = std::fs::remove_file(&path);
-    let store = Store::open(&path).unwrap();
+    let store = Sqlite::open(&path).unwrap();
     store
         .put(expansion_planner::demo::portfolio().unwrap())
         .unwrap();
@@ -950,7 +1013,7 @@ fn scan_outcomes(p: &Planner) -> BTreeMap<String, String> {
 }
 
 fn import_with(
-    store: &Store,
+    store: &dyn Store,
     file: &str,
     map: Option<&str>,
 ) -> expansion_planner::model::portfolio::ImportReport {
@@ -990,8 +1053,7 @@ fn first_difference(a: &Value, b: &Value, at: String) -> String {
 /// Each built-in account map with its vendor's sample export, then the offers by snapshot
 /// path, the Mixpanel usage export and the other lists: every plan and every `scan`
 /// outcome is that of the snapshots the exports were generated from.
-#[test]
-fn vendor_exports_round_trip_through_their_built_in_maps() {
+fn vendor_exports_round_trip_through_their_built_in_maps(b: Backend) {
     for (vendor, notes) in [
         (
             "hubspot-companies",
@@ -1013,8 +1075,8 @@ fn vendor_exports_round_trip_through_their_built_in_maps() {
         ),
         ("totango-accounts", vec!["`Contract Start Date`"]),
     ] {
-        let store = Store::in_memory().unwrap();
-        let r = import_with(&store, &format!("vendors/{vendor}.csv"), Some(vendor));
+        let store = b.fresh();
+        let r = import_with(&*store, &format!("vendors/{vendor}.csv"), Some(vendor));
         assert_eq!((r.rows, r.created), (12, 12), "{vendor}");
         for n in notes {
             assert!(
@@ -1024,11 +1086,15 @@ fn vendor_exports_round_trip_through_their_built_in_maps() {
             );
         }
         assert!(r.markdown().contains("**Notes**"), "{vendor}");
-        import_with(&store, "vendors/offers.csv", None);
-        let u = import_with(&store, "vendors/mixpanel-usage.csv", Some("mixpanel-usage"));
+        import_with(&*store, "vendors/offers.csv", None);
+        let u = import_with(
+            &*store,
+            "vendors/mixpanel-usage.csv",
+            Some("mixpanel-usage"),
+        );
         assert_eq!(u.updated, 12);
         for f in LONG.iter().skip(1) {
-            import(&store, f, None);
+            import(&*store, f, None);
         }
         let p = planner(store);
         assert_eq!(scan_outcomes(&p), direct_outcomes(), "{vendor}");
@@ -1061,10 +1127,9 @@ fn vendor_samples_carry_the_quirks_of_real_exports() {
 
 /// Value maps, optional columns and the map-wide `optional`: one map serves two similar
 /// exports, a goal status of `On Track` becomes `on_track`.
-#[test]
-fn value_maps_and_optional_columns() {
-    let store = Store::in_memory().unwrap();
-    import(&store, "portfolio.jsonl", None);
+fn value_maps_and_optional_columns(b: Backend) {
+    let store = b.fresh();
+    import(&*store, "portfolio.jsonl", None);
     let dir = crate::cli::scratch("valuemaps");
     let map = dir.join("goals.map.toml");
     std::fs::write(
@@ -1100,7 +1165,7 @@ fn value_maps_and_optional_columns() {
     .unwrap();
     let g = dir.join("ids.csv");
     std::fs::write(&g, "id,name\nacc-001,Northwind\n").unwrap();
-    let store = Store::in_memory().unwrap();
+    let store = b.fresh();
     let r = store.import(&g, Some(&strict), false).unwrap();
     assert!(
         r.errors
@@ -1119,8 +1184,7 @@ fn value_maps_and_optional_columns() {
 /// `import --suggest-map` on a raw HubSpot export writes a map that imports it: the
 /// columns named like snapshot paths are mapped, `Annual Revenue` is not (with why), and the
 /// unmapped ones are listed under `ignore` with a reason.
-#[test]
-fn suggest_map_writes_a_map_that_imports_the_export() {
+fn suggest_map_writes_a_map_that_imports_the_export(b: Backend) {
     let out = bin()
         .args(["import", "--suggest-map"])
         .arg(data("vendors/hubspot-companies.csv"))
@@ -1150,7 +1214,7 @@ fn suggest_map_writes_a_map_that_imports_the_export() {
     let dir = crate::cli::scratch("suggest");
     let map = dir.join("hubspot.toml");
     std::fs::write(&map, &text).unwrap();
-    let store = Store::in_memory().unwrap();
+    let store = b.fresh();
     let r = store
         .import(&data("vendors/hubspot-companies.csv"), Some(&map), true)
         .unwrap();
@@ -1244,10 +1308,8 @@ fn import_exit_codes_and_no_database_from_a_failed_import() {
 
 /// The import tool takes a built-in map by name, and its report carries the notes; a file
 /// with a bad cell is refused naming the file, line, column and value.
-#[test]
-fn import_tool_takes_built_in_maps_by_name() {
-    let p = planner(Store::in_memory().unwrap())
-        .with_import_dirs(vec![data("vendors").canonicalize().unwrap()]);
+fn import_tool_takes_built_in_maps_by_name(b: Backend) {
+    let p = planner(b.fresh()).with_import_dirs(vec![data("vendors").canonicalize().unwrap()]);
     let r = call(
         &p,
         "import_accounts",
@@ -1269,7 +1331,7 @@ fn import_tool_takes_built_in_maps_by_name() {
     );
     assert!(e.contains("map"), "{e}");
     // The report names the file and, per problem, the line, column and value.
-    let store = Store::in_memory().unwrap();
+    let store = b.fresh();
     let r = store
         .import(
             &data("bad/separator_mismatch.csv"),
@@ -1407,7 +1469,7 @@ fn import_memory_is_bounded_for_any_file() {
         peak < 64 * 1024,
         "the default cap read the file: {peak} KiB"
     );
-    let store = Store::in_memory().unwrap();
+    let store = Sqlite::in_memory().unwrap();
     let r = store.import(&files[0], None, false).unwrap();
     assert!(
         r.errors[0].problem.contains("over the import size cap"),
@@ -1514,8 +1576,7 @@ fn import_tool_cannot_be_raced_out_of_its_directory() {
 
 /// A usage export is recognised as such by `--suggest-map` (an account column that repeats,
 /// a date, a count of users), and a built-in map is taken by name on the command line.
-#[test]
-fn suggest_map_recognises_a_usage_export_and_the_cli_takes_built_in_maps() {
+fn suggest_map_recognises_a_usage_export_and_the_cli_takes_built_in_maps(b: Backend) {
     let out = bin()
         .args(["import", "--suggest-map"])
         .arg(data("vendors/mixpanel-usage.csv"))
@@ -1536,8 +1597,8 @@ fn suggest_map_recognises_a_usage_export_and_the_cli_takes_built_in_maps() {
     let dir = crate::cli::scratch("suggest-usage");
     let map = dir.join("usage.toml");
     std::fs::write(&map, &text).unwrap();
-    let store = Store::in_memory().unwrap();
-    import(&store, "portfolio.jsonl", None);
+    let store = b.fresh();
+    import(&*store, "portfolio.jsonl", None);
     let r = store
         .import(&data("vendors/mixpanel-usage.csv"), Some(&map), true)
         .unwrap();

@@ -165,9 +165,9 @@ fn a_whole_ready_plan_fits_in_12_kb_whichever_part_the_client_shows() {
 const ANSWER_BUDGET: usize = 100_000;
 
 /// A store of `n` accounts: the demo portfolio again and again under new names and ids.
-fn big_store(n: usize) -> expansion_planner::store::Store {
+fn big_store(n: usize) -> expansion_planner::store::Sqlite {
     let demo = expansion_planner::demo::portfolio().unwrap();
-    let store = expansion_planner::store::Store::in_memory().unwrap();
+    let store = expansion_planner::store::Sqlite::in_memory().unwrap();
     let accounts: Vec<_> = (0..n)
         .map(|i| {
             let mut s = demo[i % demo.len()].clone();
