@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! team_load load URL --clients N --seconds S --import-dir DIR --tag TAG --out CALLS.jsonl
+//!                    [--imports yes|no]
 //! team_load verify URL --records CALLS.jsonl... [--killed NAME --kill-window MS0,MS1
 //!                      --restarted-at MS]
 //! ```
@@ -13,6 +14,9 @@
 //! `import_accounts`), draft its plan for two days (`draft_plan`, each saved to the plan
 //! history), read a demo account's health (`check_health`) and the new account's history
 //! (`plan_history`, which must already show both plans, whichever replica saved them).
+//! With `--imports no` a round drafts a demo account's plan for a day of its own, reads its
+//! health and its history, and imports nothing, so that the store's size stays the same
+//! across the phases whose throughput is compared.
 //! Every call is one self-contained POST (stateless mode: no `initialize`). Each call is
 //! written to CALLS.jsonl with its start and end (ms since the epoch), its outcome and the
 //! replica that answered (the balancer's `X-Served-By` header); the summary line is a
@@ -41,6 +45,8 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+use expansion_planner::model::Day;
 
 /// Demo accounts read by `check_health`.
 const READ_ACCOUNTS: [&str; 4] = [
@@ -276,6 +282,56 @@ impl Worker {
         content
     }
 
+    /// One round without an import, so that the store keeps its size from one phase to the
+    /// next: a demo account's plan drafted for a day of its own (a new history row), its
+    /// health and its history. Not part of the durability check (`account` unset).
+    async fn plan_round(&mut self, round: usize) {
+        let account = READ_ACCOUNTS
+            .get((self.index + round) % READ_ACCOUNTS.len())
+            .copied()
+            .unwrap_or(TEMPLATE);
+        let offset = ((self.index * 1000 + round) % 3000) as i64;
+        let day = Day::parse("2026-11-15")
+            .map(|d| d.plus_days(offset).to_string())
+            .unwrap_or_else(|_| "2026-11-15".into());
+        self.record(
+            "draft_plan",
+            json!({"account": account, "as_of": day}),
+            None,
+            None,
+            |s, _| match s.get("outcome").and_then(Value::as_str) {
+                Some(_) => Ok(true),
+                None => Err(anyhow!("no outcome in {s}")),
+            },
+        )
+        .await;
+        self.record(
+            "check_health",
+            json!({"account": account}),
+            None,
+            None,
+            |s, _| {
+                if s.get("account") == Some(&json!(account)) && s.get("score").is_some() {
+                    Ok(true)
+                } else {
+                    Err(anyhow!("check_health {account}: {s}"))
+                }
+            },
+        )
+        .await;
+        self.record(
+            "plan_history",
+            json!({"account": account}),
+            None,
+            None,
+            |s, _| match s.get("total_plans").and_then(Value::as_u64) {
+                Some(n) if n > 0 => Ok(true),
+                _ => Err(anyhow!("plan_history {account} shows no plan: {s}")),
+            },
+        )
+        .await;
+    }
+
     /// One round of a CSM's work on a new account `id`.
     async fn round(&mut self, id: &str, dir: &Path, template: &Value, round: usize) {
         let mut snapshot = template.clone();
@@ -414,6 +470,11 @@ async fn load(url: &str, f: &BTreeMap<String, Vec<String>>) -> Result<()> {
     let seconds: f64 = one(f, "seconds")?.parse().context("--seconds")?;
     let dir = PathBuf::from(one(f, "import-dir")?);
     let tag = one(f, "tag")?.to_string();
+    let imports = match f.get("imports").and_then(|v| v.first()).map(String::as_str) {
+        None | Some("yes") => true,
+        Some("no") => false,
+        Some(other) => bail!("--imports yes|no, not {other}"),
+    };
     let out = PathBuf::from(one(f, "out")?);
 
     // The template: a demo account's snapshot as the store holds it.
@@ -443,7 +504,11 @@ async fn load(url: &str, f: &BTreeMap<String, Vec<String>>) -> Result<()> {
                 let mut round = 0;
                 while Instant::now() < deadline {
                     let id = format!("team-{tag}-{index}-{round}");
-                    w.round(&id, &dir, &template, round).await;
+                    if imports {
+                        w.round(&id, &dir, &template, round).await;
+                    } else {
+                        w.plan_round(round).await;
+                    }
                     round += 1;
                 }
                 w.calls
@@ -565,6 +630,28 @@ async fn verify(url: &str, f: &BTreeMap<String, Vec<String>>) -> Result<()> {
         );
     }
 
+    // Latency per tool, over every phase.
+    let mut per_tool: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for c in calls.iter().filter(|c| c.ok) {
+        per_tool
+            .entry(c.tool.as_str())
+            .or_default()
+            .push(c.end_ms - c.start_ms);
+    }
+    let lines: Vec<String> = per_tool
+        .iter_mut()
+        .map(|(t, l)| {
+            l.sort_by(f64::total_cmp);
+            format!(
+                "{t} {} calls, p50 {:.1} ms, p99 {:.1} ms",
+                l.len(),
+                percentile(l, 50),
+                percentile(l, 99)
+            )
+        })
+        .collect();
+    println!("latency by tool: {}", lines.join("; "));
+
     // 2. Durability: every acknowledged import and saved plan, read back through the balancer.
     let mut expected: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut not_saved = 0;
@@ -576,7 +663,7 @@ async fn verify(url: &str, f: &BTreeMap<String, Vec<String>>) -> Result<()> {
             ("draft_plan", Some(a), Some(d)) if c.saved => {
                 expected.entry(a.clone()).or_default().push(d.clone());
             }
-            ("draft_plan", _, _) => not_saved += 1,
+            ("draft_plan", Some(_), Some(_)) => not_saved += 1,
             _ => {}
         }
     }
