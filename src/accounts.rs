@@ -10,12 +10,13 @@
 //!   database after (on the warm-up thread, see `mcp::warm_up`): opening it (the schema
 //!   check, the demo import for `--demo`, a connection to PostgreSQL) took most of the
 //!   start-up time. A database that cannot be opened is then reported by every call that
-//!   needs it, naming the file or server and the reason, and in the log.
+//!   needs it, naming the file or server and the reason, and in the log; each such call
+//!   tries again, so a database server that was down at start is used once it is up.
 //!
 //! The store module does not know this one: `store` ← `accounts` ← `service`, no cycle.
 
 use std::path::Path;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use crate::model::Day;
 use crate::model::portfolio::{AccountFilter, DueReassessment, ImportReport, PlanRecord};
@@ -25,47 +26,92 @@ pub use crate::store::{
     EMPTY_STORE, Found, SourceError, Store, ambiguous_name, ambiguous_prefix, not_found,
 };
 
-type Opener = Box<dyn FnOnce() -> Result<Arc<dyn Store>, Unavailable> + Send>;
+type Opener = Box<dyn Fn() -> Result<Arc<dyn Store>, String> + Send + Sync>;
 
 /// A store, open or opened on first use. Dereferences to the store.
-pub struct Accounts(LazyLock<Result<Arc<dyn Store>, Unavailable>, Opener>);
+pub struct Accounts {
+    /// The store once it is open.
+    open: OnceLock<Arc<dyn Store>>,
+    /// How to open it; tried again on the next use while it fails (a database server that
+    /// was down when the server started is used once it is up).
+    opener: Option<Opener>,
+    /// One opening at a time.
+    opening: Mutex<()>,
+    /// What answers while the store cannot be opened: the latest reason.
+    unavailable: Unavailable,
+}
 
 /// The embedded demo portfolio: `Planner::new(policy, Arc::new(Demo))` serves it. Every
 /// `Demo` shares one in-memory store; `Sqlite::demo()` gives a private one.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Demo;
 
-static DEMO: LazyLock<Result<Arc<dyn Store>, Unavailable>> = LazyLock::new(|| {
+static DEMO: LazyLock<Result<Arc<dyn Store>, String>> = LazyLock::new(|| {
     Sqlite::demo()
         .map(|s| Arc::new(s) as Arc<dyn Store>)
-        .map_err(|e| Unavailable(format!("the demo portfolio cannot be loaded: {e}")))
+        .map_err(|e| format!("the demo portfolio cannot be loaded: {e}"))
 });
 
 impl Accounts {
+    fn with(opener: Option<Opener>) -> Accounts {
+        Accounts {
+            open: OnceLock::new(),
+            opener,
+            opening: Mutex::new(()),
+            unavailable: Unavailable(Arc::new(Mutex::new(String::from(
+                "the account store is not open",
+            )))),
+        }
+    }
+
     /// A store that is already open.
     pub fn ready(store: Arc<dyn Store>) -> Accounts {
-        Accounts(LazyLock::new(Box::new(move || Ok(store))))
+        let a = Accounts::with(None);
+        let _ = a.open.set(store);
+        a
     }
 
     /// The shared demo portfolio, built on first use.
     pub fn demo() -> Accounts {
-        Accounts(LazyLock::new(Box::new(|| DEMO.clone())))
+        Accounts::with(Some(Box::new(|| DEMO.clone())))
     }
 
-    /// A store opened on first use; `open`'s error is what every call then answers.
+    /// A store opened on first use; while `open` fails, every call answers its error, and
+    /// the next call tries again.
     pub fn deferred(
-        open: impl FnOnce() -> Result<Box<dyn Store>, String> + Send + 'static,
+        open: impl Fn() -> Result<Box<dyn Store>, String> + Send + Sync + 'static,
     ) -> Accounts {
-        Accounts(LazyLock::new(Box::new(move || {
-            open().map(Arc::from).map_err(Unavailable)
-        })))
+        Accounts::with(Some(Box::new(move || open().map(Arc::from))))
     }
 
     /// Opens the store now if it is not open yet (off the request path, after the MCP
     /// handshake), and logs why when it cannot be.
     pub fn warm_up(&self) {
-        if let Err(e) = LazyLock::force(&self.0) {
-            tracing::error!("the account store is not available: {}", e.0);
+        if self.get().is_none() {
+            tracing::error!(
+                "the account store is not available: {}",
+                self.unavailable.text()
+            );
+        }
+    }
+
+    /// The store, opening it if it is not open yet; `None` (with the reason in
+    /// `unavailable`) while it cannot be opened.
+    fn get(&self) -> Option<&Arc<dyn Store>> {
+        if let Some(store) = self.open.get() {
+            return Some(store);
+        }
+        let opener = self.opener.as_ref()?;
+        let _one = self.opening.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(store) = self.open.get() {
+            return Some(store);
+        }
+        match opener() {
+            Ok(store) => Some(self.open.get_or_init(|| store)),
+            Err(reason) => {
+                *self.unavailable.0.lock().unwrap_or_else(|e| e.into_inner()) = reason;
+                None
+            }
         }
     }
 }
@@ -73,9 +119,9 @@ impl Accounts {
 impl std::ops::Deref for Accounts {
     type Target = dyn Store;
     fn deref(&self) -> &(dyn Store + 'static) {
-        match LazyLock::force(&self.0) {
-            Ok(store) => store.as_ref(),
-            Err(unavailable) => unavailable,
+        match self.get() {
+            Some(store) => store.as_ref(),
+            None => &self.unavailable,
         }
     }
 }
@@ -124,11 +170,15 @@ impl From<Box<dyn Store>> for Accounts {
 
 /// A store that could not be opened: every question is answered with why.
 #[derive(Clone, Debug)]
-struct Unavailable(String);
+struct Unavailable(Arc<Mutex<String>>);
 
 impl Unavailable {
+    fn text(&self) -> String {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     fn err<T>(&self) -> Result<T, SourceError> {
-        Err(SourceError::Unavailable(self.0.clone()))
+        Err(SourceError::Unavailable(self.text()))
     }
 }
 

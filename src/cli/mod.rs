@@ -59,7 +59,12 @@ pub struct StoreArgs {
     /// The account database: an SQLite file, created on first use, or a PostgreSQL URL
     /// (`postgres://user:password@host:port/database`, shared by a team's replicas);
     /// default `<data dir>/expansion-planner/accounts.db`.
-    #[arg(long, value_name = "PATH|URL", env = "EXPANSION_PLANNER_DB")]
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        env = "EXPANSION_PLANNER_DB",
+        hide_env_values = true
+    )]
     pub db: Option<PathBuf>,
     /// Use the embedded demo portfolio in an in-memory database (nothing is written); wins
     /// over --db.

@@ -158,9 +158,18 @@ impl Index {
     }
 }
 
+/// Brings one stored account, by key, into the database an import runs on, before the
+/// import reads or changes it (see [`import_opened_staged`]).
+pub type Stage<'s> = dyn FnMut(&Connection, i64) -> Result<(), StoreError> + 's;
+
 /// The state of one file's import.
-struct Run<'c> {
+struct Run<'c, 's> {
     conn: &'c Connection,
+    /// Brings a stored account in on first use (a PostgreSQL import); `None` on SQLite,
+    /// where every account is there already.
+    stage: Option<&'s mut Stage<'s>>,
+    /// Accounts brought in by `stage`.
+    staged: std::collections::HashSet<i64>,
     index: Index,
     report: ImportReport,
     /// Accounts touched by this file, with the line that touched them first.
@@ -168,7 +177,20 @@ struct Run<'c> {
     dropped_errors: u64,
 }
 
-impl<'c> Run<'c> {
+impl Run<'_, '_> {
+    /// Called with every stored account's key before the import reads or changes it.
+    fn stage(&mut self, key: i64) -> Result<(), StoreError> {
+        if key <= 0 || self.staged.contains(&key) {
+            return Ok(());
+        }
+        let conn = self.conn;
+        if let Some(stage) = self.stage.as_deref_mut() {
+            stage(conn, key)?;
+        }
+        self.staged.insert(key);
+        Ok(())
+    }
+
     fn writing(&self) -> bool {
         self.report.errors.is_empty()
     }
@@ -225,6 +247,9 @@ impl<'c> Run<'c> {
                 return Ok(());
             }
         };
+        if let Some(k) = key {
+            self.stage(k)?;
+        }
         let k = match key {
             Some(k) => k,
             None if self.writing() => rows::write_account(self.conn, None, &s)?,
@@ -295,8 +320,19 @@ pub fn import_file(
     map: Option<&Path>,
     dry_run: bool,
 ) -> Result<ImportReport, StoreError> {
+    import_file_staged(store, file, map, dry_run, None)
+}
+
+/// [`import_file`], bringing each stored account the file names in with `stage` first.
+pub fn import_file_staged<'s>(
+    store: &Sqlite,
+    file: &Path,
+    map: Option<&Path>,
+    dry_run: bool,
+    stage: Option<&'s mut Stage<'s>>,
+) -> Result<ImportReport, StoreError> {
     match std::fs::File::open(file) {
-        Ok(f) => import_opened(store, file, f, map.map(MapArg::Path), dry_run),
+        Ok(f) => import_opened_staged(store, file, f, map.map(MapArg::Path), dry_run, stage),
         Err(e) => {
             let mut r = empty_report(file, dry_run);
             r.errors.push(RowError {
@@ -331,6 +367,21 @@ pub fn import_opened(
     opened: std::fs::File,
     map: Option<MapArg<'_>>,
     dry_run: bool,
+) -> Result<ImportReport, StoreError> {
+    import_opened_staged(store, file, opened, map, dry_run, None)
+}
+
+/// [`import_opened`] into a store that holds every account's key, id and name but not yet
+/// the accounts themselves: `stage` brings each one in (its whole snapshot) the first time
+/// the file names it, before it is read or changed. A PostgreSQL import runs this way
+/// against an in-memory copy, so that it costs what the file touches, not the whole store.
+pub fn import_opened_staged<'s>(
+    store: &Sqlite,
+    file: &Path,
+    opened: std::fs::File,
+    map: Option<MapArg<'_>>,
+    dry_run: bool,
+    stage: Option<&'s mut Stage<'s>>,
 ) -> Result<ImportReport, StoreError> {
     let mut report = empty_report(file, dry_run);
     let fail = |mut r: ImportReport, column: &str, problem: String| {
@@ -425,6 +476,8 @@ pub fn import_opened(
     let index = Index::load(&tx)?;
     let mut run = Run {
         conn: &tx,
+        stage,
+        staged: std::collections::HashSet::new(),
         index,
         report,
         touched: HashMap::new(),
@@ -529,13 +582,13 @@ impl<R: std::io::Read> std::io::Read for Tracker<R> {
 
 /// Takes a JSON file's top-level object, or each element of its top-level array as it is
 /// read, to the import.
-struct Records<'r, 'c> {
-    run: &'r mut Run<'c>,
+struct Records<'r, 'c, 's> {
+    run: &'r mut Run<'c, 's>,
     start: std::rc::Rc<std::cell::Cell<u64>>,
     failed: Option<StoreError>,
 }
 
-impl Records<'_, '_> {
+impl Records<'_, '_, '_> {
     fn record(&mut self, v: Value) {
         if self.failed.is_some() {
             return;
@@ -553,7 +606,7 @@ impl Records<'_, '_> {
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for &mut Records<'_, '_> {
+impl<'de> serde::de::Visitor<'de> for &mut Records<'_, '_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -578,7 +631,7 @@ impl<'de> serde::de::Visitor<'de> for &mut Records<'_, '_> {
 }
 
 /// A `.json` file, read as a stream: one element of the array in memory at a time.
-fn json(run: &mut Run<'_>, reader: impl BufRead) -> Result<(), StoreError> {
+fn json(run: &mut Run<'_, '_>, reader: impl BufRead) -> Result<(), StoreError> {
     let start = std::rc::Rc::new(std::cell::Cell::new(1));
     let tracker = Tracker {
         inner: reader,
@@ -643,7 +696,7 @@ const PARSE_AHEAD: usize = 1024;
 
 /// JSON Lines: one thread reads and parses while this one writes, so parsing is off the
 /// critical path of a large import. Records arrive in file order.
-fn jsonl(run: &mut Run<'_>, mut reader: impl BufRead + Send) -> Result<(), StoreError> {
+fn jsonl(run: &mut Run<'_, '_>, mut reader: impl BufRead + Send) -> Result<(), StoreError> {
     type Parsed = (u64, Result<Snapshot, crate::model::InputError>);
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(PARSE_AHEAD);
@@ -727,7 +780,7 @@ fn some_names(names: &[String]) -> String {
 }
 
 fn csv_file(
-    run: &mut Run<'_>,
+    run: &mut Run<'_, '_>,
     reader: impl std::io::Read,
     mapping: &Mapping,
     delimiter: u8,
@@ -756,7 +809,7 @@ fn csv_file(
 }
 
 fn csv_rows<R: std::io::Read>(
-    run: &mut Run<'_>,
+    run: &mut Run<'_, '_>,
     src: &mut Source<R>,
     header_line: u64,
     headers: &csv::StringRecord,
@@ -1018,7 +1071,7 @@ fn what_allowed(kind: Option<LongKind>) -> String {
 
 /// Reads the next data row; a malformed one is reported and skipped.
 fn next_record<R: std::io::Read>(
-    run: &mut Run<'_>,
+    run: &mut Run<'_, '_>,
     src: &mut Source<R>,
     rec: &mut csv::StringRecord,
 ) -> Option<u64> {
@@ -1041,7 +1094,7 @@ fn next_record<R: std::io::Read>(
 /// Parses every mapped cell of a row, value maps applied; `None` when any cell was bad
 /// (reported). Each value comes with the currency a money cell was written in.
 fn cells(
-    run: &mut Run<'_>,
+    run: &mut Run<'_, '_>,
     rec: &csv::StringRecord,
     line: u64,
     targets: &[Target],
@@ -1092,7 +1145,7 @@ fn text_of(v: &mapping::Cell) -> Option<&str> {
 }
 
 fn account_rows<R: std::io::Read>(
-    run: &mut Run<'_>,
+    run: &mut Run<'_, '_>,
     rdr: &mut Source<R>,
     targets: &[Target],
     formats: &Formats,
@@ -1126,6 +1179,9 @@ fn account_rows<R: std::io::Read>(
                 continue;
             }
         };
+        if let Some(k) = key {
+            run.stage(k)?;
+        }
         // Start from what is stored and overlay the file's columns.
         let mut obj = match key.filter(|k| *k > 0) {
             Some(k) => match rows::load(run.conn, k, true)? {
@@ -1204,7 +1260,7 @@ fn account_rows<R: std::io::Read>(
 }
 
 fn history_rows<R: std::io::Read>(
-    run: &mut Run<'_>,
+    run: &mut Run<'_, '_>,
     rdr: &mut Source<R>,
     targets: &[Target],
     formats: &Formats,
@@ -1233,6 +1289,7 @@ fn history_rows<R: std::io::Read>(
         };
         let key = match key {
             Ok(k) => {
+                run.stage(k)?;
                 last = Some((cell.to_string(), k));
                 Some(k)
             }
@@ -1366,7 +1423,7 @@ fn item_problems(item: &Item) -> Vec<FieldError> {
 }
 
 fn list_rows<R: std::io::Read>(
-    run: &mut Run<'_>,
+    run: &mut Run<'_, '_>,
     rdr: &mut Source<R>,
     targets: &[Target],
     formats: &Formats,
@@ -1408,7 +1465,10 @@ fn list_rows<R: std::io::Read>(
                 continue;
             }
             Some(a) => match run.index.named(a) {
-                Ok(k) => k,
+                Ok(k) => {
+                    run.stage(k)?;
+                    k
+                }
                 Err(e) => {
                     run.err(line, col_of("account"), e);
                     continue;

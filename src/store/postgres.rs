@@ -19,20 +19,22 @@
 //! the same orders on both stores, so the same answers byte for byte.
 //!
 //! ## Imports
-//! An import is the SQLite store's own import, run against the stored accounts staged in an
-//! in-memory SQLite database inside one PostgreSQL transaction that holds `accounts` in
-//! `EXCLUSIVE` mode (readers go on; other imports and saves wait): the same parsing, mapping,
-//! merging and reports, all or nothing. The accounts the file changed or created are then
-//! written back, the version bumped, and the transaction committed. Two imports into the
-//! same accounts therefore run one after the other, never interleaved. Staging costs a read
-//! of every stored account per import (documented in the README).
+//! An import is the SQLite store's own import, run inside one PostgreSQL transaction that
+//! holds `accounts` in `EXCLUSIVE` mode (readers go on; other imports and saves wait) against
+//! an in-memory SQLite copy: every account's key, id and name, and the whole snapshot of each
+//! account the file names, brought in the first time it does
+//! (`import::import_opened_staged`). The same parsing, mapping, merging and reports, all or
+//! nothing. The accounts the file changed or created are then written back, the version
+//! bumped if any was, and the transaction committed. Two imports into the same accounts
+//! therefore run one after the other, never interleaved.
 //!
 //! ## Failures
 //! The server's URL is shown without its password everywhere ([`Postgres::location`]). A
 //! server that is down, goes away or does not answer is [`StoreError::Unreachable`] naming
 //! it; connections are checked when taken from the pool, so the store recovers by itself once
 //! the server is back. Timeouts (connect 5 s, statements 25 s by default, under the HTTP
-//! request timeout of 30 s; TCP keepalives) keep a call from hanging. A role that may not
+//! request timeout of 30 s; lock waits 5 s, as SQLite's busy timeout; TCP keepalives) keep a
+//! call from hanging; whole-segment reads and an import's own work are not cut short. A role that may not
 //! write is refused up front, or when the server says so, with
 //! [`StoreError::ReadOnlyRole`].
 
@@ -65,6 +67,16 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one statement may run, unless the URL's `options` set `statement_timeout`:
 /// under the HTTP request timeout's default (30 s).
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// How long a write waits for another's lock (an import holds the accounts table) before
+/// it gives up with [`StoreError::Busy`], as SQLite's busy timeout; unless the URL's
+/// `options` set `lock_timeout`.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(super::BUSY_TIMEOUT_SECS);
+
+/// Reading a whole segment and the work of an import are not cut short by the statement
+/// timeout: they read or write every selected account, and nothing can block a read. A
+/// server that vanishes meanwhile is noticed by the TCP keepalives.
+const UNBOUNDED: &str = "SET LOCAL statement_timeout = 0";
 
 /// Every migration, in order; the index + 1 is the version it brings the schema to.
 /// Append; never edit one that has shipped.
@@ -216,17 +228,28 @@ impl Postgres {
             reason: format!("the URL is not a PostgreSQL connection URL: {e}"),
         })?;
         let location = shown(&config);
+        // A password kept out of the command line (where `ps` shows it), as libpq reads it.
+        if config.get_password().is_none()
+            && let Some(pw) = std::env::var_os("PGPASSWORD")
+        {
+            config.password(pw.as_encoded_bytes());
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
-        let options = config.get_options().unwrap_or("").to_string();
-        if !options.contains("statement_timeout") {
-            let mut with = format!("-c statement_timeout={}", STATEMENT_TIMEOUT.as_millis());
-            if !options.is_empty() {
-                with = format!("{options} {with}");
+        let mut options = config.get_options().unwrap_or("").to_string();
+        for (name, value) in [
+            ("statement_timeout", STATEMENT_TIMEOUT),
+            ("lock_timeout", LOCK_TIMEOUT),
+        ] {
+            if !options.contains(name) {
+                if !options.is_empty() {
+                    options.push(' ');
+                }
+                options.push_str(&format!("-c {name}={}", value.as_millis()));
             }
-            config.options(&with);
         }
+        config.options(&options);
         if config.get_application_name().is_none() {
             config.application_name("expansion-planner");
         }
@@ -414,6 +437,10 @@ impl Postgres {
                 path: server,
                 reason: format!("PostgreSQL: {text}"),
             },
+            Some(c) if c == SqlState::LOCK_NOT_AVAILABLE => StoreError::Busy {
+                path: server,
+                reason: format!("PostgreSQL: {text}"),
+            },
             Some(c) if c == SqlState::QUERY_CANCELED => StoreError::Unreachable {
                 server,
                 reason: format!("the statement did not finish in time: {text}"),
@@ -549,10 +576,13 @@ impl Postgres {
         })
     }
 
-    /// Imports inside one transaction: `run` imports into the staged copy of the accounts.
+    /// Imports inside one transaction. The stored accounts' keys, ids and names are staged
+    /// in an in-memory SQLite store; `run` imports the file into it, bringing in each
+    /// account the file names (its whole snapshot) on first use; the accounts it changed or
+    /// created are written back, all in the one transaction.
     fn import_with(
         &self,
-        run: impl FnOnce(&Sqlite) -> Result<ImportReport, StoreError>,
+        run: impl FnOnce(&Sqlite, &mut import::Stage<'_>) -> Result<ImportReport, StoreError>,
     ) -> Result<ImportReport, StoreError> {
         // Even a dry run writes, inside a transaction it then rolls back.
         self.check_writable()?;
@@ -561,49 +591,75 @@ impl Postgres {
         let mut tx = client.transaction().map_err(e)?;
         tx.batch_execute("LOCK TABLE accounts IN EXCLUSIVE MODE")
             .map_err(e)?;
+        tx.batch_execute(UNBOUNDED).map_err(e)?;
         let staged = Sqlite::in_memory()?;
-        let mut before: HashMap<i64, String> = HashMap::new();
+        let mut last_key = 0_i64;
         {
             let conn = staged.conn();
             let st = conn.unchecked_transaction()?;
             let mut rows = tx
                 .query_raw(
-                    "SELECT key, snapshot FROM accounts ORDER BY key",
+                    "SELECT key, id, name, name_norm FROM accounts ORDER BY key",
                     std::iter::empty::<&(dyn ToSql + Sync)>(),
                 )
                 .map_err(e)?;
             while let Some(row) = rows.next().map_err(e)? {
                 let key: i64 = row.get(0);
-                let text: String = row.get(1);
-                super::rows::insert_snapshot(&st, key, &decode(key, &text)?)?;
-                before.insert(key, text);
+                super::rows::insert_stub(&st, key, row.get(1), row.get(2), row.get(3))?;
+                last_key = last_key.max(key);
             }
             st.commit()?;
         }
-        let report = run(&staged)?;
+        // Each account the file names, as stored, by key.
+        let mut before: HashMap<i64, String> = HashMap::new();
+        let report = {
+            let mut stage = |conn: &rusqlite::Connection, key: i64| -> Result<(), StoreError> {
+                if key > last_key {
+                    // Created by this file: nothing stored to bring in.
+                    return Ok(());
+                }
+                let row = tx
+                    .query_opt("SELECT snapshot FROM accounts WHERE key = $1", &[&key])
+                    .map_err(|err| self.classify(err))?
+                    .ok_or_else(|| StoreError::Data(format!("account key {key} vanished")))?;
+                let text: String = row.get(0);
+                super::rows::write_snapshot(conn, Some(key), &decode(key, &text)?)?;
+                before.insert(key, text);
+                Ok(())
+            };
+            run(&staged, &mut stage)?
+        };
         if !report.written {
             return Ok(report);
         }
+        let mut keys: Vec<i64> = before.keys().copied().collect();
+        {
+            let conn = staged.conn();
+            let mut st = conn.prepare("SELECT key FROM accounts WHERE key > ?1 ORDER BY key")?;
+            let created = st.query_map([last_key], |r| r.get::<_, i64>(0))?;
+            for k in created {
+                keys.push(k?);
+            }
+        }
+        keys.sort_unstable();
         let mut batch = Batch::default();
         let mut changed = 0_usize;
-        let mut failed: Option<StoreError> = None;
-        let scanned = staged.scan_rows(&AccountFilter::default(), &mut |key, s| {
+        for key in keys {
+            let s = {
+                let conn = staged.conn();
+                super::rows::load(&conn, key, false)?
+            };
+            let Some(s) = s else { continue };
             let text = serde_json::to_string(&s)
                 .map_err(|err| StoreError::Data(format!("account {}: {err}", s.name)))?;
             if before.get(&key) != Some(&text) {
                 changed += 1;
                 batch.push(key, &s, text);
-                if batch.len() >= Batch::SIZE
-                    && let Err(err) = batch.write(&mut tx)
-                {
-                    let msg = err.to_string();
-                    failed = Some(self.classify(err));
-                    return Err(StoreError::Data(msg));
+                if batch.len() >= Batch::SIZE {
+                    batch.write(&mut tx).map_err(e)?;
                 }
             }
-            Ok(())
-        });
-        scanned.map_err(|err| failed.take().unwrap_or(err))?;
+        }
         batch.write(&mut tx).map_err(e)?;
         if changed > 0 {
             // Every replica's read cache is stale from this commit on.
@@ -790,6 +846,7 @@ impl Store for Postgres {
             .read_only(true)
             .start()
             .map_err(e)?;
+        tx.batch_execute(UNBOUNDED).map_err(e)?;
         let params: [&(dyn ToSql + Sync); 2] = [&segment, &csm];
         let mut rows = tx.query_raw(&sql, params).map_err(e)?;
         while let Some(row) = rows.next().map_err(e)? {
@@ -801,6 +858,78 @@ impl Store for Postgres {
             })?;
         }
         Ok(())
+    }
+
+    /// Reads the selected accounts in up to `parts` key ranges of equal size, each on its
+    /// own thread and pooled connection: decoding the snapshots is most of a scan's cost.
+    fn scan_parallel(
+        &self,
+        filter: &AccountFilter,
+        parts: usize,
+        each: &(dyn Fn(usize, Found) -> Result<(), SourceError> + Sync),
+    ) -> Result<(), SourceError> {
+        if parts <= 1 {
+            return self.scan(filter, &mut |f| each(0, f));
+        }
+        let e = |e: postgres::Error| SourceError::from(self.classify(e));
+        let (sql, segment, csm) = self.filtered(
+            "SELECT min(key), max(key) FROM (SELECT key, ntile($3) OVER (ORDER BY key) AS part FROM accounts",
+            filter,
+            ") parts GROUP BY part ORDER BY part",
+        );
+        let n = i32::try_from(parts).unwrap_or(8);
+        let ranges: Vec<(i64, i64)> = self
+            .client()?
+            .query(&sql, &[&segment, &csm, &n])
+            .map_err(e)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let (sql, segment, csm) = self.filtered(
+            "SELECT key, snapshot FROM accounts",
+            filter,
+            "AND key BETWEEN $3 AND $4 ORDER BY key",
+        );
+        let read = |part: usize, (low, high): (i64, i64)| -> Result<(), SourceError> {
+            let mut client = self.client()?;
+            let mut tx = client
+                .build_transaction()
+                .read_only(true)
+                .start()
+                .map_err(e)?;
+            tx.batch_execute(UNBOUNDED).map_err(e)?;
+            let params: [&(dyn ToSql + Sync); 4] = [&segment, &csm, &low, &high];
+            let mut rows = tx.query_raw(&sql, params).map_err(e)?;
+            while let Some(row) = rows.next().map_err(e)? {
+                let key: i64 = row.get(0);
+                let text: &str = row.get(1);
+                each(
+                    part,
+                    Found {
+                        key,
+                        snapshot: decode(key, text)?,
+                    },
+                )?;
+            }
+            Ok(())
+        };
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges
+                .iter()
+                .enumerate()
+                .map(|(part, &range)| scope.spawn(move || read(part, range)))
+                .collect();
+            let mut result = Ok(());
+            for h in handles {
+                let r = h.join().unwrap_or_else(|_| {
+                    Err(SourceError::Unavailable("a reading thread stopped".into()))
+                });
+                if result.is_ok() {
+                    result = r;
+                }
+            }
+            result
+        })
     }
 
     fn count(&self, filter: &AccountFilter) -> Result<u64, SourceError> {
@@ -986,7 +1115,11 @@ impl Store for Postgres {
         map: Option<&Path>,
         dry_run: bool,
     ) -> Result<ImportReport, SourceError> {
-        self.run(|| self.import_with(|staged| import::import_file(staged, file, map, dry_run)))
+        self.run(|| {
+            self.import_with(|staged, stage| {
+                import::import_file_staged(staged, file, map, dry_run, Some(stage))
+            })
+        })
     }
 
     fn import_opened(
@@ -998,7 +1131,9 @@ impl Store for Postgres {
     ) -> Result<ImportReport, SourceError> {
         self.run(|| {
             let map = map.map(|(name, text)| import::MapArg::Text { name, text });
-            self.import_with(|staged| import::import_opened(staged, file, opened, map, dry_run))
+            self.import_with(|staged, stage| {
+                import::import_opened_staged(staged, file, opened, map, dry_run, Some(stage))
+            })
         })
     }
 

@@ -452,6 +452,21 @@ pub fn write_lists(
     Ok(())
 }
 
+/// Inserts an account's key, id and name only: what an import needs to know that the
+/// account exists (`store::postgres` stages accounts this way, and the whole snapshot only
+/// of those the file names; see `import::import_opened_staged`).
+pub fn insert_stub(
+    conn: &Connection,
+    key: i64,
+    id: Option<&str>,
+    name: &str,
+    name_norm: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO accounts (key, id, name, name_norm) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(rusqlite::params![key, id, name, name_norm])?;
+    Ok(())
+}
+
 /// Inserts a whole snapshot under a key the caller chose (a PostgreSQL import stages the
 /// stored accounts in memory under their own keys, see `store::postgres`).
 pub fn insert_snapshot(conn: &Connection, key: i64, s: &Snapshot) -> Result<(), StoreError> {

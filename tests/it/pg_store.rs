@@ -161,7 +161,8 @@ fn spawn_import(url: &str, file: &Path) -> Child {
         .unwrap()
 }
 
-/// Two processes importing the same accounts at once: one runs after the other. The first
+/// Two processes importing the same accounts at once: one runs after the other (the second
+/// waits for the accounts table, up to the 5 s lock timeout). The first
 /// creates them all, the second updates them all, and every account ends as the second
 /// file says, never some from each.
 #[test]
@@ -169,7 +170,7 @@ fn concurrent_imports_from_two_processes_end_in_one_order() {
     let url = pg::fresh_url();
     drop(Postgres::open(&url).unwrap());
     let dir = crate::cli::scratch("pg-concurrent");
-    let n = 400;
+    let n = 200;
     let fa = write_bulk(&dir, "a.jsonl", n, "Alpha");
     let fb = write_bulk(&dir, "b.jsonl", n, "Beta");
     for round in 0..2 {
@@ -339,6 +340,25 @@ fn a_read_only_role_is_refused_with_the_clear_error() {
         .unwrap()
         .get(0);
     assert_eq!(n, 0);
+    // The password from PGPASSWORD, out of the command line: the role reads; --help does
+    // not show the variable's value.
+    let bare = format!("postgres://{role}@{host}");
+    let o = bin()
+        .env("PGPASSWORD", secret)
+        .args(["scan", "--db", &bare, "--as-of", "2026-11-15"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("12 accounts"));
+    assert!(!stderr.contains(secret), "{stderr}");
+    let o = bin()
+        .env("EXPANSION_PLANNER_DB", &reader)
+        .args(["scan", "--help"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(!String::from_utf8_lossy(&o.stdout).contains(secret));
 }
 
 /// Polls until `f` holds, for at most `secs`.
@@ -430,9 +450,23 @@ fn the_server_stopped_mid_import_and_mid_call() {
     assert!(e.contains(&hostport) && e.contains("not available"), "{e}");
     assert!(!e.contains(&secret), "{e}");
 
+    // A server (stdio `serve`) that opens its store on first use while the database is
+    // down answers every call with why, and uses the database once it is back.
+    let deferred = {
+        let url = url.clone();
+        expansion_planner::accounts::Accounts::deferred(move || {
+            Postgres::open(&url)
+                .map(|s| Box::new(s) as Box<dyn Store>)
+                .map_err(|e| e.to_string())
+        })
+    };
+    let e = deferred.count(&Default::default()).unwrap_err().to_string();
+    assert!(e.contains(&hostport) && e.contains("not available"), "{e}");
+
     // Back: nothing of the interrupted import is there, and it runs now.
     pg::script(&["start", &dir]);
     assert_eq!(accounts(&url), 12);
+    assert_eq!(deferred.count(&Default::default()).unwrap(), 12);
     let o = spawn_import(&url, &new).wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(accounts(&url), 62);
@@ -497,4 +531,47 @@ fn the_server_stopped_mid_import_and_mid_call() {
     drop(tx);
     drop(holder);
     q.draft_noting(&loaded).unwrap();
+}
+
+/// An import writes back only the accounts it changed, and bumps the version that every
+/// replica's read cache checks exactly when it changed one: a file that changes nothing
+/// leaves the caches valid; one that changes an account is seen by another replica's next
+/// lookup.
+#[test]
+fn an_import_writes_only_what_it_changed_and_invalidates_every_cache() {
+    let url = pg::fresh_url();
+    let (a, b) = (Postgres::open(&url).unwrap(), Postgres::open(&url).unwrap());
+    import(&a, &crate::root().join("src/demo/portfolio.json"), None);
+    let mut c = pg::client(&url);
+    let state = |c: &mut postgres::Client| -> (i64, Vec<String>) {
+        let v: i64 = c
+            .query_one("SELECT version FROM store_version", &[])
+            .unwrap()
+            .get(0);
+        let rows = c
+            .query("SELECT snapshot FROM accounts ORDER BY key", &[])
+            .unwrap();
+        (v, rows.iter().map(|r| r.get(0)).collect())
+    };
+    let (v0, s0) = state(&mut c);
+    // The other replica reads (and caches) acc-001.
+    let score = |s: &Postgres| s.find("acc-001", "account").unwrap().snapshot.health.score;
+    let before = score(&b);
+    let dir = crate::cli::scratch("pg-partial");
+    let f = dir.join("health.csv");
+    std::fs::write(&f, "id,health.score\nacc-001,55\n").unwrap();
+    import(&a, &f, None);
+    let (v1, s1) = state(&mut c);
+    assert_eq!(v1, v0 + 1);
+    let differ: Vec<usize> = (0..s0.len()).filter(|&i| s0[i] != s1[i]).collect();
+    assert_eq!(differ, [0], "only acc-001 was rewritten");
+    assert_ne!(before, Some(55.0));
+    assert_eq!(
+        score(&b),
+        Some(55.0),
+        "the other replica sees the import at once"
+    );
+    // The same file again changes nothing: nothing written, the caches stay valid.
+    import(&a, &f, None);
+    assert_eq!(state(&mut c), (v1, s1));
 }
