@@ -5,7 +5,8 @@
 //! bench_store gen N FILE.jsonl      write N synthetic accounts, 90 days of daily history
 //!                                   each (BENCH_HISTORY=weekly: 13 weekly readings)
 //! bench_store parse FILE.jsonl      baseline: serde_json parse of every snapshot, no checks
-//! bench_store import FILE.jsonl DB  import into a fresh database (timed)
+//! bench_store import FILE.jsonl DB  import into a fresh database (timed); DB is an SQLite
+//!                                   file or a PostgreSQL URL (of an empty database)
 //! bench_store scan DB               plan_segment over every stored account (timed)
 //! bench_store read DB               baseline: the same accounts read whole from the same
 //!                                   store, by the same threads, and dropped
@@ -28,11 +29,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use expansion_planner::accounts::Accounts;
 use expansion_planner::engine::{Policy, segment};
 use expansion_planner::model::portfolio::AccountFilter;
 use expansion_planner::model::{Day, Snapshot};
 use expansion_planner::service::Planner;
-use expansion_planner::store::{Sqlite, Store};
+use expansion_planner::store::{Postgres, Sqlite, Store, postgres};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -232,6 +234,15 @@ fn generate(n: u64, out: &Path) -> Res<()> {
     Ok(())
 }
 
+/// The store DB names: a PostgreSQL URL (`postgres://...`) or an SQLite file.
+fn open(db: &str) -> Res<Arc<dyn Store>> {
+    if postgres::is_url(db) {
+        Ok(Arc::new(Postgres::open(db)?))
+    } else {
+        Ok(Arc::new(Sqlite::open(Path::new(db))?))
+    }
+}
+
 fn read_snapshots(file: &Path) -> Res<Vec<Snapshot>> {
     let r = std::io::BufReader::new(std::fs::File::open(file)?);
     let mut out = Vec::new();
@@ -256,12 +267,14 @@ fn main() -> Res<()> {
             Ok(())
         }
         "import" => {
-            let db = Path::new(arg(2));
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            // An SQLite file is imported afresh; a PostgreSQL database must be a new one.
+            if !postgres::is_url(arg(2)) {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", arg(2)));
+                }
             }
             let t = Instant::now();
-            let store = Sqlite::open(db)?;
+            let store = open(arg(2))?;
             let report = store.import(Path::new(arg(1)), None, false)?;
             let secs = t.elapsed().as_secs_f64();
             if !report.ok() {
@@ -274,8 +287,7 @@ fn main() -> Res<()> {
             Ok(())
         }
         "scan" => {
-            let store = Sqlite::open(Path::new(arg(1)))?;
-            let planner = Planner::new(Policy::default(), Arc::new(store));
+            let planner = Planner::new(Policy::default(), Accounts::ready(open(arg(1))?));
             let anon = AnonPeak::start();
             let t = Instant::now();
             let plan = planner.plan_segment(&AccountFilter::default(), None)?;
@@ -292,7 +304,7 @@ fn main() -> Res<()> {
             Ok(())
         }
         "read" => {
-            let store = Sqlite::open(Path::new(arg(1)))?;
+            let store = open(arg(1))?;
             let n = AtomicU64::new(0);
             let anon = AnonPeak::start();
             let t = Instant::now();
