@@ -2,10 +2,12 @@
 //! tools. `engine` is the pure core; `mcp`, `cli` and `demo` are the adapters around it.
 
 pub mod accounts;
+pub mod answers;
 pub mod cli;
 pub mod demo;
 pub mod engine;
 pub mod listing;
+pub mod logging;
 pub mod markdown;
 pub mod mcp;
 pub mod model;

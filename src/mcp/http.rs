@@ -34,7 +34,7 @@ use tower_http::trace::TraceLayer;
 pub use self::auth::{AuthFailure, DEFAULT_TOKEN_NAME, ENV_TOKEN_NAME, MIN_TOKEN_CHARS, Tokens};
 pub use self::conn::ConnLimits;
 pub use self::jsonrpc::REQUEST_TIMEOUT_CODE;
-pub use self::log::{MAX_FIELD_CHARS, RequestSpan, fields as log_fields};
+pub use self::log::RequestSpan;
 use self::sessions::BoundedSessions;
 use super::ExpansionServer;
 use crate::service::Planner;

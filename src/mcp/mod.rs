@@ -154,13 +154,12 @@ impl ExpansionServer {
     ) -> Result<CallToolResult, McpError> {
         let args = serde_json::Value::Object(arguments.unwrap_or_default());
         let started = std::time::Instant::now();
-        let result = tools::call(&self.planner, name, args).and_then(|answer| {
-            let (structured, markdown) = answer.into_value()?;
+        let result = tools::call(&self.planner, name, args).map(|answer| {
             // Not `CallToolResult::structured`: it renders the value as text first, only
             // for that text to be replaced by the markdown (20 µs on a 25 KB plan).
-            let mut r = CallToolResult::success(vec![ContentBlock::text(markdown)]);
-            r.structured_content = Some(structured);
-            Ok(r)
+            let mut r = CallToolResult::success(vec![ContentBlock::text(answer.markdown)]);
+            r.structured_content = Some(answer.structured);
+            r
         });
         let outcome = match &result {
             Ok(_) => "ok",

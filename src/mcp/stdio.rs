@@ -17,12 +17,12 @@
 //! Memory per message is bounded by [`MAX_LINE_BYTES`] for the text and [`MAX_JSON_VALUES`]
 //! for the parsed tree; an oversized line is skipped as it arrives, keeping only its start.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::model::json::{self, KeySeed, MAX_JSON_VALUES, Problem, ProblemKind};
 use rmcp::model::{
     ClientJsonRpcMessage, ClientNotification, ErrorData, JsonRpcMessage, RequestId,
     ServerJsonRpcMessage,
@@ -30,7 +30,7 @@ use rmcp::model::{
 use rmcp::service::RoleServer;
 use rmcp::transport::Transport;
 use rmcp::transport::async_rw::JsonRpcMessageCodec;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
@@ -41,11 +41,6 @@ use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, Decoder, Enco
 /// (`DEFAULT_MAX_LINE_LENGTH`). The largest valid snapshot (5,000 items in each list) is a
 /// few MiB. A longer line is skipped as it arrives and answered with an error.
 pub const MAX_LINE_BYTES: usize = rmcp::transport::async_rw::DEFAULT_MAX_LINE_LENGTH;
-
-/// The most JSON values (objects, arrays, strings, numbers...) one message may hold. A 16 MiB
-/// line of `[0,0,0,...]` is 8 million values, about 256 MB once parsed; this keeps the parsed
-/// tree of any message within a few tens of MB. The largest valid snapshot holds about 250,000.
-pub const MAX_JSON_VALUES: usize = 1_000_000;
 
 /// The most requests read and not yet answered on stdout. Beyond it, and beyond
 /// [`MAX_UNWRITTEN_BYTES`], stdin is not read: a client that stops reading its answers
@@ -360,7 +355,7 @@ pub fn screen(line: &[u8]) -> Screened {
     if line.iter().all(u8::is_ascii_whitespace) {
         return Screened::Skip;
     }
-    if let Err(problem) = walk(line) {
+    if let Err(problem) = json::check(line) {
         let env = envelope(line);
         if env.id.is_none() && env.has_method {
             tracing::warn!("ignored a notification that is not valid: {problem}");
@@ -368,7 +363,7 @@ pub fn screen(line: &[u8]) -> Screened {
         }
         return Screened::Reject {
             id: env.id,
-            error: problem.into_error(),
+            error: problem_error(problem),
         };
     }
     match serde_json::from_slice::<ClientJsonRpcMessage>(line) {
@@ -398,258 +393,32 @@ pub fn screen(line: &[u8]) -> Screened {
     }
 }
 
+/// A line that is not strict JSON: a parse error, or an invalid request for JSON this
+/// server refuses (a repeated key, too many values).
+fn problem_error(p: Problem) -> ErrorData {
+    let at = p.at();
+    match p.kind {
+        ProblemKind::NotUtf8(offset) => ErrorData::parse_error(
+            format!("parse error{at}: the line is not valid UTF-8 (byte {offset})"),
+            None,
+        ),
+        kind if kind.is_syntax() => {
+            ErrorData::parse_error(format!("parse error{at}: {kind}"), None)
+        }
+        ProblemKind::TooManyValues => ErrorData::invalid_request(
+            format!(
+                "invalid request{at}: the message holds more than {MAX_JSON_VALUES} JSON values"
+            ),
+            None,
+        ),
+        kind => ErrorData::invalid_request(format!("invalid request{at}: {kind}"), None),
+    }
+}
+
 fn strip_position(msg: &str) -> String {
     match msg.rfind(" at line ") {
         Some(i) => msg.get(..i).unwrap_or(msg).to_string(),
         None => msg.to_string(),
-    }
-}
-
-/// Why a line is not a JSON-RPC message, and where.
-#[derive(Debug)]
-pub struct Problem {
-    kind: ProblemKind,
-    path: String,
-}
-
-#[derive(Debug)]
-enum ProblemKind {
-    Syntax(String),
-    NotUtf8(usize),
-    DuplicateKey(String),
-    TooManyValues,
-}
-
-impl Problem {
-    fn into_error(self) -> ErrorData {
-        let at = if self.path.is_empty() {
-            String::new()
-        } else {
-            format!(" at `{}`", self.path)
-        };
-        match self.kind {
-            ProblemKind::Syntax(msg) => {
-                ErrorData::parse_error(format!("parse error{at}: {msg}"), None)
-            }
-            ProblemKind::NotUtf8(offset) => ErrorData::parse_error(
-                format!("parse error{at}: the line is not valid UTF-8 (byte {offset})"),
-                None,
-            ),
-            ProblemKind::DuplicateKey(key) => ErrorData::invalid_request(
-                format!(
-                    "invalid request{at}: key {} appears twice in one object; a JSON object must not repeat a key (which value would count is undefined)",
-                    crate::model::values::quote(&key)
-                ),
-                None,
-            ),
-            ProblemKind::TooManyValues => ErrorData::invalid_request(
-                format!(
-                    "invalid request{at}: the message holds more than {MAX_JSON_VALUES} JSON values"
-                ),
-                None,
-            ),
-        }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} at `{}`", self.kind, self.path)
-    }
-}
-
-enum Seg<'de> {
-    Key(Cow<'de, str>),
-    Index(usize),
-}
-
-/// `params.arguments.snapshot.signals[2].date`; very deep paths keep their two ends.
-fn path_text(path: &[Seg<'_>]) -> String {
-    const HEAD: usize = 6;
-    const TAIL: usize = 4;
-    let mut out = String::new();
-    let push = |out: &mut String, s: &Seg<'_>| match s {
-        Seg::Key(k) => {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            if k.chars().count() > 40 {
-                out.extend(k.chars().take(40));
-                out.push('…');
-            } else {
-                out.push_str(k);
-            }
-        }
-        Seg::Index(i) => out.push_str(&format!("[{i}]")),
-    };
-    if path.len() <= HEAD + TAIL + 1 {
-        for s in path {
-            push(&mut out, s);
-        }
-    } else {
-        for s in path.iter().take(HEAD) {
-            push(&mut out, s);
-        }
-        out.push_str(&format!("…({} levels)…", path.len() - HEAD - TAIL));
-        for s in path.iter().skip(path.len() - TAIL) {
-            push(&mut out, s);
-        }
-    }
-    out
-}
-
-struct Walk<'de> {
-    path: Vec<Seg<'de>>,
-    values: usize,
-    found: Option<ProblemKind>,
-}
-
-impl Walk<'_> {
-    fn count<E: de::Error>(&mut self) -> Result<(), E> {
-        self.values += 1;
-        if self.values > MAX_JSON_VALUES {
-            self.found = Some(ProblemKind::TooManyValues);
-            return Err(E::custom("too many values"));
-        }
-        Ok(())
-    }
-}
-
-/// Walks the whole line once: syntax, UTF-8, nesting (serde_json stops at 128 levels),
-/// repeated keys and the value count, keeping the path to the first problem.
-fn walk(line: &[u8]) -> Result<(), Problem> {
-    let mut w = Walk {
-        path: Vec::new(),
-        values: 0,
-        found: None,
-    };
-    let mut de = serde_json::Deserializer::from_slice(line);
-    let result = Node(&mut w).deserialize(&mut de).and_then(|()| de.end());
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let path = path_text(&w.path);
-            let kind = match (w.found.take(), std::str::from_utf8(line)) {
-                (Some(k), _) => k,
-                (None, Err(u)) => ProblemKind::NotUtf8(u.valid_up_to()),
-                (None, Ok(_)) => ProblemKind::Syntax(e.to_string()),
-            };
-            Err(Problem { kind, path })
-        }
-    }
-}
-
-struct Node<'w, 'de>(&'w mut Walk<'de>);
-
-impl<'de> DeserializeSeed<'de> for Node<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Node<'_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        self.0.count()
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        self.0.count()
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        self.0.count()
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        self.0.count()
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        self.0.count()
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.0.count()
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        self.0.count()?;
-        let mut i = 0;
-        loop {
-            self.0.path.push(Seg::Index(i));
-            // On error the path is left as it is: it says where the problem is.
-            if seq.next_element_seed(Node(&mut *self.0))?.is_none() {
-                self.0.path.pop();
-                return Ok(());
-            }
-            self.0.path.pop();
-            i += 1;
-        }
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        self.0.count()?;
-        let mut keys = KeySet::default();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            if !keys.insert(key.clone()) {
-                self.0.found = Some(ProblemKind::DuplicateKey(key.into_owned()));
-                return Err(de::Error::custom("duplicate key"));
-            }
-            self.0.path.push(Seg::Key(key));
-            map.next_value_seed(Node(&mut *self.0))?;
-            self.0.path.pop();
-        }
-        Ok(())
-    }
-}
-
-/// The keys of one object: a short list scanned linearly (most objects have a few keys),
-/// a hash set once it grows.
-#[derive(Default)]
-struct KeySet<'de> {
-    few: Vec<Cow<'de, str>>,
-    many: Option<HashSet<Cow<'de, str>>>,
-}
-
-impl<'de> KeySet<'de> {
-    fn insert(&mut self, key: Cow<'de, str>) -> bool {
-        if let Some(set) = &mut self.many {
-            return set.insert(key);
-        }
-        if self.few.contains(&key) {
-            return false;
-        }
-        self.few.push(key);
-        if self.few.len() > 16 {
-            self.many = Some(self.few.drain(..).collect());
-        }
-        true
-    }
-}
-
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Cow<'de, str>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Borrowed(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(v.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(v))
     }
 }
 

@@ -12,51 +12,39 @@ use crate::model::portfolio::{AccountList, DueList, ImportReport, StoredAccount}
 use crate::schemas::{input, output};
 use crate::service::Planner;
 
-use super::tools::{Answer, CallError, Structured, ToolDef};
+use super::tools::{Answer, CallError, ToolDef};
 
 fn list_accounts(p: &Planner, args: Value) -> Result<Answer, CallError> {
     let list = listing::list_accounts(p, from_value(args)?)?;
-    Structured::with_markdown(list, |l| &mut l.markdown)
+    Answer::with_markdown(&list, |l| &l.markdown)
 }
 
 fn get_account(p: &Planner, args: Value) -> Result<Answer, CallError> {
     let (account, markdown) = listing::get_account(p, from_value(args)?)?;
-    Ok(Answer {
-        structured: Structured::new(account)?,
-        markdown,
-    })
+    Answer::new(&account, markdown)
 }
 
 fn plan_segment(p: &Planner, args: Value) -> Result<Answer, CallError> {
     let page = listing::plan_segment(p, from_value(args)?)?;
     let markdown = page.plan.markdown.clone();
-    Ok(Answer {
-        structured: Structured::new(page)?,
-        markdown,
-    })
+    Answer::new(&page, markdown)
 }
 
 fn plan_history(p: &Planner, args: Value) -> Result<Answer, CallError> {
     let page = listing::plan_history(p, from_value(args)?)?;
     let markdown = page.history.markdown.clone();
-    Ok(Answer {
-        structured: Structured::new(page)?,
-        markdown,
-    })
+    Answer::new(&page, markdown)
 }
 
 fn due_reassessments(p: &Planner, args: Value) -> Result<Answer, CallError> {
     let due = listing::due_reassessments(p, from_value(args)?)?;
-    Structured::with_markdown(due, |d| &mut d.markdown)
+    Answer::with_markdown(&due, |d| &d.markdown)
 }
 
 fn import_accounts(p: &Planner, args: Value) -> Result<Answer, CallError> {
     let report = listing::import_accounts(p, from_value(args)?)?;
     let markdown = report.markdown();
-    Ok(Answer {
-        structured: Structured::new(report)?,
-        markdown,
-    })
+    Answer::new(&report, markdown)
 }
 
 pub const LIST_ACCOUNTS: ToolDef = ToolDef {

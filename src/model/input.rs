@@ -98,6 +98,18 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, InputEr
             "is empty: expected a JSON snapshot object (or an array of them)",
         ));
     }
+    // Repeated keys and the value count first (serde_json would keep the last of two
+    // repeated keys); syntax is left to the parse below, which says line and column.
+    if let Err(p) = super::json::check(text.as_bytes())
+        && !p.kind.is_syntax()
+    {
+        let field = if p.path.is_empty() {
+            "input".to_string()
+        } else {
+            clip_path(&p.path)
+        };
+        return Err(InputError::one(field, p.kind.to_string()));
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let msg = e.inner().to_string();

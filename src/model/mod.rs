@@ -3,6 +3,7 @@
 //! generated from these types.
 
 pub mod input;
+pub mod json;
 pub mod portfolio;
 pub mod results;
 pub mod snapshot;

@@ -67,6 +67,21 @@ fn bad_file_exits_2_naming_the_field() {
         err.contains("contract.licensed_seats must be greater than 0"),
         "{err}"
     );
+    // serde_json keeps the last of two repeated keys: the file would be planned for
+    // 1000 seats nobody sees. It is refused, naming where.
+    let dup = dir.join("dup.json");
+    std::fs::write(
+        &dup,
+        r#"{"name":"X","contract":{"licensed_seats":10,"licensed_seats":1000}}"#,
+    )
+    .unwrap();
+    let out = bin().arg("plan").arg(&dup).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("contract key `licensed_seats` appears twice"),
+        "{err}"
+    );
     let out = bin()
         .args([
             "plan",

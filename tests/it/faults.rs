@@ -946,7 +946,7 @@ fn concurrent_calls_on_one_connection_with_the_sqlite_store_are_matched_and_stor
             let args = json!({"segment": seg, "as_of": day});
             let want =
                 expansion_planner::mcp::tools::call(&reference, "plan_segment", args.clone())
-                    .map(|a| a.into_value().unwrap().0)
+                    .map(|a| a.structured)
                     .unwrap_or_else(|e| panic!("reference plan_segment {args}: {e:?}"));
             calls.push((json!(["plan_segment", args]), Want::Segment(want)));
             let n = demo()

@@ -31,7 +31,7 @@ mod wire;
 /// What the draft_plan tool answers for a plan by default (`detail: summary`); the CLI's
 /// `--format json` prints the plan itself.
 pub fn plan_answer(plan: expansion_planner::model::results::PlanResult) -> serde_json::Value {
-    use expansion_planner::mcp::tools::{Detail, PlanAnswer};
+    use expansion_planner::answers::{Detail, PlanAnswer};
     serde_json::to_value(PlanAnswer::new(plan, Detail::Summary)).unwrap()
 }
 

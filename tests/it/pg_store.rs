@@ -30,7 +30,7 @@ fn bin() -> Command {
 fn answer(p: &Planner, tool: &str, args: Value) -> String {
     match tools::call(p, tool, args.clone()) {
         Ok(a) => {
-            let (v, md) = a.into_value().unwrap();
+            let (v, md) = (a.structured, a.markdown);
             format!("{}\n{md}", serde_json::to_string(&v).unwrap())
         }
         Err(e) => format!("error: {e:?}"),

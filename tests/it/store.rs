@@ -97,7 +97,7 @@ on_both_stores!(
 
 fn call(p: &Planner, tool: &str, args: Value) -> Value {
     match tools::call(p, tool, args.clone()) {
-        Ok(a) => a.into_value().unwrap().0,
+        Ok(a) => a.structured,
         Err(e) => panic!("{tool} {args}: {e:?}"),
     }
 }

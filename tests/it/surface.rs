@@ -119,7 +119,7 @@ fn a_whole_ready_plan_fits_in_12_kb_whichever_part_the_client_shows() {
     let mut ready = 0;
     for s in expansion_planner::demo::portfolio().unwrap() {
         let a = tools::call(&p, "draft_plan", json!({"account": s.name})).unwrap();
-        let (structured, text) = a.into_value().unwrap();
+        let (structured, text) = (a.structured, a.markdown);
         let sc = serde_json::to_string(&structured).unwrap();
         assert!(
             sc.len() <= PLAN_BUDGET && text.len() <= PLAN_BUDGET,
@@ -152,9 +152,7 @@ fn a_whole_ready_plan_fits_in_12_kb_whichever_part_the_client_shows() {
             json!({"account": s.name, "detail": "full"}),
         )
         .unwrap()
-        .into_value()
-        .unwrap()
-        .0;
+        .structured;
         assert!(full["health"].is_object(), "{}", s.name);
         assert_eq!(full["verdict"], structured["verdict"]);
     }
@@ -194,7 +192,7 @@ fn big_store(n: usize) -> expansion_planner::store::Sqlite {
 /// Calls a tool; the structured content and the text, each checked against the budget.
 fn sized_call(p: &Planner, tool: &str, args: Value) -> (Value, String, usize) {
     let a = tools::call(p, tool, args.clone()).unwrap_or_else(|e| panic!("{tool} {args}: {e:?}"));
-    let (sc, text) = a.into_value().unwrap();
+    let (sc, text) = (a.structured, a.markdown);
     let size = serde_json::to_string(&sc).unwrap().len().max(text.len());
     assert!(
         size < ANSWER_BUDGET,

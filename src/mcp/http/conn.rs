@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
-use super::log::Throttle;
+use crate::logging::Throttle;
 
 /// How connections are bounded.
 #[derive(Clone, Copy, Debug)]

@@ -24,7 +24,8 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
-use super::log::{MAX_FIELD_CHARS, plain};
+use super::log::plain;
+use crate::logging::MAX_FIELD_CHARS;
 
 /// JSON-RPC code for a request that ran out of time (the MCP SDKs' `RequestTimeout`).
 pub const REQUEST_TIMEOUT_CODE: i64 = -32001;

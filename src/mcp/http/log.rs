@@ -2,17 +2,13 @@
 //!
 //! One line per `/mcp` request: `tower_http`'s trace layer opens [`request_span`], the
 //! token check records the token's name and the tool call the tool and its outcome on it,
-//! and [`line`] writes the line once the reply has ended. [`fields`] formats every field
-//! of every log line (rmcp's included) cut to [`MAX_FIELD_CHARS`] with control characters
-//! escaped, so a 900 KB request id or resource URI costs a short line, and a value cannot
-//! forge a line of its own.
+//! and [`line`] writes the line once the reply has ended. Every field is cut short and
+//! escaped by the process's formatter, [`crate::logging::fields`].
 
-use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Mutex;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -20,12 +16,7 @@ use axum::http::{HeaderValue, Request, Response, StatusCode, header};
 use axum::middleware::Next;
 use tracing::Span;
 use tracing::field::Empty;
-use tracing_subscriber::field::MakeExt;
-use tracing_subscriber::fmt::FormatFields;
-use tracing_subscriber::fmt::format::Writer;
 
-/// The longest a logged value may be, in characters, before it is cut.
-pub const MAX_FIELD_CHARS: usize = 256;
 /// Request ids and names chosen by clients are shown shorter still.
 const MAX_NAME_CHARS: usize = 64;
 const HEADER_SESSION_ID: &str = "mcp-session-id";
@@ -204,89 +195,6 @@ pub(super) fn clean(s: &str, max: usize) -> String {
     out
 }
 
-/// The field formatter of the whole process's log: every value, the message included, cut
-/// to [`MAX_FIELD_CHARS`] with control characters escaped.
-pub fn fields() -> impl for<'w> FormatFields<'w> + Send + Sync + 'static {
-    tracing_subscriber::fmt::format::debug_fn(|w: &mut Writer<'_>, field, value| {
-        if field.name() != "message" {
-            write!(w, "{}=", field.name())?;
-        }
-        let mut cut = Cut {
-            out: w,
-            left: MAX_FIELD_CHARS,
-            dropped: 0,
-        };
-        write!(cut, "{value:?}")?;
-        if cut.dropped > 0 {
-            let dropped = cut.dropped;
-            write!(w, "…[{dropped} more bytes]")?;
-        }
-        Ok(())
-    })
-    .delimited(" ")
-}
-
-/// Writes through at most `left` characters, escaping control characters, and counts the
-/// bytes it drops; nothing is buffered, so a huge value costs no memory.
-struct Cut<'a, 'w> {
-    out: &'a mut Writer<'w>,
-    left: usize,
-    dropped: usize,
-}
-
-impl fmt::Write for Cut<'_, '_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        for c in s.chars() {
-            if self.left == 0 {
-                self.dropped += c.len_utf8();
-                continue;
-            }
-            self.left -= 1;
-            if c.is_control() {
-                write!(self.out, "{}", c.escape_default())?;
-            } else {
-                self.out.write_char(c)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// At most one line a second for an event that a flood can trigger a thousand times a
-/// second (a connection refused, a header timeout), with the count of the lines held back.
-pub(super) struct Throttle {
-    state: Mutex<(Option<Instant>, u64)>,
-}
-
-impl Throttle {
-    pub(super) const fn new() -> Throttle {
-        Throttle {
-            state: Mutex::new((None, 0)),
-        }
-    }
-
-    /// `Some(n)` when a line should be written now, `n` being how many were held back
-    /// since the last one.
-    pub(super) fn admit(&self) -> Option<u64> {
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        match state.0 {
-            Some(last) if now.duration_since(last) < Duration::from_secs(1) => {
-                state.1 += 1;
-                None
-            }
-            _ => {
-                let held = state.1;
-                *state = (Some(now), 0);
-                Some(held)
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,27 +204,5 @@ mod tests {
         assert_eq!(clean("check_health", 64), "check_health");
         assert_eq!(clean("a\nINFO forged=1", 64), "a?INFO?forged?1");
         assert_eq!(clean(&"x".repeat(100), 64).chars().count(), 65);
-    }
-
-    #[test]
-    fn fields_are_cut_and_escaped() {
-        let mut s = String::new();
-        let mut w = Writer::new(&mut s);
-        let mut cut = Cut {
-            out: &mut w,
-            left: 5,
-            dropped: 0,
-        };
-        write!(cut, "a\nbcdefgh").unwrap();
-        assert_eq!(cut.dropped, 4);
-        assert_eq!(s, "a\\nbcd");
-    }
-
-    #[test]
-    fn throttle_admits_one_a_second() {
-        let t = Throttle::new();
-        assert_eq!(t.admit(), Some(0));
-        assert_eq!(t.admit(), None);
-        assert_eq!(t.admit(), None);
     }
 }

@@ -26,7 +26,8 @@ use rmcp::transport::streamable_http_server::session::{
 };
 
 use super::auth::Owner;
-use super::log::{Throttle, plain};
+use super::log::plain;
+use crate::logging::Throttle;
 
 static FULL: Throttle = Throttle::new();
 static QUOTA: Throttle = Throttle::new();
