@@ -13,6 +13,7 @@ pub mod mcp;
 pub mod model;
 pub mod service;
 pub mod store;
+pub mod views;
 
 /// The JSON Schemas of the MCP surface, at the path they had before they moved into `mcp`.
 pub use mcp::schemas;

@@ -122,7 +122,7 @@ pub fn run(a: PlanArgs) -> Result<(), CliError> {
             }
             .map_err(|e| anyhow::anyhow!("cannot serialise the plan: {e}"))?;
             if a.format == ViewFormat::Html {
-                crate::mcp::apps::View::Plan.file(&v)
+                crate::views::View::Plan.file(&v)
             } else {
                 serde_json::to_string_pretty(&v)
             }

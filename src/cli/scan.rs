@@ -38,7 +38,7 @@ pub fn run(a: ScanArgs) -> Result<(), CliError> {
     match a.format {
         ViewFormat::Markdown => super::emit(&plan.markdown)?,
         ViewFormat::Html => super::emit(
-            &crate::mcp::apps::View::Segment
+            &crate::views::View::Segment
                 .file(&plan)
                 .map_err(|e| anyhow::anyhow!("cannot serialise the segment plan: {e}"))?,
         )?,

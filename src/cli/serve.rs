@@ -160,7 +160,7 @@ pub fn run(a: ServeArgs) -> Result<(), CliError> {
                 .max_blocking_threads(crate::mcp::MAX_BLOCKING_THREADS)
                 .build()
                 .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
-            rt.block_on(crate::mcp::http::serve(planner, addr, opts))?;
+            rt.block_on(serve_http(planner, addr, opts))?;
         }
         None => {
             // One client on one pipe: a single thread answers a call with no hand-offs
@@ -235,4 +235,139 @@ fn http_config(a: &HttpArgs, addr: &str) -> Result<(SocketAddr, HttpOptions), Cl
         },
     };
     Ok((addr, opts))
+}
+
+/// The HTTP server's own lines are logged under its module, which the default filter
+/// shows at `info`.
+const HTTP_LOG: &str = "expansion_planner::mcp::http";
+
+/// Completes on SIGTERM or Ctrl-C (SIGINT).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!(target: HTTP_LOG, "Ctrl-C received"),
+        () = term => tracing::info!(target: HTTP_LOG, "SIGTERM received"),
+    }
+}
+
+/// `serve --http`: binds `addr`, serves the expansion planner until SIGTERM or Ctrl-C.
+async fn serve_http(
+    planner: Planner,
+    addr: SocketAddr,
+    mut opts: HttpOptions,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| anyhow::anyhow!("cannot read the address bound for {addr}: {e}"))?;
+    // A client reaching a specific address by IP sends that IP as Host; accepting it is
+    // safe (rebinding needs a name the attacker controls) and saves a flag.
+    if !local.ip().is_unspecified() && !local.ip().is_loopback() {
+        opts.allowed_hosts.push(local.ip().to_string());
+    }
+    if !local.ip().is_loopback() && opts.allowed_hosts.is_empty() {
+        tracing::warn!(
+            "listening on all interfaces with only loopback Host names allowed: clients using \
+             a host name get 403 until it is given with --allowed-host"
+        );
+    }
+    let auth = if opts.tokens.is_empty() {
+        "none (loopback only)".to_string()
+    } else {
+        format!("bearer, tokens: {}", opts.tokens.names().join(", "))
+    };
+    tracing::info!(
+        target: HTTP_LOG,
+        url = %format!("http://{local}/mcp"),
+        stateless = opts.stateless,
+        auth = %auth,
+        allowed_hosts = ?opts.allowed_hosts,
+        allowed_origins = ?opts.allowed_origins,
+        max_body_bytes = opts.max_body_bytes,
+        request_timeout_secs = opts.request_timeout.as_secs_f64(),
+        max_sessions = opts.max_sessions,
+        max_sessions_per_token = opts.max_sessions_per_token,
+        header_read_timeout_secs = opts.conn.header_read_timeout.as_secs_f64(),
+        idle_timeout_secs = opts.conn.idle_timeout.as_secs_f64(),
+        max_connections = opts.conn.max_connections,
+        max_connections_per_peer = opts.conn.max_connections_per_peer,
+        "serving MCP over streamable HTTP"
+    );
+    if opts.conn.idle_timeout > opts.conn.header_read_timeout {
+        tracing::warn!(
+            "--idle-timeout-secs is longer than --header-read-timeout-secs: hyper's header \
+             timer also runs while a connection waits for its next request, so idle \
+             connections close after the header timeout"
+        );
+    }
+    check_fd_limit(opts.conn.max_connections);
+    let proto = crate::mcp::ExpansionServer::new(planner);
+    crate::mcp::http::HttpServer::new(move || proto.clone(), opts)
+        .serve(listener, shutdown_signal())
+        .await
+        .map_err(|e| anyhow::anyhow!("HTTP server on {local} failed: {e}"))
+}
+
+/// File descriptors kept free of connections: the listener, the database, log files.
+const SPARE_FDS: u64 = 64;
+
+/// Raises the soft limit on open files to the hard one, as Go's runtime does, so that the
+/// connection cap, not the file-descriptor limit, is what a flood of sockets meets; warns
+/// when the cap is still above what the limit allows (accepting then fails with EMFILE,
+/// and `/healthz` goes unanswered, until connections close).
+fn check_fd_limit(max_connections: usize) {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        let mut current = limit.current;
+        // `None` is unlimited: raise only a finite soft limit below the hard one.
+        let below_hard = match (current, limit.maximum) {
+            (Some(soft), Some(hard)) => soft < hard,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if below_hard {
+            let raised = Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            };
+            match setrlimit(Resource::Nofile, raised) {
+                Ok(()) => current = limit.maximum,
+                Err(e) => tracing::debug!("cannot raise the open-file limit: {e}"),
+            }
+        }
+        if let Some(fds) = current
+            && max_connections as u64 + SPARE_FDS > fds
+        {
+            tracing::warn!(
+                open_file_limit = fds,
+                "--max-connections {max_connections} does not fit under the open-file limit \
+                 ({fds}, less {SPARE_FDS} spare): lower it, or raise `ulimit -n`"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = max_connections;
 }

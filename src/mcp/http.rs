@@ -16,7 +16,6 @@ mod log;
 mod sessions;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,8 +35,6 @@ pub use self::conn::ConnLimits;
 pub use self::jsonrpc::REQUEST_TIMEOUT_CODE;
 pub use self::log::RequestSpan;
 use self::sessions::BoundedSessions;
-use super::ExpansionServer;
-use crate::service::Planner;
 
 /// Where `serve --http` listens when no address is given.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8765";
@@ -325,91 +322,4 @@ impl HttpServer {
         tracing::info!("HTTP server stopped");
         Ok(())
     }
-}
-
-/// Completes on SIGTERM or Ctrl-C (SIGINT).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::warn!("cannot listen for Ctrl-C: {e}");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM: {e}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("Ctrl-C received"),
-        () = term => tracing::info!("SIGTERM received"),
-    }
-}
-
-/// `serve --http`: binds `addr`, serves the expansion planner until SIGTERM or Ctrl-C.
-pub async fn serve(
-    planner: Planner,
-    addr: SocketAddr,
-    mut opts: HttpOptions,
-) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| anyhow::anyhow!("cannot read the address bound for {addr}: {e}"))?;
-    // A client reaching a specific address by IP sends that IP as Host; accepting it is
-    // safe (rebinding needs a name the attacker controls) and saves a flag.
-    if !local.ip().is_unspecified() && !local.ip().is_loopback() {
-        opts.allowed_hosts.push(local.ip().to_string());
-    }
-    if !local.ip().is_loopback() && opts.allowed_hosts.is_empty() {
-        tracing::warn!(
-            "listening on all interfaces with only loopback Host names allowed: clients using \
-             a host name get 403 until it is given with --allowed-host"
-        );
-    }
-    let auth = if opts.tokens.is_empty() {
-        "none (loopback only)".to_string()
-    } else {
-        format!("bearer, tokens: {}", opts.tokens.names().join(", "))
-    };
-    tracing::info!(
-        url = %format!("http://{local}/mcp"),
-        stateless = opts.stateless,
-        auth = %auth,
-        allowed_hosts = ?opts.allowed_hosts,
-        allowed_origins = ?opts.allowed_origins,
-        max_body_bytes = opts.max_body_bytes,
-        request_timeout_secs = opts.request_timeout.as_secs_f64(),
-        max_sessions = opts.max_sessions,
-        max_sessions_per_token = opts.max_sessions_per_token,
-        header_read_timeout_secs = opts.conn.header_read_timeout.as_secs_f64(),
-        idle_timeout_secs = opts.conn.idle_timeout.as_secs_f64(),
-        max_connections = opts.conn.max_connections,
-        max_connections_per_peer = opts.conn.max_connections_per_peer,
-        "serving MCP over streamable HTTP"
-    );
-    if opts.conn.idle_timeout > opts.conn.header_read_timeout {
-        tracing::warn!(
-            "--idle-timeout-secs is longer than --header-read-timeout-secs: hyper's header \
-             timer also runs while a connection waits for its next request, so idle \
-             connections close after the header timeout"
-        );
-    }
-    conn::check_fd_limit(opts.conn.max_connections);
-    let proto = ExpansionServer::new(planner);
-    HttpServer::new(move || proto.clone(), opts)
-        .serve(listener, shutdown_signal())
-        .await
-        .map_err(|e| anyhow::anyhow!("HTTP server on {local} failed: {e}"))
 }

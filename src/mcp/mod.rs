@@ -31,7 +31,7 @@ use crate::service::Planner;
 
 use self::resources::{
     ACCOUNT_TEMPLATE, PLAYBOOK_URI, POLICY_URI, SCHEMA_URI, account_json, account_name,
-    account_uri, playbook_markdown, policy_json,
+    account_uri, policy_json,
 };
 use self::tools::CallError;
 
@@ -487,7 +487,10 @@ impl ServerHandler for ExpansionServer {
         }
         let (text, mime) = match uri {
             POLICY_URI => (policy_json(&self.planner.policy), "application/json"),
-            PLAYBOOK_URI => (playbook_markdown(&self.planner.policy), "text/markdown"),
+            PLAYBOOK_URI => (
+                crate::engine::policy::playbook_markdown(&self.planner.policy),
+                "text/markdown",
+            ),
             SCHEMA_URI => (
                 serde_json::to_string_pretty(schemas::account().as_ref()).unwrap_or_default(),
                 "application/schema+json",

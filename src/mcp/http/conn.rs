@@ -101,49 +101,6 @@ impl Open {
     }
 }
 
-/// File descriptors kept free of connections: the listener, the database, log files.
-const SPARE_FDS: u64 = 64;
-
-/// Raises the soft limit on open files to the hard one, as Go's runtime does, so that the
-/// connection cap, not the file-descriptor limit, is what a flood of sockets meets; warns
-/// when the cap is still above what the limit allows (accepting then fails with EMFILE,
-/// and `/healthz` goes unanswered, until connections close).
-pub(super) fn check_fd_limit(max_connections: usize) {
-    #[cfg(unix)]
-    {
-        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
-        let limit = getrlimit(Resource::Nofile);
-        let mut current = limit.current;
-        // `None` is unlimited: raise only a finite soft limit below the hard one.
-        let below_hard = match (current, limit.maximum) {
-            (Some(soft), Some(hard)) => soft < hard,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        if below_hard {
-            let raised = Rlimit {
-                current: limit.maximum,
-                maximum: limit.maximum,
-            };
-            match setrlimit(Resource::Nofile, raised) {
-                Ok(()) => current = limit.maximum,
-                Err(e) => tracing::debug!("cannot raise the open-file limit: {e}"),
-            }
-        }
-        if let Some(fds) = current
-            && max_connections as u64 + SPARE_FDS > fds
-        {
-            tracing::warn!(
-                open_file_limit = fds,
-                "--max-connections {max_connections} does not fit under the open-file limit \
-                 ({fds}, less {SPARE_FDS} spare): lower it, or raise `ulimit -n`"
-            );
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = max_connections;
-}
-
 /// Accepts connections until `stop` is cancelled, then drops the listener (new connections
 /// are refused by the kernel) and asks every open connection to close once its current
 /// request is answered. Each connection's task is tracked by `conns`.
