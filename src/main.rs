@@ -23,10 +23,9 @@ fn main() -> ExitCode {
         // Every value cut short and escaped: a client's 900 KB request id or URI must not
         // reach the log whole (rmcp's own lines include ids and error messages).
         .fmt_fields(expansion_planner::logging::fields())
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("warn,expansion_planner::mcp::http=info")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            EnvFilter::new("warn,expansion_planner::mcp::http=info,expansion_planner::http=info")
+        }))
         .init();
     let cli = Cli::parse();
     match run(cli) {

@@ -108,3 +108,21 @@ pub fn script_safe_json(data: &impl serde::Serialize) -> serde_json::Result<Stri
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn script_safe_json_cannot_close_the_script() {
+        let s =
+            script_safe_json(&json!({"name": "</script><img src=x onerror=alert(1)>&"})).unwrap();
+        assert!(
+            !s.contains('<') && !s.contains('>') && !s.contains('&'),
+            "{s}"
+        );
+        let back: Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back["name"], "</script><img src=x onerror=alert(1)>&");
+    }
+}

@@ -139,18 +139,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn script_safe_json_cannot_close_the_script() {
-        let s =
-            script_safe_json(&json!({"name": "</script><img src=x onerror=alert(1)>&"})).unwrap();
-        assert!(
-            !s.contains('<') && !s.contains('>') && !s.contains('&'),
-            "{s}"
-        );
-        let back: Value = serde_json::from_str(&s).unwrap();
-        assert_eq!(back["name"], "</script><img src=x onerror=alert(1)>&");
-    }
-
-    #[test]
     fn mime_types_must_include_ours_when_listed() {
         let caps = |v: Value| -> ClientCapabilities {
             serde_json::from_value(json!({ "extensions": { EXTENSION_ID: v } })).unwrap()

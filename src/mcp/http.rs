@@ -9,8 +9,6 @@
 //! transport around it. [`HttpServer`] is generic over the handler so tests can put a
 //! deliberately slow one behind the same gate.
 
-mod auth;
-mod conn;
 mod jsonrpc;
 mod log;
 mod sessions;
@@ -30,11 +28,14 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::trace::TraceLayer;
 
-pub use self::auth::{AuthFailure, DEFAULT_TOKEN_NAME, ENV_TOKEN_NAME, MIN_TOKEN_CHARS, Tokens};
-pub use self::conn::ConnLimits;
 pub use self::jsonrpc::REQUEST_TIMEOUT_CODE;
 pub use self::log::RequestSpan;
 use self::sessions::BoundedSessions;
+pub use crate::http::auth::{
+    AuthFailure, DEFAULT_TOKEN_NAME, ENV_TOKEN_NAME, MIN_TOKEN_CHARS, Tokens,
+};
+pub use crate::http::conn::ConnLimits;
+use crate::http::{auth, conn};
 
 /// Where `serve --http` listens when no address is given.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8765";

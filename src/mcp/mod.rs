@@ -39,24 +39,8 @@ use self::tools::CallError;
 #[derive(Clone)]
 pub struct ExpansionServer {
     planner: Planner,
-    /// Calls of this server (and its clones) on the blocking pool right now.
-    off_runtime: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-/// Counts one call's work on the blocking pool while it runs.
-struct OffRuntime(Arc<std::sync::atomic::AtomicUsize>);
-
-impl OffRuntime {
-    fn start(count: &Arc<std::sync::atomic::AtomicUsize>) -> OffRuntime {
-        count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        OffRuntime(count.clone())
-    }
-}
-
-impl Drop for OffRuntime {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-    }
+    /// Work of this server (and its clones) on the blocking pool, tracked until it ends.
+    off_runtime: tokio_util::task::TaskTracker,
 }
 
 /// The advertised tools, generated once. Generating the ten tools' JSON Schemas takes a few
@@ -141,7 +125,7 @@ impl ExpansionServer {
     pub fn new(planner: Planner) -> ExpansionServer {
         ExpansionServer {
             planner,
-            off_runtime: Arc::default(),
+            off_runtime: tokio_util::task::TaskTracker::new(),
         }
     }
 
@@ -209,14 +193,9 @@ impl ExpansionServer {
         work: impl FnOnce(&ExpansionServer) -> T + Send + 'static,
     ) -> Result<T, McpError> {
         let server = self.clone();
-        // Counted until the work ends, not until its caller stops waiting: a cancelled
+        // Tracked until the work ends, not until its caller stops waiting: a cancelled
         // call's work still runs on the pool.
-        let busy = OffRuntime::start(&self.off_runtime);
-        let done = tokio::task::spawn_blocking(move || {
-            let _busy = busy;
-            work(&server)
-        })
-        .await;
+        let done = self.off_runtime.spawn_blocking(move || work(&server)).await;
         done.map_err(|e| {
             tracing::error!("{what} failed: {e}");
             McpError::internal_error(format!("internal error: {what} failed"), None)
@@ -232,7 +211,7 @@ impl ExpansionServer {
     /// (a whole-store tool, a write, a call while others run) still goes to the pool.
     fn inline(&self, tool: &str) -> bool {
         tools::find(tool).is_some_and(|d| d.read_only && d.reads_account)
-            && self.off_runtime.load(std::sync::atomic::Ordering::Acquire) == 0
+            && self.off_runtime.is_empty()
             && tokio::runtime::Handle::try_current()
                 .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread)
     }

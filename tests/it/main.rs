@@ -22,6 +22,7 @@ mod pg_store;
 mod props;
 mod runtime;
 mod schemas;
+mod screen;
 mod snapshots;
 mod store;
 mod surface;

@@ -24,7 +24,7 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
-use super::log::plain;
+use crate::http::plain;
 use crate::logging::MAX_FIELD_CHARS;
 
 /// JSON-RPC code for a request that ran out of time (the MCP SDKs' `RequestTimeout`).

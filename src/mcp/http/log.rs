@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use axum::http::{Request, Response, StatusCode};
 use axum::middleware::Next;
 use tracing::Span;
 use tracing::field::Empty;
@@ -162,17 +162,6 @@ impl Drop for Logged {
             line.write();
         }
     }
-}
-
-/// A short reply in plain text, for refusals before or beside rmcp.
-pub(super) fn plain(status: StatusCode, text: String) -> Response<Body> {
-    let mut r = Response::new(Body::from(format!("{text}\n")));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r
 }
 
 /// A caller-chosen string made safe for one log line: at most `max` characters, anything

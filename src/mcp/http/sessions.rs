@@ -25,8 +25,8 @@ use rmcp::transport::streamable_http_server::session::{
     ServerSseMessage, SessionId, SessionManager,
 };
 
-use super::auth::Owner;
-use super::log::plain;
+use crate::http::auth::Owner;
+use crate::http::plain;
 use crate::logging::Throttle;
 
 static FULL: Throttle = Throttle::new();
@@ -258,32 +258,24 @@ pub(super) async fn guard(
             (CREATING.with(|c| c.refused.get()), reply)
         })
         .await;
-    match refused {
-        None => reply,
-        Some(Refusal::Full { max }) => {
-            let mut r = plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "too many open sessions (limit {max}, --max-sessions): end idle sessions \
-                     with DELETE /mcp, or retry later"
-                ),
-            );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            r
-        }
-        Some(Refusal::Quota { max }) => {
-            let mut r = plain(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "too many open sessions for this client (quota {max}, \
-                     --max-sessions-per-token): end idle sessions with DELETE /mcp, or retry \
-                     later"
-                ),
-            );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            r
-        }
-    }
+    let (status, text) = match refused {
+        None => return reply,
+        Some(Refusal::Full { max }) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("too many open sessions (limit {max}, --max-sessions)"),
+        ),
+        Some(Refusal::Quota { max }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many open sessions for this client (quota {max}, --max-sessions-per-token)"
+            ),
+        ),
+    };
+    let mut r = plain(
+        status,
+        format!("{text}: end idle sessions with DELETE /mcp, or retry later"),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    r
 }

@@ -81,22 +81,22 @@ impl Drop for PeerSlot {
     }
 }
 
-/// Open connections, for [`super::Stats`].
+/// Open connections, for `mcp::http::Stats`.
 #[derive(Clone)]
-pub(super) struct Open {
+pub struct Open {
     total: Arc<Semaphore>,
     max: usize,
 }
 
 impl Open {
-    pub(super) fn new(max: usize) -> Open {
+    pub fn new(max: usize) -> Open {
         Open {
             total: Arc::new(Semaphore::new(max)),
             max,
         }
     }
 
-    pub(super) fn count(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.max.saturating_sub(self.total.available_permits())
     }
 }
@@ -104,7 +104,7 @@ impl Open {
 /// Accepts connections until `stop` is cancelled, then drops the listener (new connections
 /// are refused by the kernel) and asks every open connection to close once its current
 /// request is answered. Each connection's task is tracked by `conns`.
-pub(super) async fn accept(
+pub async fn accept(
     listener: TcpListener,
     app: Router,
     limits: ConnLimits,

@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
-use super::log::plain;
+use super::plain;
 
 /// Who a request comes from, as far as sessions go: the token it presented, or, when the
 /// server asks for none, the address it came from.
@@ -29,12 +29,12 @@ pub enum Owner {
 }
 
 impl Owner {
-    pub(super) fn unknown() -> Owner {
+    pub fn unknown() -> Owner {
         Owner::Unknown
     }
 
     /// What identifies the owner, for messages.
-    pub(super) fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
             Owner::Token(_) => "token",
             Owner::Peer(_) | Owner::Unknown => "client address",
@@ -55,11 +55,7 @@ impl fmt::Display for Owner {
 /// The middleware in front of `/mcp`: 401 without a valid token; otherwise the request
 /// goes on carrying its [`Owner`], and the token's name is recorded in the request's log
 /// span.
-pub(super) async fn require_token(
-    State(tokens): State<Tokens>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+pub async fn require_token(State(tokens): State<Tokens>, mut req: Request, next: Next) -> Response {
     let presented = req
         .headers()
         .get(header::AUTHORIZATION)
