@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::accounts::SourceError;
 use crate::engine::render;
 use crate::engine::{self, Evaluation};
+use crate::listing;
 use crate::model::input::from_value;
 use crate::model::results::{
     ApproachResult, Confidence, ExpansionType, FirstAction, FramingCheck, FramingResult, Gated,
@@ -461,6 +462,60 @@ pub fn check_framing(p: &Planner, args: serde_json::Value) -> Result<Answer, Cal
         note,
     };
     Answer::new(&result, markdown)
+}
+
+// The store tools: their queries are `listing`'s.
+
+pub fn list_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
+    let list = listing::list_accounts(p, from_value(args)?)?;
+    Answer::with_markdown(&list, |l| &l.markdown)
+}
+
+pub fn get_account(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
+    let (account, markdown) = listing::get_account(p, from_value(args)?)?;
+    Answer::new(&account, markdown)
+}
+
+pub fn plan_segment(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
+    let page = listing::plan_segment(p, from_value(args)?)?;
+    let markdown = page.plan.markdown.clone();
+    Answer::new(&page, markdown)
+}
+
+pub fn plan_history(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
+    let page = listing::plan_history(p, from_value(args)?)?;
+    let markdown = page.history.markdown.clone();
+    Answer::new(&page, markdown)
+}
+
+pub fn due_reassessments(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
+    let due = listing::due_reassessments(p, from_value(args)?)?;
+    Answer::with_markdown(&due, |d| &d.markdown)
+}
+
+pub fn import_accounts(p: &Planner, args: serde_json::Value) -> Result<Answer, CallError> {
+    let report = listing::import_accounts(p, from_value(args)?)?;
+    let markdown = report.markdown();
+    Answer::new(&report, markdown)
+}
+
+/// Runs tool `name`'s handler. Never panics out: a panic in the engine becomes an error
+/// naming the tool, so the client is always answered.
+pub fn unpanicked(
+    name: &str,
+    run: impl FnOnce() -> Result<Answer, CallError>,
+) -> Result<Answer, CallError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        tracing::error!(tool = name, "tool panicked: {msg}");
+        Err(CallError::Internal(format!(
+            "internal error in {name}: {msg}"
+        )))
+    })
 }
 
 /// Why a tool call failed.

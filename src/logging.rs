@@ -36,6 +36,26 @@ pub fn fields() -> impl for<'w> FormatFields<'w> + Send + Sync + 'static {
     .delimited(" ")
 }
 
+/// A caller-chosen string made safe for one log line: at most `max` characters, anything
+/// outside a conservative set replaced.
+pub fn clean(s: &str, max: usize) -> String {
+    let mut out: String = s
+        .chars()
+        .take(max)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':') {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if s.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Writes through at most `left` characters, escaping control characters, and counts the
 /// bytes it drops; nothing is buffered, so a huge value costs no memory.
 struct Cut<'a, 'w> {
@@ -106,6 +126,13 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clean_keeps_log_lines_whole() {
+        assert_eq!(clean("check_health", 64), "check_health");
+        assert_eq!(clean("a\nINFO forged=1", 64), "a?INFO?forged?1");
+        assert_eq!(clean(&"x".repeat(100), 64).chars().count(), 65);
+    }
 
     #[test]
     fn fields_are_cut_and_escaped() {

@@ -1,7 +1,8 @@
-//! What the slash-command prompts say (`/expansion-plan <customer>`, `/health-check
-//! <customer>`), outside the MCP layer. For a known account the prompt carries the computed
-//! result and tells the assistant how to present it; for a segment, the segment's table; for
-//! an unknown customer, which snapshot fields to gather and in which order to call the tools.
+//! What the server says to the assistant, outside the MCP layer: its instructions, and the
+//! slash-command prompts (`/expansion-plan <customer>`, `/health-check <customer>`). For a
+//! known account the prompt carries the computed result and tells the assistant how to
+//! present it; for a segment, the segment's table; for an unknown customer, which snapshot
+//! fields to gather and in which order to call the tools.
 
 use crate::accounts::SourceError;
 use crate::engine;
@@ -13,6 +14,21 @@ use crate::service::Planner;
 
 pub const EXPANSION_PLAN: &str = "expansion-plan";
 pub const HEALTH_CHECK: &str = "health-check";
+
+/// The server's instructions (`initialize`), shared by the demo's.
+macro_rules! instructions {
+    () => {
+        "Expansion planning for customer-success managers, computed by deterministic code. Always start with check_health (or draft_plan, which runs every step in order): expansion only happens with healthy customers, and when the gate fails every step tool answers outcome `blocked`; then present the unhealthy path and stop. Use every figure exactly as returned. Accounts known to the server can be named with `account`; otherwise pass a `snapshot` (schema: expansion://schema/account). The rules enforced are at expansion://playbook, the thresholds at expansion://policy. For a segment or a CSM's book use plan_segment; list_accounts and get_account find stored accounts; plan_history shows how an account moved between saved plans and due_reassessments which blocked accounts are due for another look; import_accounts loads CRM and CS-platform exports."
+    };
+}
+
+pub const INSTRUCTIONS: &str = instructions!();
+
+/// The instructions when the server serves the embedded demo portfolio (`serve --demo`).
+pub const DEMO_INSTRUCTIONS: &str = concat!(
+    "This server serves the embedded DEMO portfolio: 12 fictional accounts (Northwind, Bluefin Logistics, ...), not the user's data; say so when presenting them. For their own accounts the user registers `expansion-planner serve` and imports an export. ",
+    instructions!()
+);
 
 /// What prompt `name` says: its description and its text, or `None` for a prompt that
 /// does not exist. Errors name the argument that was wrong.

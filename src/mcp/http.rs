@@ -1,13 +1,8 @@
 //! MCP over streamable HTTP for a team: rmcp's `StreamableHttpService` at `/mcp` and
-//! `GET /healthz`, with what a shared server needs around `/mcp`, each a layer: bearer
-//! tokens, sessions owned by the token that opened them, a per-request deadline, one log
-//! line per request; and below them, connections bounded in number and in how long they
-//! may dawdle (`conn`), and a shutdown that lets calls in flight finish. rmcp checks Host,
-//! Origin and the body limit.
-//!
-//! The server type is the one stdio serves ([`ExpansionServer`]); this module only adds the
-//! transport around it. [`HttpServer`] is generic over the handler so tests can put a
-//! deliberately slow one behind the same gate.
+//! `GET /healthz`, on [`crate::http`]'s connections and token check, with a layer each for
+//! session owners, the JSON-RPC deadline and one log line per request, and a shutdown that
+//! lets calls in flight finish. rmcp checks Host, Origin and the body limit. [`HttpServer`]
+//! is generic over the handler so tests can put a deliberately slow one behind the same gate.
 
 mod jsonrpc;
 mod log;
@@ -150,12 +145,9 @@ pub struct HttpServer {
 
 impl HttpServer {
     /// Builds the router; `factory` makes one handler per session (or per request when
-    /// stateless), so it should be cheap, e.g. a clone.
-    ///
-    /// `/mcp` is rmcp's service under five layers, outermost first: the request's log
-    /// span (`tower_http` trace) and its line (`log::line`, written when the reply ends,
-    /// naming the tool the call recorded), the bearer token, the session owner, and the
-    /// JSON-RPC deadline. rmcp itself checks Host and Origin, the body limit and the protocol.
+    /// stateless). `/mcp` is rmcp's service under five layers, outermost first: the log
+    /// span (`tower_http` trace), the log line (written when the reply ends), the bearer
+    /// token, the session owner, and the JSON-RPC deadline.
     pub fn new<S>(factory: impl Fn() -> S + Send + Sync + 'static, opts: HttpOptions) -> HttpServer
     where
         S: ServerHandler + Send + 'static,

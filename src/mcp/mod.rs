@@ -67,21 +67,6 @@ pub fn warm_up(accounts: Arc<crate::accounts::Accounts>) {
     }
 }
 
-/// The server's instructions, shared by the demo's.
-macro_rules! instructions {
-    () => {
-        "Expansion planning for customer-success managers, computed by deterministic code. Always start with check_health (or draft_plan, which runs every step in order): expansion only happens with healthy customers, and when the gate fails every step tool answers outcome `blocked`; then present the unhealthy path and stop. Use every figure exactly as returned. Accounts known to the server can be named with `account`; otherwise pass a `snapshot` (schema: expansion://schema/account). The rules enforced are at expansion://playbook, the thresholds at expansion://policy. For a segment or a CSM's book use plan_segment; list_accounts and get_account find stored accounts; plan_history shows how an account moved between saved plans and due_reassessments which blocked accounts are due for another look; import_accounts loads CRM and CS-platform exports."
-    };
-}
-
-const INSTRUCTIONS: &str = instructions!();
-
-/// The instructions when the server serves the embedded demo portfolio (`serve --demo`).
-const DEMO_INSTRUCTIONS: &str = concat!(
-    "This server serves the embedded DEMO portfolio: 12 fictional accounts (Northwind, Bluefin Logistics, ...), not the user's data; say so when presenting them. For their own accounts the user registers `expansion-planner serve` and imports an export. ",
-    instructions!()
-);
-
 /// The most threads the runtime runs blocking work on (tool calls, store reads): calls
 /// beyond it wait for a thread, while the runtime itself keeps answering pings.
 pub const MAX_BLOCKING_THREADS: usize = 32;
@@ -203,12 +188,9 @@ impl ExpansionServer {
     }
 
     /// Whether a call to `tool` runs on the runtime itself: on a single-threaded runtime
-    /// (stdio), a read-only tool on one account, while no other work is on the blocking
-    /// pool. Such a call reads one account (a WAL read: no lock to wait for) and computes
-    /// for tens of microseconds, a few milliseconds for the largest snapshot, less than the
-    /// hand-off to a pool thread and back costs on a busy machine; and with nothing else
-    /// running, nothing holds the store's connection it needs. Anything that can take long
-    /// (a whole-store tool, a write, a call while others run) still goes to the pool.
+    /// (stdio), a read-only one-account tool while nothing is on the blocking pool. It reads
+    /// one account (a WAL read, with nothing else holding the connection) and computes for
+    /// tens of microseconds, less than the hand-off to the pool costs on a busy machine.
     fn inline(&self, tool: &str) -> bool {
         tools::find(tool).is_some_and(|d| d.read_only && d.reads_account)
             && self.off_runtime.is_empty()
@@ -258,9 +240,9 @@ impl ServerHandler for ExpansionServer {
                 .with_title("Expansion Planner"),
         )
         .with_instructions(if self.planner.demo {
-            DEMO_INSTRUCTIONS
+            crate::prompts::DEMO_INSTRUCTIONS
         } else {
-            INSTRUCTIONS
+            crate::prompts::INSTRUCTIONS
         })
     }
 
@@ -552,12 +534,8 @@ fn params_problem<T: serde::de::DeserializeOwned>(params: serde_json::Value) -> 
         .map(|e| e.prefixed("params").to_string())
 }
 
-/// Serves MCP over stdin/stdout until the client closes stdin, then returns `Ok` (exit 0).
-///
-/// Each line is one message of at most [`stdio::MAX_LINE_BYTES`]; longer lines, lines that
-/// are not JSON and JSON that is not a message are answered with a JSON-RPC error naming
-/// where and what was wrong (see [`stdio`]). When stdin and stdout are pipes (as MCP clients
-/// launch servers) they are driven by the async reactor, without a thread hand-off per read.
+/// Serves MCP over stdin/stdout (see [`stdio`]) until the client closes stdin, then returns
+/// `Ok` (exit 0). Pipes (as MCP clients launch servers) are driven by the async reactor.
 pub async fn serve_stdio(planner: Planner) -> anyhow::Result<()> {
     let accounts = planner.accounts.clone();
     let server = ExpansionServer::new(planner);

@@ -2,15 +2,11 @@
 //! holds. The same functions produce both, so the committed files cannot drift from the
 //! server without the sync test failing.
 //!
-//! schemars writes full JSON Schema 2020-12: `$defs` and `$ref`, `anyOf [.., null]` and
-//! `type: [T, "null"]` for optional fields, and its own `format`s (`uint32`, `double`).
-//! Several mainstream clients reject or mishandle those in a tool's `inputSchema` (Cursor,
-//! the Gemini API and the Copilot CLI with `$ref`; the MCP Inspector cannot build a form for
-//! `anyOf` without a `type`, and warns on every unknown format), so input schemas are
-//! rewritten by [`portable`] into the subset they all accept. Output schemas keep `$defs`
-//! (each definition once per schema): SDK clients validate `structuredContent` against them
-//! with full JSON Schema validators, which resolve references; only the non-standard
-//! formats are taken out.
+//! schemars writes full JSON Schema 2020-12 (`$ref`, `type: [T, "null"]`, its own formats),
+//! which Cursor, the Gemini API, the Copilot CLI and the MCP Inspector reject or mishandle
+//! in an `inputSchema`; [`portable`] rewrites input schemas into the subset they all accept.
+//! Output schemas keep `$defs` (SDK clients validate `structuredContent` with validators
+//! that resolve references); only the non-standard formats are taken out.
 
 use std::sync::Arc;
 

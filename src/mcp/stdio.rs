@@ -1,28 +1,20 @@
-//! MCP over stdio: rmcp's line framing, with a screening step in front of its parser, so that
-//! every line that cannot be a message is answered with a JSON-RPC error that says where and
-//! what was wrong.
+//! MCP over stdio: rmcp's line framing with a screening step in front of its parser, so that
+//! every line that cannot be a message gets a JSON-RPC error saying where and what.
 //!
-//! rmcp's `AsyncRwTransport` caps a line at 16 MiB, but it reads, parses and drops in one
-//! step: an oversized line, a line that is not JSON (a number beyond `f64`, JSON nested deeper
-//! than 128 levels, bytes that are not UTF-8) or a line whose `id` it cannot read goes without
-//! an answer, and the client waits for one that never comes; and serde_json keeps the last of
-//! two repeated keys, which would make `{"seats": 10, "seats": 1000}` a plausible plan for a
-//! number nobody can see. rmcp has no hook between its framing and its parser, so this
-//! transport frames lines with tokio-util's bounded codec (the one rmcp's own codec is
-//! written after), screens each line ([`screen`]: syntax with its path, repeated keys, the
-//! value count, the `id` where readable), parses what passes into rmcp's message types, and
-//! writes answers with rmcp's `JsonRpcMessageCodec`. What it adds beyond that is the answer
-//! to a bad line and the backpressure bound ([`MAX_IN_FLIGHT`], [`MAX_UNWRITTEN_BYTES`]).
-//!
-//! Memory per message is bounded by [`MAX_LINE_BYTES`] for the text and [`MAX_JSON_VALUES`]
-//! for the parsed tree; an oversized line is skipped as it arrives, keeping only its start.
+//! rmcp's `AsyncRwTransport` reads, parses and drops in one step: an oversized line, a line
+//! that is not JSON or whose `id` it cannot read goes unanswered, and a repeated key keeps
+//! its last value. It has no hook between framing and parsing, so this transport frames
+//! lines with tokio-util's bounded codec (which rmcp's codec is written after), screens each
+//! ([`screen`], over [`crate::model::json`]), parses what passes into rmcp's types and
+//! writes answers with rmcp's `JsonRpcMessageCodec`. It adds the answer to a bad line and
+//! backpressure ([`MAX_IN_FLIGHT`], [`MAX_UNWRITTEN_BYTES`]). Memory per message is bounded
+//! by [`MAX_LINE_BYTES`] and [`MAX_JSON_VALUES`].
 
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::model::json::{self, KeySeed, MAX_JSON_VALUES, Problem, ProblemKind};
 use rmcp::model::{
     ClientJsonRpcMessage, ClientNotification, ErrorData, JsonRpcMessage, RequestId,
     ServerJsonRpcMessage,
@@ -36,6 +28,8 @@ use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use tokio_util::bytes::{Bytes, BytesMut};
 use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, Decoder, Encoder, FramedRead};
+
+use crate::model::json::{self, KeySeed, MAX_JSON_VALUES, Problem, ProblemKind};
 
 /// The longest line (one JSON-RPC message) read from stdin: 16 MiB, rmcp's own default
 /// (`DEFAULT_MAX_LINE_LENGTH`). The largest valid snapshot (5,000 items in each list) is a

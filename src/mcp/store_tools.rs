@@ -1,51 +1,14 @@
 //! The tools over the account store. What they answer is computed by [`crate::listing`]
-//! (paging, rendering, import reports); this module only names them, parses their
-//! arguments and hands the answer to the one answer path.
+//! (paging, rendering, import reports) through [`crate::answers`]; this module only names
+//! and describes them.
 
-use serde_json::Value;
-
+use super::schemas::{input, output};
+use super::tools::ToolDef;
+use crate::answers;
 use crate::listing::{
-    self, AccountArgs, DueArgs, HistoryPage, ImportArgs, ListArgs, SegmentArgs, SegmentPage,
+    AccountArgs, DueArgs, HistoryPage, ImportArgs, ListArgs, SegmentArgs, SegmentPage,
 };
-use crate::model::input::from_value;
 use crate::model::portfolio::{AccountList, DueList, ImportReport, StoredAccount};
-use crate::schemas::{input, output};
-use crate::service::Planner;
-
-use super::tools::{Answer, CallError, ToolDef};
-
-fn list_accounts(p: &Planner, args: Value) -> Result<Answer, CallError> {
-    let list = listing::list_accounts(p, from_value(args)?)?;
-    Answer::with_markdown(&list, |l| &l.markdown)
-}
-
-fn get_account(p: &Planner, args: Value) -> Result<Answer, CallError> {
-    let (account, markdown) = listing::get_account(p, from_value(args)?)?;
-    Answer::new(&account, markdown)
-}
-
-fn plan_segment(p: &Planner, args: Value) -> Result<Answer, CallError> {
-    let page = listing::plan_segment(p, from_value(args)?)?;
-    let markdown = page.plan.markdown.clone();
-    Answer::new(&page, markdown)
-}
-
-fn plan_history(p: &Planner, args: Value) -> Result<Answer, CallError> {
-    let page = listing::plan_history(p, from_value(args)?)?;
-    let markdown = page.history.markdown.clone();
-    Answer::new(&page, markdown)
-}
-
-fn due_reassessments(p: &Planner, args: Value) -> Result<Answer, CallError> {
-    let due = listing::due_reassessments(p, from_value(args)?)?;
-    Answer::with_markdown(&due, |d| &d.markdown)
-}
-
-fn import_accounts(p: &Planner, args: Value) -> Result<Answer, CallError> {
-    let report = listing::import_accounts(p, from_value(args)?)?;
-    let markdown = report.markdown();
-    Answer::new(&report, markdown)
-}
 
 pub const LIST_ACCOUNTS: ToolDef = ToolDef {
     name: "list_accounts",
@@ -53,7 +16,7 @@ pub const LIST_ACCOUNTS: ToolDef = ToolDef {
     description: "Lists stored accounts (optionally one segment, one CSM's book or one outcome) with outcome, status, utilisation, score and top reason. Call it to find what `account` to pass to a step tool. Pages: `limit` and `cursor` in, `next_cursor` out; `total` counts every match.",
     input: input::<ListArgs>,
     output: output::<AccountList>,
-    run: list_accounts,
+    run: answers::list_accounts,
     reads_account: false,
     read_only: true,
 };
@@ -64,7 +27,7 @@ pub const GET_ACCOUNT: ToolDef = ToolDef {
     description: "A stored account's whole snapshot (contract, usage, health, signals, events, offer) and its latest saved plan, by name or id. An unknown name is an error listing the closest matches.",
     input: input::<AccountArgs>,
     output: output::<StoredAccount>,
-    run: get_account,
+    run: answers::get_account,
     reads_account: false,
     read_only: true,
 };
@@ -75,7 +38,7 @@ pub const PLAN_SEGMENT: ToolDef = ToolDef {
     description: "The expansion view of a segment, a CSM's book (`csm`) or every stored account: counts by outcome and status, the ready accounts ranked by expected expansion ARR, right-size candidates, reassessments due, the most common failing gate check, and a row per account. Pages: `limit` and `cursor` in, `next_cursor` out, the summary on every page. Present the markdown as it is; for one account's plan call draft_plan.",
     input: input::<SegmentArgs>,
     output: output::<SegmentPage>,
-    run: plan_segment,
+    run: answers::plan_segment,
     reads_account: false,
     read_only: true,
 };
@@ -86,7 +49,7 @@ pub const PLAN_HISTORY: ToolDef = ToolDef {
     description: "Every plan draft_plan saved for a stored account, oldest first, and how it moved between them (e.g. `utilisation 26.7% -> 64.0%; outcome blocked -> ready`). `include_markdown: true` adds each plan's text.",
     input: input::<AccountArgs>,
     output: output::<HistoryPage>,
-    run: plan_history,
+    run: answers::plan_history,
     reads_account: false,
     read_only: true,
 };
@@ -97,7 +60,7 @@ pub const DUE_REASSESSMENTS: ToolDef = ToolDef {
     description: "Stored accounts whose latest saved plan set a reassessment date on or before `as_of` (default today): blocked accounts to check again. Optionally one segment or CSM's book. Pages like list_accounts. Follow up with draft_plan for each.",
     input: input::<DueArgs>,
     output: output::<DueList>,
-    run: due_reassessments,
+    run: answers::due_reassessments,
     reads_account: false,
     read_only: true,
 };
@@ -108,7 +71,7 @@ pub const IMPORT_ACCOUNTS: ToolDef = ToolDef {
     description: "Imports a CRM or CS-platform export into the store: JSON (a snapshot or an array), JSONL, or CSV (one row per account with columns named by snapshot path such as `contract.arr`, or long format with an `account` column); `map` names a TOML column mapping. Upserts by id, else name. All or nothing: any bad row imports nothing and is reported with line, column and reason; `dry_run` only reports. Reads only under the server's --import-dir directories.",
     input: input::<ImportArgs>,
     output: output::<ImportReport>,
-    run: import_accounts,
+    run: answers::import_accounts,
     reads_account: false,
     read_only: false,
 };

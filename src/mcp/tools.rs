@@ -149,19 +149,5 @@ pub fn find(name: &str) -> Option<&'static ToolDef> {
 /// Runs a tool on raw arguments. Never panics out: a panic in the engine becomes an error.
 pub fn call(planner: &Planner, name: &str, args: serde_json::Value) -> Result<Answer, CallError> {
     let def = find(name).ok_or_else(|| CallError::UnknownTool(name.to_string()))?;
-    let run = def.run;
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(planner, args))) {
-        Ok(result) => result,
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            tracing::error!(tool = name, "tool panicked: {msg}");
-            Err(CallError::Internal(format!(
-                "internal error in {name}: {msg}"
-            )))
-        }
-    }
+    answers::unpanicked(name, || (def.run)(planner, args))
 }

@@ -33,6 +33,31 @@ const LIST_BUDGET: usize = 100_000;
 /// A whole ready plan, in the form a client passes to the model.
 const PLAN_BUDGET: usize = 12_000;
 
+/// The MCP layer only adapts rmcp: what the tools answer is computed outside it
+/// (`answers`, `listing`, `prompts`, `views`), and it stays at most 3,000 lines (#12).
+#[test]
+fn the_mcp_layer_stays_thin() {
+    fn lines(dir: &std::path::Path, files: &mut Vec<(String, usize)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                lines(&path, files);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let n = std::fs::read_to_string(&path).unwrap().lines().count();
+                files.push((path.display().to_string(), n));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    lines(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/mcp"),
+        &mut files,
+    );
+    let total: usize = files.iter().map(|(_, n)| n).sum();
+    assert!(files.len() >= 10, "{files:?}");
+    assert!(total <= 3000, "src/mcp is {total} lines: {files:?}");
+}
+
 #[test]
 fn the_tool_list_fits_its_budget() {
     let list = tool_list();

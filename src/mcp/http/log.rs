@@ -17,6 +17,8 @@ use axum::middleware::Next;
 use tracing::Span;
 use tracing::field::Empty;
 
+use crate::logging::clean;
+
 /// Request ids and names chosen by clients are shown shorter still.
 const MAX_NAME_CHARS: usize = 64;
 const HEADER_SESSION_ID: &str = "mcp-session-id";
@@ -161,37 +163,5 @@ impl Drop for Logged {
         if let Some(line) = self.line.take() {
             line.write();
         }
-    }
-}
-
-/// A caller-chosen string made safe for one log line: at most `max` characters, anything
-/// outside a conservative set replaced.
-pub(super) fn clean(s: &str, max: usize) -> String {
-    let mut out: String = s
-        .chars()
-        .take(max)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':') {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect();
-    if s.chars().nth(max).is_some() {
-        out.push('…');
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clean_keeps_log_lines_whole() {
-        assert_eq!(clean("check_health", 64), "check_health");
-        assert_eq!(clean("a\nINFO forged=1", 64), "a?INFO?forged?1");
-        assert_eq!(clean(&"x".repeat(100), 64).chars().count(), 65);
     }
 }

@@ -127,38 +127,27 @@ impl SessionManager for BoundedSessions {
             owners.retain(|id, _| live.contains_key(id));
             live.len()
         };
-        if open >= self.max {
-            if let Some(held) = FULL.admit() {
-                tracing::warn!(
-                    open,
-                    max = self.max,
-                    owner = %owner,
-                    held_back = held,
-                    "session limit reached: refusing a new session (--max-sessions)"
-                );
-            }
-            refuse(Refusal::Full { max: self.max });
-            return Err(SessionsError::Full(open));
-        }
         let held = self.owners().values().filter(|o| **o == owner).count();
-        if held >= self.per_owner {
-            if let Some(held_back) = QUOTA.admit() {
-                tracing::warn!(
-                    held,
-                    max = self.per_owner,
-                    owner = %owner,
-                    held_back,
-                    "session quota reached: refusing a new session (--max-sessions-per-token)"
-                );
-            }
-            refuse(Refusal::Quota {
-                max: self.per_owner,
-            });
-            return Err(SessionsError::Quota(held));
+        let (refusal, throttle, what) = if open >= self.max {
+            let (max, what) = (self.max, "session limit reached (--max-sessions)");
+            (Refusal::Full { max }, &FULL, what)
+        } else if held >= self.per_owner {
+            let max = self.per_owner;
+            let what = "session quota reached (--max-sessions-per-token)";
+            (Refusal::Quota { max }, &QUOTA, what)
+        } else {
+            let (id, transport) = self.inner.create_session().await?;
+            self.owners().insert(id.clone(), owner);
+            return Ok((id, transport));
+        };
+        if let Some(held_back) = throttle.admit() {
+            tracing::warn!(open, held, owner = %owner, held_back, "{what}: refusing a new session");
         }
-        let (id, transport) = self.inner.create_session().await?;
-        self.owners().insert(id.clone(), owner);
-        Ok((id, transport))
+        refuse(refusal);
+        Err(match refusal {
+            Refusal::Full { .. } => SessionsError::Full(open),
+            Refusal::Quota { .. } => SessionsError::Quota(held),
+        })
     }
 
     async fn initialize_session(
