@@ -7,15 +7,13 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::ConnectInfo;
-use http_body::{Frame, SizeHint};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
@@ -202,7 +200,16 @@ async fn serve_one(
         let app = app.clone();
         async move {
             let reply = app.oneshot(req).await;
-            reply.map(|r| r.map(|inner| Body::new(Hold { inner, _busy: busy })))
+            // The reply body holds `busy` until hyper drops it, after its last byte (or
+            // when the client goes away).
+            reply.map(|r| {
+                r.map(|inner| {
+                    Body::new(inner.map_frame(move |f| {
+                        let _busy = &busy;
+                        f
+                    }))
+                })
+            })
         }
     });
     let conn = http.serve_connection(TokioIo::new(stream), service);
@@ -279,31 +286,5 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         self.0.send_modify(|n| *n = n.saturating_sub(1));
-    }
-}
-
-/// A reply body that keeps its request counted as busy until it is done or dropped.
-struct Hold {
-    inner: Body,
-    _busy: Busy,
-}
-
-impl http_body::Body for Hold {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }

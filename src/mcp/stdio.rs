@@ -389,7 +389,7 @@ pub fn screen(line: &[u8]) -> Screened {
 
 /// A line that is not strict JSON: a parse error, or an invalid request for JSON this
 /// server refuses (a repeated key, too many values).
-fn problem_error(p: Problem) -> ErrorData {
+pub(crate) fn problem_error(p: Problem) -> ErrorData {
     let at = p.at();
     match p.kind {
         ProblemKind::NotUtf8(offset) => ErrorData::parse_error(

@@ -1558,6 +1558,13 @@ async fn a_batch_or_unreadable_body_gets_a_jsonrpc_error() {
                 -32600,
                 "not a JSON-RPC 2.0",
             ),
+            // rmcp's parser would keep the second `licensed_seats`: a plan for a number
+            // nobody sees. Refused as on stdio, before rmcp handles any of it.
+            (
+                r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"check_health","arguments":{"snapshot":{"name":"X","contract":{"licensed_seats":10,"licensed_seats":1000}}}}}"#.to_string(),
+                -32600,
+                "at `params.arguments.snapshot.contract`: key `licensed_seats` appears twice",
+            ),
         ] {
             let r = h
                 .send(
@@ -1580,6 +1587,9 @@ async fn a_batch_or_unreadable_body_gets_a_jsonrpc_error() {
                 "{}",
                 r.body
             );
+            if body.contains(r#""id":9"#) {
+                assert_eq!(error["id"], 9, "{}", r.body);
+            }
         }
         // A wrong Content-Type is an HTTP matter and stays 415.
         let r = h

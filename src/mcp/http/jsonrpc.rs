@@ -39,11 +39,13 @@ pub(super) struct Deadline {
     pub tracker: TaskTracker,
 }
 
-/// The chunks of the request body rmcp has read, and whether it read them all.
+/// The chunks of the request body rmcp has read, whether it read them all, and why the
+/// strict JSON pass refused it (a repeated key, too many values), if it did.
 #[derive(Default)]
 struct Seen {
     chunks: Vec<Bytes>,
     complete: bool,
+    refused: Option<crate::model::json::Problem>,
 }
 
 type Shared = Arc<Mutex<Seen>>;
@@ -52,7 +54,9 @@ fn lock(seen: &Shared) -> std::sync::MutexGuard<'_, Seen> {
     seen.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The request body as rmcp reads it, each chunk kept.
+/// The request body as rmcp reads it, each chunk kept. At its end the whole body passes the
+/// strict JSON pass stdio's lines pass (rmcp's parser would keep the last of two repeated
+/// keys); a body it refuses ends in an error instead, so rmcp handles nothing of it.
 struct Tee {
     inner: Body,
     seen: Shared,
@@ -74,7 +78,20 @@ impl http_body::Body for Tee {
                     lock(&this.seen).chunks.push(data.clone());
                 }
             }
-            Poll::Ready(None) => lock(&this.seen).complete = true,
+            Poll::Ready(None) => {
+                let mut seen = lock(&this.seen);
+                seen.complete = true;
+                let checked = match seen.chunks.as_slice() {
+                    [one] => crate::model::json::check(one),
+                    many => crate::model::json::check(&many.concat()),
+                };
+                if let Err(p) = checked
+                    && !p.kind.is_syntax()
+                {
+                    seen.refused = Some(p);
+                    return Poll::Ready(Some(Err(axum::Error::new("refused by the JSON screen"))));
+                }
+            }
             _ => {}
         }
         frame
@@ -147,6 +164,16 @@ pub(super) async fn deadline(State(cfg): State<Deadline>, req: Request, next: Ne
             };
         }
     };
+    let refused = lock(&seen).refused.take();
+    if let Some(problem) = refused {
+        let id = body_of(&seen).and_then(|b| id_of(&b));
+        let e = super::super::stdio::problem_error(problem);
+        tracing::warn!(code = e.code.0, "{}", e.message);
+        return json_reply(
+            StatusCode::BAD_REQUEST,
+            &json!({"jsonrpc": "2.0", "id": id, "error": {"code": e.code.0, "message": e.message}}),
+        );
+    }
     if reply.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE
         && let Some(body) = body_of(&seen)
     {
