@@ -6,6 +6,9 @@
 //! Run it through `scripts/bench-http`, which builds in release and starts the server:
 //! `bench_http URL [--clients 50] [--calls 200]`. Exits 1 if any call failed.
 
+#[path = "common/mcp_http.rs"]
+mod mcp_http;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -115,7 +118,8 @@ impl Client {
         if self.session.is_none() {
             self.session = session;
         }
-        answer(&body, id).ok_or_else(|| anyhow!("{method}: no answer to id {id} in {body}"))
+        mcp_http::answer(&body, id)
+            .ok_or_else(|| anyhow!("{method}: no answer to id {id} in {body}"))
     }
 
     async fn initialize(&mut self) -> Result<()> {
@@ -129,23 +133,6 @@ impl Client {
         }
         Ok(())
     }
-}
-
-/// The JSON-RPC message answering `id`, from a JSON or an SSE reply.
-fn answer(body: &str, id: u64) -> Option<Value> {
-    let trimmed = body.trim_start();
-    let candidates: Vec<&str> = if trimmed.starts_with('{') {
-        vec![trimmed]
-    } else {
-        body.lines()
-            .filter_map(|l| l.strip_prefix("data:"))
-            .map(str::trim)
-            .collect()
-    };
-    candidates
-        .into_iter()
-        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-        .find(|m| m.get("id") == Some(&json!(id)))
 }
 
 /// One client's run: latencies of the calls that succeeded, and the failures.

@@ -31,6 +31,9 @@
 //!
 //! A bearer token, when the replicas need one, comes from `TEAM_LOAD_TOKEN`.
 
+#[path = "common/mcp_http.rs"]
+mod mcp_http;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -175,27 +178,10 @@ impl Conn {
         Ok(Reply {
             status,
             served_by,
-            answer: answer(&body, id),
+            answer: mcp_http::answer(&body, id),
             body,
         })
     }
-}
-
-/// The JSON-RPC message answering `id`, from a JSON or an SSE reply.
-fn answer(body: &str, id: u64) -> Option<Value> {
-    let trimmed = body.trim_start();
-    let candidates: Vec<&str> = if trimmed.starts_with('{') {
-        vec![trimmed]
-    } else {
-        body.lines()
-            .filter_map(|l| l.strip_prefix("data:"))
-            .map(str::trim)
-            .collect()
-    };
-    candidates
-        .into_iter()
-        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-        .find(|m| m.get("id") == Some(&json!(id)))
 }
 
 /// A successful tool result: its structured content and its text.
