@@ -105,6 +105,16 @@ impl Planner {
         self
     }
 
+    /// Whether the account store answers a read now (the cheapest one: the first name in
+    /// order, from the index); `Err` says why not, naming the database and never its
+    /// password. What `serve --http`'s `/healthz` checks.
+    pub fn check_store(&self) -> Result<(), String> {
+        self.accounts
+            .names_page(0, 1)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     /// The same planner, allowed to import from these directories.
     pub fn with_import_dirs(mut self, dirs: Vec<PathBuf>) -> Planner {
         self.import_dirs = Arc::new(dirs);

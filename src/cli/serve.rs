@@ -233,6 +233,8 @@ fn http_config(a: &HttpArgs, addr: &str) -> Result<(SocketAddr, HttpOptions), Cl
             max_connections: a.max_connections,
             max_connections_per_peer: a.max_connections_per_peer,
         },
+        // Set in `serve_http`, once the store is known.
+        readiness: None,
     };
     Ok((addr, opts))
 }
@@ -322,6 +324,11 @@ async fn serve_http(
         );
     }
     check_fd_limit(opts.conn.max_connections);
+    // `/healthz` answers 503 while the account store does not (a team's PostgreSQL gone).
+    let store = planner.clone();
+    opts.readiness = Some(crate::http::health::Readiness::new(move || {
+        store.check_store()
+    }));
     let proto = crate::mcp::ExpansionServer::new(planner);
     crate::mcp::http::HttpServer::new(move || proto.clone(), opts)
         .serve(listener, shutdown_signal())

@@ -1,9 +1,11 @@
 //! HTTP hosting that serves any router, MCP's included: connections bounded in number and
 //! in how long they may dawdle ([`conn`]), and bearer tokens checked before a byte of the
-//! body is read ([`auth`]). `mcp::http` puts rmcp's service on top of them.
+//! body is read ([`auth`]), and `/healthz` ([`health`]). `mcp::http` puts rmcp's service on
+//! top of them.
 
 pub mod auth;
 pub mod conn;
+pub mod health;
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode, header};

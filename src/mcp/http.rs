@@ -30,6 +30,7 @@ pub use crate::http::auth::{
     AuthFailure, DEFAULT_TOKEN_NAME, ENV_TOKEN_NAME, MIN_TOKEN_CHARS, Tokens,
 };
 pub use crate::http::conn::ConnLimits;
+pub use crate::http::health::Readiness;
 use crate::http::{auth, conn};
 
 /// Where `serve --http` listens when no address is given.
@@ -80,6 +81,8 @@ pub struct HttpOptions {
     /// Ceiling on the sessions one token (or, without tokens, one peer address) holds.
     pub max_sessions_per_token: usize,
     pub conn: ConnLimits,
+    /// What `/healthz` checks besides draining (`serve` checks the account store).
+    pub readiness: Option<Readiness>,
 }
 
 impl Default for HttpOptions {
@@ -99,6 +102,7 @@ impl Default for HttpOptions {
                 max_connections: DEFAULT_MAX_CONNECTIONS,
                 max_connections_per_peer: DEFAULT_MAX_CONNECTIONS_PER_PEER,
             },
+            readiness: None,
         }
     }
 }
@@ -216,19 +220,10 @@ impl HttpServer {
                     .on_eos(())
                     .on_failure(()),
             );
-        let health = draining.clone();
+        let (health, ready) = (draining.clone(), opts.readiness.clone());
         let router = Router::new().merge(mcp).route(
             "/healthz",
-            get(move || {
-                let draining = health.is_cancelled();
-                async move {
-                    if draining {
-                        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "draining\n")
-                    } else {
-                        (axum::http::StatusCode::OK, "ok\n")
-                    }
-                }
-            }),
+            get(move || crate::http::health::healthz(health.is_cancelled(), ready.clone())),
         );
         let stats = Stats {
             sessions,

@@ -364,6 +364,59 @@ async fn a_call_needs_a_valid_token_when_tokens_are_configured() {
     assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ok\n"));
 }
 
+/// `/healthz` answers 503 while the readiness check fails or does not answer (a replica
+/// whose database is gone leaves the balancer's rotation) and 200 once it passes again;
+/// a check that hangs holds one pool thread, not one per probe.
+#[tokio::test]
+async fn healthz_follows_the_stores_readiness() {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    // 0: ready; 1: the database is gone; 2: the database hangs.
+    let state = Arc::new(AtomicU8::new(0));
+    let probe = state.clone();
+    let readiness =
+        expansion_planner::mcp::http::Readiness::new(move || match probe.load(Ordering::SeqCst) {
+            0 => Ok(()),
+            1 => Err("the PostgreSQL server postgres://app@db:5432/team is not available".into()),
+            _ => {
+                std::thread::sleep(Duration::from_secs(3));
+                Ok(())
+            }
+        });
+    let server = start(HttpOptions {
+        readiness: Some(readiness),
+        ..HttpOptions::default()
+    })
+    .await;
+    let get = || async {
+        let r = http(server.addr)
+            .await
+            .send("GET", "/healthz", &[], full(""))
+            .await;
+        (r.status, r.body)
+    };
+    assert_eq!(get().await, (StatusCode::OK, "ok\n".to_string()));
+    state.store(1, Ordering::SeqCst);
+    let (status, body) = get().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(
+        body.contains("unavailable: the PostgreSQL server postgres://app@db:5432/team"),
+        "{body}"
+    );
+    state.store(2, Ordering::SeqCst);
+    let started = Instant::now();
+    let (status, body) = get().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body.contains("did not answer within 1.5 s"), "{body}");
+    assert!(started.elapsed() < Duration::from_millis(2500));
+    // The hung check still holds its thread: the next probe does not start another.
+    let (status, body) = get().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body.contains("still waiting"), "{body}");
+    state.store(0, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(get().await, (StatusCode::OK, "ok\n".to_string()));
+}
+
 #[tokio::test]
 async fn a_forbidden_host_is_refused_and_an_allowed_one_served() {
     let server = start(HttpOptions {

@@ -513,8 +513,13 @@ fn the_server_stopped_mid_import_and_mid_call() {
         .to_string();
     assert!(started.elapsed() < Duration::from_secs(15), "{e}");
     assert!(e.contains(&hostport), "{e}");
+    // What `/healthz` checks: the store does not answer, naming the server.
+    let e = p.check_store().unwrap_err();
+    assert!(e.contains(&hostport) && e.contains("not available"), "{e}");
+    assert!(!e.contains(&secret), "{e}");
     // Back: the same store answers again.
     pg::script(&["start", &dir]);
+    assert_eq!(p.check_store(), Ok(()));
     assert_eq!(p.accounts.find("acc-002", "account").unwrap().key, 2);
     p.draft_noting(&loaded).unwrap();
 
