@@ -18,9 +18,8 @@ use crate::engine::{self, Evaluation};
 use crate::listing;
 use crate::model::input::from_value;
 use crate::model::results::{
-    ApproachResult, Confidence, ExpansionType, FirstAction, FramingCheck, FramingResult, Gated,
-    HealthResult, OpportunityResult, Outcome, PlanResult, Reassessment, RisksResult, SignalsResult,
-    Status, SuccessResult, TimingResult,
+    Confidence, ExpansionType, FirstAction, FramingCheck, FramingResult, Gated, HealthResult,
+    Outcome, PlanResult, PlanSteps, Reassessment, Status,
 };
 use crate::model::values::{Pct, Score};
 use crate::model::{Day, InputError, Snapshot};
@@ -162,6 +161,10 @@ pub struct PlanAnswer {
     /// `detail: full` only: every step's structured result that was reached.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub steps: Option<PlanSteps>,
+    /// When not ready: what to watch for before reopening the conversation (`detail: full` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Vec<String>")]
+    pub watch_for: Option<Vec<String>>,
     /// The plan in the playbook's Output Format; present it as it is.
     pub markdown: String,
 }
@@ -211,32 +214,10 @@ pub struct HeadlineScenario {
     pub expansion_arr: Option<crate::model::values::Money>,
 }
 
-/// Every step's structured result, under the contract's keys.
-#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
-pub struct PlanSteps {
-    pub health: HealthResult,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signals: Option<SignalsResult>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub opportunity: Option<OpportunityResult>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub framing: Option<FramingResult>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timing: Option<TimingResult>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub approach: Option<ApproachResult>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub risks: Option<RisksResult>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub success_criteria: Option<SuccessResult>,
-    /// When not ready: what to watch for before reopening the conversation.
-    pub watch_for: Vec<String>,
-}
-
 impl PlanAnswer {
     pub fn new(plan: PlanResult, detail: Detail) -> PlanAnswer {
-        let h = &plan.health;
-        let opp = plan.opportunity.as_ref();
+        let h = &plan.steps.health;
+        let opp = plan.steps.opportunity.as_ref();
         let headline = Headline {
             utilisation_pct: h.utilisation_pct,
             score: h.score,
@@ -264,19 +245,9 @@ impl PlanAnswer {
                 .unwrap_or_default(),
             confidence: opp.map(|o| o.confidence),
             nrr_after_pct: opp.and_then(|o| o.nrr_after_pct),
-            propose_on: plan.timing.as_ref().and_then(|t| t.date),
+            propose_on: plan.steps.timing.as_ref().and_then(|t| t.date),
         };
-        let steps = (detail == Detail::Full).then(|| PlanSteps {
-            health: plan.health.clone(),
-            signals: plan.signals,
-            opportunity: plan.opportunity,
-            framing: plan.framing,
-            timing: plan.timing,
-            approach: plan.approach,
-            risks: plan.risks,
-            success_criteria: plan.success_criteria,
-            watch_for: plan.watch_for,
-        });
+        let full = detail == Detail::Full;
         PlanAnswer {
             outcome: plan.outcome,
             account: plan.account,
@@ -286,7 +257,8 @@ impl PlanAnswer {
             unverified: plan.unverified,
             reassessment: plan.reassessment,
             headline,
-            steps,
+            steps: full.then_some(plan.steps),
+            watch_for: full.then_some(plan.watch_for),
             markdown: plan.markdown,
         }
     }

@@ -149,7 +149,7 @@ fn plan_prompt(plan: &PlanResult) -> String {
         "Present this expansion plan for {} (as of {}) to the customer-success manager.\n\n{EXACT}\n\n{how}{}\n\n---\n\n{}",
         crate::markdown::md(&plan.account),
         plan.as_of,
-        missing_line(&plan.health.missing),
+        missing_line(&plan.steps.health.missing),
         plan.markdown
     )
 }

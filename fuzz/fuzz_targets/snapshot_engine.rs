@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         let json = serde_json::to_string(&plan).expect("serialisable");
         let back: PlanResult = serde_json::from_str(&json).expect("the plan reads back");
         assert!(back == plan, "the plan does not read back as itself");
-        let h = &plan.health;
+        let h = &plan.steps.health;
         if let Some(u) = h.utilisation_pct {
             assert!(u.tenths() >= 0, "utilisation {u}");
         }
@@ -36,24 +36,24 @@ fuzz_target!(|data: &[u8]| {
             "clear_to_expand disagrees with the checks"
         );
         match plan.outcome {
-            Outcome::Blocked => assert!(plan.opportunity.is_none() && plan.signals.is_none()),
+            Outcome::Blocked => assert!(plan.steps.opportunity.is_none() && plan.steps.signals.is_none()),
             Outcome::Ready => {
                 assert!(h.clear_to_expand);
-                let sig = plan.signals.as_ref().expect("signals when ready");
+                let sig = plan.steps.signals.as_ref().expect("signals when ready");
                 assert!(sig.readiness.iter().all(|c| c.passed == Some(true)));
             }
             Outcome::NotReady => assert!(h.clear_to_expand),
             Outcome::Provisional => {
-                let sig = plan.signals.as_ref().expect("signals when provisional");
+                let sig = plan.steps.signals.as_ref().expect("signals when provisional");
                 assert!(sig.readiness.iter().all(|c| c.passed != Some(false)));
                 assert!(sig.readiness.iter().any(|c| c.passed.is_none()));
             }
             Outcome::OnHold => {
-                let sig = plan.signals.as_ref().expect("signals when on hold");
+                let sig = plan.steps.signals.as_ref().expect("signals when on hold");
                 assert!(sig.readiness.iter().all(|c| c.passed == Some(true)));
             }
         }
-        if let Some(o) = &plan.opportunity
+        if let Some(o) = &plan.steps.opportunity
             && let [full, half, ..] = o.scenarios.as_slice()
             && let (Some(f), Some(hf)) = (full.expansion_arr, half.expansion_arr)
         {

@@ -4,7 +4,7 @@
 
 use crate::model::results::{
     ApproachResult, FirstAction, FramingResult, Gated, HealthResult, OpportunityResult, Outcome,
-    PlanResult, Reassessment, RisksResult, SignalsResult, SuccessResult, TimingResult,
+    PlanResult, PlanSteps, Reassessment, RisksResult, SignalsResult, SuccessResult, TimingResult,
 };
 use crate::model::snapshot::{SignalKind, Snapshot};
 use crate::model::values::Day;
@@ -160,14 +160,16 @@ pub fn plan_with(s: &Snapshot, ev: Evaluation, p: &Policy) -> PlanResult {
         outcome: ev.outcome,
         account: s.name.clone(),
         as_of: ev.health.as_of,
-        health: ev.health,
-        signals: None,
-        opportunity: None,
-        framing: None,
-        timing: None,
-        approach: None,
-        risks: None,
-        success_criteria: None,
+        steps: PlanSteps {
+            health: ev.health,
+            signals: None,
+            opportunity: None,
+            framing: None,
+            timing: None,
+            approach: None,
+            risks: None,
+            success_criteria: None,
+        },
         verdict: String::new(),
         first_action: None,
         unverified: vec![],
@@ -175,19 +177,25 @@ pub fn plan_with(s: &Snapshot, ev: Evaluation, p: &Policy) -> PlanResult {
         watch_for: vec![],
         markdown: String::new(),
     };
-    if let Some(u) = &plan.health.unhealthy_path {
+    if let Some(u) = &plan.steps.health.unhealthy_path {
         plan.reassessment = Some(Reassessment {
             on: u.reassess_on,
             owner: csm.clone(),
             what: "run the health gate again against the recovery targets".into(),
         });
         plan.first_action = Some(FirstAction {
-            action: if plan.health.checks.iter().any(|c| c.passed == Some(false)) {
+            action: if plan
+                .steps
+                .health
+                .checks
+                .iter()
+                .any(|c| c.passed == Some(false))
+            {
                 "Send the AE / sales note and start the recovery plan with the customer".into()
             } else {
                 format!(
                     "Collect the missing data: {}",
-                    plan.health.missing.join(", ")
+                    plan.steps.health.missing.join(", ")
                 )
             },
             owner: csm.clone(),
@@ -256,21 +264,21 @@ pub fn plan_with(s: &Snapshot, ev: Evaluation, p: &Policy) -> PlanResult {
                 propose_by: None,
                 reason: format!("not proposed while not ready; reassess on {on}"),
             };
-            plan.signals = Some(x.signals);
-            plan.opportunity = Some(opp);
+            plan.steps.signals = Some(x.signals);
+            plan.steps.opportunity = Some(opp);
         } else {
             plan.first_action = x.approach.steps.first().map(|st| FirstAction {
                 action: st.action.clone(),
                 owner: st.owner.clone(),
                 date: st.date,
             });
-            plan.signals = Some(x.signals);
-            plan.opportunity = Some(x.opportunity);
-            plan.framing = Some(x.framing);
-            plan.timing = Some(x.timing);
-            plan.approach = Some(x.approach);
-            plan.risks = Some(x.risks);
-            plan.success_criteria = Some(x.success);
+            plan.steps.signals = Some(x.signals);
+            plan.steps.opportunity = Some(x.opportunity);
+            plan.steps.framing = Some(x.framing);
+            plan.steps.timing = Some(x.timing);
+            plan.steps.approach = Some(x.approach);
+            plan.steps.risks = Some(x.risks);
+            plan.steps.success_criteria = Some(x.success);
         }
     }
     plan.verdict = verdict(s, &plan);
@@ -308,7 +316,7 @@ pub fn verdict(s: &Snapshot, plan: &PlanResult) -> String {
     };
     match plan.outcome {
         Outcome::Blocked => {
-            let h = &plan.health;
+            let h = &plan.steps.health;
             let reasons: Vec<String> = h
                 .checks
                 .iter()
@@ -337,6 +345,7 @@ pub fn verdict(s: &Snapshot, plan: &PlanResult) -> String {
         }
         Outcome::NotReady => {
             let failing: Vec<String> = plan
+                .steps
                 .signals
                 .iter()
                 .flat_map(|sg| sg.readiness.iter())
@@ -344,6 +353,7 @@ pub fn verdict(s: &Snapshot, plan: &PlanResult) -> String {
                 .map(|c| c.check.words())
                 .collect();
             let size = plan
+                .steps
                 .opportunity
                 .as_ref()
                 .and_then(|o| {
@@ -361,7 +371,7 @@ pub fn verdict(s: &Snapshot, plan: &PlanResult) -> String {
                 .unwrap_or_default();
             format!("Not ready: {} not met{size}{on}", failing.join(", "))
         }
-        Outcome::Provisional => match (&plan.opportunity, &plan.timing) {
+        Outcome::Provisional => match (&plan.steps.opportunity, &plan.steps.timing) {
             (Some(o), Some(t)) => format!(
                 "Provisional: propose {}, {}, once step 0 confirms {}",
                 what(o),
@@ -374,7 +384,7 @@ pub fn verdict(s: &Snapshot, plan: &PlanResult) -> String {
             ),
             _ => "Provisional: data is missing".into(),
         },
-        Outcome::OnHold => match (&plan.opportunity, &plan.timing) {
+        Outcome::OnHold => match (&plan.steps.opportunity, &plan.steps.timing) {
             (Some(o), Some(t)) => format!(
                 "On hold: {}, is ready by the data, but wait until {}; then propose {}",
                 what(o),
@@ -386,7 +396,7 @@ pub fn verdict(s: &Snapshot, plan: &PlanResult) -> String {
             ),
             _ => "On hold: timing blocks the proposal".into(),
         },
-        Outcome::Ready => match (&plan.opportunity, &plan.timing) {
+        Outcome::Ready => match (&plan.steps.opportunity, &plan.steps.timing) {
             (Some(o), Some(t)) => format!("Ready: propose {}, {}", what(o), when(t)),
             _ => "Ready".into(),
         },

@@ -560,14 +560,14 @@ pub fn plan_markdown(s: &Snapshot, plan: &PlanResult) -> String {
         plan.outcome.as_str()
     );
     line(&mut out, "");
-    health_section(&mut out, &plan.health);
+    health_section(&mut out, &plan.steps.health);
     match plan.outcome {
-        Outcome::Blocked => unhealthy_section(&mut out, &plan.health),
+        Outcome::Blocked => unhealthy_section(&mut out, &plan.steps.health),
         Outcome::NotReady => {
-            if let Some(sig) = &plan.signals {
+            if let Some(sig) = &plan.steps.signals {
                 signals_section(&mut out, sig);
             }
-            if let Some(o) = &plan.opportunity {
+            if let Some(o) = &plan.steps.opportunity {
                 opportunity_section(&mut out, o);
             }
             line(&mut out, "## What to Watch For");
@@ -592,22 +592,22 @@ pub fn plan_markdown(s: &Snapshot, plan: &PlanResult) -> String {
             line(&mut out, "");
         }
         Outcome::Ready | Outcome::Provisional | Outcome::OnHold => {
-            if let Some(sig) = &plan.signals {
+            if let Some(sig) = &plan.steps.signals {
                 signals_section(&mut out, sig);
             }
-            if let Some(o) = &plan.opportunity {
+            if let Some(o) = &plan.steps.opportunity {
                 opportunity_section(&mut out, o);
             }
-            if let (Some(f), Some(t)) = (&plan.framing, &plan.timing) {
+            if let (Some(f), Some(t)) = (&plan.steps.framing, &plan.steps.timing) {
                 approach_section(&mut out, f, t);
             }
-            if let Some(r) = &plan.risks {
+            if let Some(r) = &plan.steps.risks {
                 risks_section(&mut out, r);
             }
-            if let Some(a) = &plan.approach {
+            if let Some(a) = &plan.steps.approach {
                 execution_section(&mut out, a);
             }
-            if let Some(sc) = &plan.success_criteria {
+            if let Some(sc) = &plan.steps.success_criteria {
                 success_section(&mut out, sc);
             }
         }

@@ -578,12 +578,12 @@ pub fn due_table(due: &[DueReassessment]) -> String {
 
 /// What `draft_plan` saves about a plan.
 pub fn plan_record(s: &Snapshot, plan: &PlanResult) -> PlanRecord {
-    let h = &plan.health;
-    let opp = plan.opportunity.as_ref();
-    let top_reason = match (plan.outcome, &plan.signals) {
+    let h = &plan.steps.health;
+    let opp = plan.steps.opportunity.as_ref();
+    let top_reason = match (plan.outcome, &plan.steps.signals) {
         (Outcome::Blocked, _) | (_, None) => blocked_reason(h),
         (Outcome::NotReady | Outcome::Provisional, Some(sig)) => not_ready_reason(sig),
-        (Outcome::OnHold, Some(sig)) => match &plan.timing {
+        (Outcome::OnHold, Some(sig)) => match &plan.steps.timing {
             Some(tm) => on_hold_reason(tm),
             None => ready_reason(sig),
         },

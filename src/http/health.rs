@@ -3,7 +3,7 @@
 //! back once a check passes again), 200 otherwise.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -20,6 +20,9 @@ pub struct Readiness {
     check: Arc<dyn Fn() -> Result<(), String> + Send + Sync>,
     /// One check at a time: a store that hangs holds one pool thread, not one per probe.
     one: Arc<Semaphore>,
+    /// Why the last check that ended failed, if it did: what a probe says while the next
+    /// check is still waiting (a pool waits out its connect timeout on a server that is gone).
+    last: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Readiness {
@@ -27,25 +30,38 @@ impl Readiness {
         Readiness {
             check: Arc::new(check),
             one: Arc::new(Semaphore::new(1)),
+            last: Arc::default(),
         }
     }
 
     /// The check's answer, or why there is none within [`CHECK_TIMEOUT`].
     pub async fn check(&self) -> Result<(), String> {
-        let Ok(permit) = self.one.clone().try_acquire_owned() else {
-            return Err("the previous check is still waiting for the store".into());
+        let last = || {
+            let last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+            last.as_ref()
+                .map(|e| format!(" (last check: {e})"))
+                .unwrap_or_default()
         };
-        let check = self.check.clone();
+        let Ok(permit) = self.one.clone().try_acquire_owned() else {
+            return Err(format!(
+                "the previous check is still waiting for the store{}",
+                last()
+            ));
+        };
+        let (check, record) = (self.check.clone(), self.last.clone());
         let run = tokio::task::spawn_blocking(move || {
             let _one = permit;
-            check()
+            let answer = check();
+            *record.lock().unwrap_or_else(PoisonError::into_inner) = answer.clone().err();
+            answer
         });
         match tokio::time::timeout(CHECK_TIMEOUT, run).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(e)) => Err(format!("the check failed: {e}")),
             Err(_) => Err(format!(
-                "the store did not answer within {} s",
-                CHECK_TIMEOUT.as_secs_f64()
+                "the store did not answer within {} s{}",
+                CHECK_TIMEOUT.as_secs_f64(),
+                last()
             )),
         }
     }

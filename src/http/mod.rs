@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod conn;
 pub mod health;
+pub mod tee;
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode, header};

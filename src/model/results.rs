@@ -614,12 +614,10 @@ pub struct SuccessResult {
     pub criteria: Vec<Criterion>,
 }
 
-/// The whole plan.
+/// Every step's result that was reached: the health gate always, the rest only when it
+/// passed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct PlanResult {
-    pub outcome: Outcome,
-    pub account: String,
-    pub as_of: Day,
+pub struct PlanSteps {
     pub health: HealthResult,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signals: Option<SignalsResult>,
@@ -635,6 +633,17 @@ pub struct PlanResult {
     pub risks: Option<RisksResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success_criteria: Option<SuccessResult>,
+}
+
+/// The whole plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanResult {
+    pub outcome: Outcome,
+    pub account: String,
+    pub as_of: Day,
+    /// Every step's result that was reached, under the contract's keys.
+    #[serde(flatten)]
+    pub steps: PlanSteps,
     /// The plan in one line: `Ready: propose 60 seats, USD 36,000, at the 2026-12-03 QBR`.
     pub verdict: String,
     /// The first thing to do this week, with its owner; `null` when blocked and nothing is

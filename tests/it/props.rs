@@ -375,10 +375,10 @@ proptest! {
                 let plan = draft_plan(&s, &policy, as_of);
                 let back: PlanResult = serde_json::from_str(&serde_json::to_string(&plan).unwrap()).unwrap();
                 prop_assert_eq!(&back, &plan);
-                let h = &plan.health;
+                let h = &plan.steps.health;
                 prop_assert_eq!(h.clear_to_expand, h.checks.iter().all(|c| c.passed == Some(true)));
                 if plan.outcome == Outcome::Ready {
-                    let sig = plan.signals.as_ref().unwrap();
+                    let sig = plan.steps.signals.as_ref().unwrap();
                     prop_assert!(sig.readiness.iter().all(|c| c.passed == Some(true)));
                 }
                 let again = serde_json::to_string(&draft_plan(&s, &policy, as_of)).unwrap();

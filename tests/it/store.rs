@@ -609,10 +609,10 @@ fn segment_rows_agree_with_draft_plan_for_every_demo_account() {
         let plan = draft_plan(s, &policy, day);
         let row = segment::assess(s, &policy, day);
         assert_eq!(row.outcome, plan.outcome, "{}", s.name);
-        assert_eq!(row.utilisation_pct, plan.health.utilisation_pct);
-        assert_eq!(row.score, plan.health.score);
-        assert_eq!(row.status, plan.health.status);
-        let opp = plan.opportunity.as_ref();
+        assert_eq!(row.utilisation_pct, plan.steps.health.utilisation_pct);
+        assert_eq!(row.score, plan.steps.health.score);
+        assert_eq!(row.status, plan.steps.health.status);
+        let opp = plan.steps.opportunity.as_ref();
         assert_eq!(
             row.expansion_type,
             opp.and_then(|o| o.expansion_type),
@@ -627,7 +627,8 @@ fn segment_rows_agree_with_draft_plan_for_every_demo_account() {
         assert_eq!(row.expansion_arr_50, at(50.0), "{}", s.name);
         assert_eq!(
             row.right_size,
-            plan.health
+            plan.steps
+                .health
                 .unhealthy_path
                 .as_ref()
                 .and_then(|u| u.right_size.clone())

@@ -2,13 +2,12 @@
 //! error carrying the request's id, JSON-RPC errors for bodies rmcp cannot read (a batch,
 //! broken JSON), and a hold on shutdown until each POST's reply has gone.
 //!
-//! The body passes through to rmcp untouched (rmcp reads it under its own size limit);
-//! this layer only keeps the chunks rmcp read (`Bytes` clones, no copy), and looks at them
-//! only when it has to answer for rmcp: to find the id of a request that timed out, or to
-//! say what is wrong with a body rmcp refused.
+//! The body passes through to rmcp (which reads it under its own size limit) by
+//! [`crate::http::tee`], which keeps what rmcp read and refuses what is not strict JSON;
+//! this layer looks at it only when it has to answer for rmcp: to find the id of a request
+//! that timed out, or to say what is wrong with a body rmcp or the check refused.
 
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -25,6 +24,7 @@ use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
 use crate::http::plain;
+use crate::http::tee::Kept;
 use crate::logging::MAX_FIELD_CHARS;
 
 /// JSON-RPC code for a request that ran out of time (the MCP SDKs' `RequestTimeout`).
@@ -37,79 +37,6 @@ pub(super) struct Deadline {
     pub timeout: Duration,
     /// Every POST holds a token from its first byte to its reply's last.
     pub tracker: TaskTracker,
-}
-
-/// The chunks of the request body rmcp has read, whether it read them all, and why the
-/// strict JSON pass refused it (a repeated key, too many values), if it did.
-#[derive(Default)]
-struct Seen {
-    chunks: Vec<Bytes>,
-    complete: bool,
-    refused: Option<crate::model::json::Problem>,
-}
-
-type Shared = Arc<Mutex<Seen>>;
-
-fn lock(seen: &Shared) -> std::sync::MutexGuard<'_, Seen> {
-    seen.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The request body as rmcp reads it, each chunk kept. At its end the whole body passes the
-/// strict JSON pass stdio's lines pass (rmcp's parser would keep the last of two repeated
-/// keys); a body it refuses ends in an error instead, so rmcp handles nothing of it.
-struct Tee {
-    inner: Body,
-    seen: Shared,
-}
-
-impl http_body::Body for Tee {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        let this = self.get_mut();
-        let frame = Pin::new(&mut this.inner).poll_frame(cx);
-        match &frame {
-            Poll::Ready(Some(Ok(f))) => {
-                if let Some(data) = f.data_ref() {
-                    lock(&this.seen).chunks.push(data.clone());
-                }
-            }
-            Poll::Ready(None) => {
-                let mut seen = lock(&this.seen);
-                seen.complete = true;
-                let checked = match seen.chunks.as_slice() {
-                    [one] => crate::model::json::check(one),
-                    many => crate::model::json::check(&many.concat()),
-                };
-                if let Err(p) = checked
-                    && !p.kind.is_syntax()
-                {
-                    seen.refused = Some(p);
-                    return Poll::Ready(Some(Err(axum::Error::new("refused by the JSON screen"))));
-                }
-            }
-            _ => {}
-        }
-        frame
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-/// What is known of the request once rmcp is done with the body.
-fn body_of(seen: &Shared) -> Option<Vec<u8>> {
-    let seen = lock(seen);
-    seen.complete.then(|| seen.chunks.concat())
 }
 
 /// The request's id, when the body is a JSON object that has one.
@@ -135,17 +62,12 @@ pub(super) async fn deadline(State(cfg): State<Deadline>, req: Request, next: Ne
     }
     let token = cfg.tracker.token();
     let deadline = Instant::now() + cfg.timeout;
-    let seen = Shared::default();
-    let req = req.map(|inner| {
-        Body::new(Tee {
-            inner,
-            seen: seen.clone(),
-        })
-    });
+    let seen = Kept::default();
+    let req = req.map(|inner| seen.body(inner));
     let reply = match tokio::time::timeout_at(deadline, next.run(req)).await {
         Ok(reply) => reply,
         Err(_elapsed) => {
-            return match body_of(&seen) {
+            return match seen.whole() {
                 None => plain(
                     StatusCode::REQUEST_TIMEOUT,
                     format!(
@@ -164,9 +86,8 @@ pub(super) async fn deadline(State(cfg): State<Deadline>, req: Request, next: Ne
             };
         }
     };
-    let refused = lock(&seen).refused.take();
-    if let Some(problem) = refused {
-        let id = body_of(&seen).and_then(|b| id_of(&b));
+    if let Some(problem) = seen.take_refused() {
+        let id = seen.whole().and_then(|b| id_of(&b));
         let e = super::super::stdio::problem_error(problem);
         tracing::warn!(code = e.code.0, "{}", e.message);
         return json_reply(
@@ -175,7 +96,7 @@ pub(super) async fn deadline(State(cfg): State<Deadline>, req: Request, next: Ne
         );
     }
     if reply.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE
-        && let Some(body) = body_of(&seen)
+        && let Some(body) = seen.whole()
     {
         // rmcp answers 415 both for a wrong Content-Type, before reading the body, and
         // for a body it cannot deserialize, after; only the second is a JSON-RPC matter.
@@ -283,13 +204,13 @@ async fn unreadable(body: &[u8], rmcp: Response) -> Response {
 /// still open then.
 struct Expiry {
     sleep: Pin<Box<Sleep>>,
-    seen: Shared,
+    seen: Kept,
     timeout: Duration,
 }
 
 impl Expiry {
     fn event(&self) -> Bytes {
-        let id = body_of(&self.seen).and_then(|b| id_of(&b));
+        let id = self.seen.whole().and_then(|b| id_of(&b));
         // The leading newline ends any event the stream was in the middle of.
         Bytes::from(format!(
             "\nevent: message\ndata: {}\n\n",
