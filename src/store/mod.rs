@@ -21,6 +21,7 @@ pub mod import;
 pub mod mapping;
 pub mod migrations;
 pub mod postgres;
+pub mod readings;
 pub mod rows;
 pub mod sqlite;
 pub mod suggest;
