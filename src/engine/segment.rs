@@ -114,7 +114,10 @@ fn scenario_at(o: &OpportunityResult, pct: Pct) -> Option<Money> {
 
 /// One account's row: the gate, and for healthy accounts the signals and the opportunity.
 pub fn assess(s: &Snapshot, p: &Policy, as_of: Day) -> SegmentRow {
-    let h = health::check_health(s, p, as_of);
+    let u = health::utilisation(s, p, as_of);
+    // The gate without the unhealthy path's recovery plan: a blocked row keeps only its
+    // right-size figures and reassessment day (`blocked_follow_up`).
+    let h = health::gate(s, p, as_of, &u);
     let mut row = SegmentRow {
         name: s.name.clone(),
         id: s.id.clone(),
@@ -147,13 +150,12 @@ pub fn assess(s: &Snapshot, p: &Policy, as_of: Day) -> SegmentRow {
                 Some(true) => {}
             }
         }
-        if let Some(u) = h.unhealthy_path {
-            row.right_size = u.right_size;
-            row.reassess_on = Some(u.reassess_on);
-        }
+        let (right_size, reassess_on) = health::blocked_follow_up(s, p, as_of, &u, &h);
+        row.right_size = right_size;
+        row.reassess_on = Some(reassess_on);
         return row;
     }
-    let sig = signals::find_signals(s, p, as_of, &h);
+    let sig = signals::find_signals_with(s, p, as_of, &h, &u);
     let tm = timing::plan_timing(s, p, as_of);
     let outcome = super::plan::classify(&sig, &tm);
     row.outcome = outcome;

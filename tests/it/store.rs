@@ -637,6 +637,74 @@ fn segment_rows_agree_with_draft_plan_for_every_demo_account() {
     }
 }
 
+/// `segment::assess` (the gate without the unhealthy path's text, the utilisation computed
+/// once) gives every field the full plan gives, for every data-driven case and demo
+/// account, on its own `as_of` and on days that cut its usage history differently.
+#[test]
+fn segment_rows_agree_with_the_full_plan_field_by_field() {
+    let policy = Policy::default();
+    let mut snapshots: Vec<Snapshot> = expansion_planner::demo::portfolio().unwrap().to_vec();
+    for entry in std::fs::read_dir(crate::root().join("tests/data/accounts")).unwrap() {
+        let case: Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        snapshots.push(Snapshot::from_json(case["snapshot"].clone()).unwrap());
+    }
+    let mut compared = 0;
+    let mut blocked = 0;
+    for s in &snapshots {
+        let own = s.as_of.unwrap_or(Day::parse("2026-11-15").unwrap());
+        for day in [
+            own,
+            own.plus_days(-20),
+            own.plus_days(-45),
+            own.plus_days(10),
+        ] {
+            let plan = draft_plan(s, &policy, day);
+            let row = segment::assess(s, &policy, day);
+            let at = format!("{} on {day}", s.name);
+            assert_eq!(row.outcome, plan.outcome, "{at}");
+            assert_eq!(row.status, plan.health.status, "{at}");
+            assert_eq!(row.utilisation_pct, plan.health.utilisation_pct, "{at}");
+            assert_eq!(row.score, plan.health.score, "{at}");
+            assert_eq!(
+                row.top_reason,
+                segment::plan_record(s, &plan).top_reason,
+                "{at}"
+            );
+            let path = plan.health.unhealthy_path.as_ref();
+            assert_eq!(
+                row.right_size,
+                path.and_then(|u| u.right_size.clone()),
+                "{at}"
+            );
+            if let Some(u) = path {
+                blocked += 1;
+                assert_eq!(row.reassess_on, Some(u.reassess_on), "{at}");
+                let failing: Vec<_> = plan
+                    .health
+                    .checks
+                    .iter()
+                    .filter(|c| c.passed == Some(false))
+                    .map(|c| c.check)
+                    .collect();
+                assert_eq!(row.failing_checks, failing, "{at}");
+            }
+            let opp = plan.opportunity.as_ref();
+            assert_eq!(
+                row.expansion_type,
+                opp.and_then(|o| o.expansion_type),
+                "{at}"
+            );
+            assert_eq!(row.confidence, opp.map(|o| o.confidence), "{at}");
+            compared += 1;
+        }
+    }
+    assert!(
+        compared >= 120 && blocked >= 20,
+        "{compared} rows, {blocked} blocked"
+    );
+}
+
 /// The demo portfolio's segment plan, figure by figure. By hand, from src/demo/portfolio.json:
 /// blocked: Bluefin (12/45 = 26.7%), Crestline (champion_left), Harbor & Pike (no health
 /// score), Quillstone (sustained 40.0%); not ready: Larkspur (one organic signal),
