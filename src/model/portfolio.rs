@@ -3,6 +3,7 @@
 //! so field names follow the contract and only ever grow.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -69,8 +70,8 @@ pub struct StatusDistribution {
 pub struct SegmentRow {
     pub name: String,
     pub id: Option<String>,
-    pub segment: Option<String>,
-    pub csm: Option<String>,
+    pub segment: Option<Arc<str>>,
+    pub csm: Option<Arc<str>>,
     /// The day the account was assessed on.
     pub as_of: Day,
     pub outcome: Outcome,
@@ -82,7 +83,7 @@ pub struct SegmentRow {
     /// Blocked: the first gate check that failed; not ready: the first readiness shortfall;
     /// ready: the strongest organic signal.
     pub top_reason: String,
-    pub currency: String,
+    pub currency: Arc<str>,
     pub current_arr: Option<Money>,
     /// Ready accounts only; `null` otherwise.
     pub expansion_type: Option<ExpansionType>,
@@ -97,8 +98,9 @@ pub struct SegmentRow {
     pub failing_checks: Vec<CheckName>,
     /// Blocked accounts: the gate checks whose input is unknown (which fails the gate too).
     pub unknown_checks: Vec<CheckName>,
+    // Boxed: most rows have none, and a million rows each holding room for one was 50 MB.
     /// Blocked accounts that pay for substantially more seats than they use.
-    pub right_size: Option<RightSize>,
+    pub right_size: Option<Box<RightSize>>,
     /// Blocked accounts: when this assessment would reassess them.
     pub reassess_on: Option<Day>,
 }
@@ -110,7 +112,7 @@ pub struct RankedAccount {
     pub name: String,
     pub id: Option<String>,
     pub expansion_type: Option<ExpansionType>,
-    pub currency: String,
+    pub currency: Arc<str>,
     pub expansion_arr_100: Option<Money>,
     pub expansion_arr_50: Option<Money>,
     pub confidence: Option<Confidence>,
@@ -126,7 +128,7 @@ pub struct RankedAccount {
 pub struct RightSizeCandidate {
     pub name: String,
     pub id: Option<String>,
-    pub currency: String,
+    pub currency: Arc<str>,
     pub utilisation_pct: Option<Pct>,
     pub licensed_seats: u32,
     pub active_users: u32,

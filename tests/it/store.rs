@@ -628,7 +628,7 @@ fn segment_rows_agree_with_draft_plan_for_every_demo_account() {
         assert_eq!(row.expansion_arr_100, at(100.0), "{}", s.name);
         assert_eq!(row.expansion_arr_50, at(50.0), "{}", s.name);
         assert_eq!(
-            row.right_size,
+            row.right_size.map(|r| *r),
             plan.health
                 .unhealthy_path
                 .as_ref()
@@ -673,7 +673,7 @@ fn segment_rows_agree_with_the_full_plan_field_by_field() {
             );
             let path = plan.health.unhealthy_path.as_ref();
             assert_eq!(
-                row.right_size,
+                row.right_size.map(|r| *r),
                 path.and_then(|u| u.right_size.clone()),
                 "{at}"
             );
