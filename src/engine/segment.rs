@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use crate::markdown::md;
 use crate::model::portfolio::{
-    AccountFilter, DueReassessment, FailingCheck, PlanHistory, PlanMove, PlanRecord, RankedAccount,
-    RightSizeCandidate, SegmentPlan, SegmentRow, StatusDistribution,
+    AccountFilter, CheckSet, DueReassessment, FailingCheck, PlanHistory, PlanMove, PlanRecord,
+    RankedAccount, RightSizeCandidate, SegmentPlan, SegmentRow, StatusDistribution,
 };
 use crate::model::results::{
     Check, CheckName, Confidence, HealthResult, OpportunityResult, Outcome, PlanResult,
@@ -163,8 +163,8 @@ pub fn assess_interned(s: &Snapshot, p: &Policy, as_of: Day, strings: &mut Inter
         expansion_arr_50: None,
         confidence: None,
         expected_arr: None,
-        failing_checks: Vec::new(),
-        unknown_checks: Vec::new(),
+        failing_checks: CheckSet::default(),
+        unknown_checks: CheckSet::default(),
         right_size: None,
         reassess_on: None,
     };
@@ -172,8 +172,8 @@ pub fn assess_interned(s: &Snapshot, p: &Policy, as_of: Day, strings: &mut Inter
         row.top_reason = blocked_reason(&h);
         for c in &h.checks {
             match c.passed {
-                Some(false) => row.failing_checks.push(c.check),
-                None => row.unknown_checks.push(c.check),
+                Some(false) => row.failing_checks.insert(c.check),
+                None => row.unknown_checks.insert(c.check),
                 Some(true) => {}
             }
         }
@@ -217,8 +217,8 @@ pub fn assess_interned(s: &Snapshot, p: &Policy, as_of: Day, strings: &mut Inter
 fn failing(row: &SegmentRow) -> impl Iterator<Item = (CheckName, bool)> {
     row.failing_checks
         .iter()
-        .map(|&c| (c, false))
-        .chain(row.unknown_checks.iter().map(|&c| (c, true)))
+        .map(|c| (c, false))
+        .chain(row.unknown_checks.iter().map(|c| (c, true)))
 }
 
 fn pattern(check: CheckName, mostly_unknown: bool) -> String {

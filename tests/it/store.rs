@@ -687,7 +687,27 @@ fn segment_rows_agree_with_the_full_plan_field_by_field() {
                     .filter(|c| c.passed == Some(false))
                     .map(|c| c.check)
                     .collect();
-                assert_eq!(row.failing_checks, failing, "{at}");
+                assert_eq!(
+                    row.failing_checks.iter().collect::<Vec<_>>(),
+                    failing,
+                    "{at}"
+                );
+                let unknown: Vec<_> = plan
+                    .health
+                    .checks
+                    .iter()
+                    .filter(|c| c.passed.is_none())
+                    .map(|c| c.check)
+                    .collect();
+                assert_eq!(
+                    row.unknown_checks.iter().collect::<Vec<_>>(),
+                    unknown,
+                    "{at}"
+                );
+                assert_eq!(
+                    serde_json::to_value(row.unknown_checks).unwrap(),
+                    serde_json::to_value(&unknown).unwrap()
+                );
             }
             let opp = plan.opportunity.as_ref();
             assert_eq!(
