@@ -104,16 +104,14 @@ pub fn utilisation(s: &Snapshot, p: &Policy, as_of: Day) -> Utilisation {
         }
         (Some(l), Some(first)) => {
             let covered = first.date.days_until(as_of);
-            let mut pcts: Vec<(u32, bool)> = window
-                .iter()
-                .map(|h| (h.active_users, meets_gate(h.active_users, l, gate)))
-                .collect();
-            pcts.sort_by_key(|&(a, _)| a);
-            let n = pcts.len();
-            let passing = pcts.iter().filter(|&&(_, ok)| ok).count();
-            let lower_median = pcts.get((n - 1) / 2).map(|&(a, _)| a).unwrap_or(0);
+            let mut counts: Vec<u32> = window.iter().map(|h| h.active_users).collect();
+            let n = counts.len();
+            let passing = counts.iter().filter(|&&a| meets_gate(a, l, gate)).count();
+            // The lower median is the ((n - 1) / 2)-th smallest count: selected, not sorted.
+            let median = (n > 0).then(|| *counts.select_nth_unstable((n - 1) / 2).1);
+            let lower_median = median.unwrap_or(0);
             u.window_first = Some((first.date, first.active_users));
-            u.window_lower_median = pcts.get((n - 1) / 2).map(|&(a, _)| a);
+            u.window_lower_median = median;
             u.sustained_pct = display_pct(lower_median, l, p);
             if covered < i64::from(p.sustained_min_days) {
                 u.sustained_passed = None;
