@@ -316,14 +316,22 @@ impl OneDecimal for Score {
     }
 }
 
+/// `-59.9` from -599, with room for a unit after it.
+fn tenths_text(t: i64) -> String {
+    use std::fmt::Write;
+    let a = t.unsigned_abs();
+    let mut s = String::with_capacity(8);
+    if t < 0 {
+        s.push('-');
+    }
+    let _ = write!(s, "{}.{}", a / 10, a % 10);
+    s
+}
+
 /// `59.9` from tenths, on integers; a bare number with `{:.1}`.
 fn one_decimal(x: impl OneDecimal) -> String {
     match x.held_tenths() {
-        Some(t) => {
-            let sign = if t < 0 { "-" } else { "" };
-            let a = t.unsigned_abs();
-            format!("{sign}{}.{}", a / 10, a % 10)
-        }
+        Some(t) => tenths_text(t),
         None => {
             let v = x.number();
             let t = v * 10.0;
@@ -334,10 +342,7 @@ fn one_decimal(x: impl OneDecimal) -> String {
             // tenth of a segment scan. Anything else (and -0.0) keeps `{:.1}`.
             if t == t.trunc() && (t > 0.0 || (t < 0.0 && t > -1e15)) && t < 1e15 {
                 #[allow(clippy::cast_possible_truncation)]
-                let t = t as i64;
-                let sign = if t < 0 { "-" } else { "" };
-                let a = t.unsigned_abs();
-                format!("{sign}{}.{}", a / 10, a % 10)
+                tenths_text(t as i64)
             } else {
                 format!("{v:.1}")
             }
@@ -347,7 +352,9 @@ fn one_decimal(x: impl OneDecimal) -> String {
 
 /// Formats a percentage with exactly one decimal: `26.7%`.
 pub fn fmt_pct(x: impl OneDecimal) -> String {
-    format!("{}%", one_decimal(x))
+    let mut s = one_decimal(x);
+    s.push('%');
+    s
 }
 
 /// Formats a score with one decimal, dropping nothing: `72.0`.
