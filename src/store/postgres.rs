@@ -534,70 +534,7 @@ impl Postgres {
         q: &str,
         field: &str,
     ) -> Result<Found, StoreError> {
-        let e = |e: postgres::Error| self.classify(e);
-        let asked = query.trim();
-        let by_id: Option<i64> = match tx
-            .query_opt("SELECT key FROM accounts WHERE id = $1", &[&asked])
-            .map_err(e)?
-        {
-            Some(r) => Some(r.get(0)),
-            None => tx
-                .query_opt(
-                    "SELECT key FROM accounts WHERE ep_nocase(id) = ep_nocase($1) ORDER BY key LIMIT 1",
-                    &[&asked],
-                )
-                .map_err(e)?
-                .map(|r| r.get(0)),
-        };
-        if let Some(key) = by_id {
-            return self.load_key(tx, key);
-        }
-        let exact: Vec<(i64, Option<String>, String)> = tx
-            .query(
-                "SELECT key, id, name FROM accounts WHERE name_norm = $1 ORDER BY key",
-                &[&q],
-            )
-            .map_err(e)?
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect();
-        match exact.as_slice() {
-            [(key, _, _)] => return self.load_key(tx, *key),
-            [] => {}
-            many => {
-                let ids: Vec<String> = many
-                    .iter()
-                    .map(|(_, id, name)| id.clone().unwrap_or_else(|| name.clone()))
-                    .collect();
-                return Err(super::ambiguous_name(field, query, &ids).into());
-            }
-        }
-        let mut upper = q.to_string();
-        upper.push(char::MAX);
-        let prefix: Vec<(i64, String)> = tx
-            .query(
-                "SELECT key, name FROM accounts WHERE name_norm >= $1 AND name_norm < $2 ORDER BY name_norm, key LIMIT 11",
-                &[&q, &upper],
-            )
-            .map_err(e)?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
-        match prefix.as_slice() {
-            [(key, _)] => return self.load_key(tx, *key),
-            [] => {}
-            many => {
-                let names: Vec<String> = many.iter().map(|(_, n)| n.clone()).collect();
-                return Err(super::ambiguous_prefix(field, query, &names).into());
-            }
-        }
-        let all: Vec<String> = tx
-            .query("SELECT name FROM accounts", &[])
-            .map_err(e)?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        Err(super::not_found(field, query, &all).into())
+        super::resolve(&mut PgLookup { store: self, tx }, query, q, field)
     }
 
     fn load_key(&self, tx: &mut Transaction<'_>, key: i64) -> Result<Found, StoreError> {
@@ -719,6 +656,73 @@ impl Postgres {
             filter.segment.as_deref().map(|s| s.trim().to_string()),
             filter.csm.as_deref().map(|s| s.trim().to_string()),
         )
+    }
+}
+
+/// [`super::Lookup`] inside the REPEATABLE READ transaction `tx`.
+struct PgLookup<'a, 't> {
+    store: &'a Postgres,
+    tx: &'a mut Transaction<'t>,
+}
+
+impl super::Lookup for PgLookup<'_, '_> {
+    fn key_by_id(&mut self, id: &str) -> Result<Option<i64>, StoreError> {
+        let e = |e: postgres::Error| self.store.classify(e);
+        if let Some(r) = self
+            .tx
+            .query_opt("SELECT key FROM accounts WHERE id = $1", &[&id])
+            .map_err(e)?
+        {
+            return Ok(Some(r.get(0)));
+        }
+        Ok(self
+            .tx
+            .query_opt(
+                "SELECT key FROM accounts WHERE ep_nocase(id) = ep_nocase($1) ORDER BY key LIMIT 1",
+                &[&id],
+            )
+            .map_err(e)?
+            .map(|r| r.get(0)))
+    }
+
+    fn by_name(&mut self, norm: &str) -> Result<Vec<(i64, Option<String>, String)>, StoreError> {
+        Ok(self
+            .tx
+            .query(
+                "SELECT key, id, name FROM accounts WHERE name_norm = $1 ORDER BY key",
+                &[&norm],
+            )
+            .map_err(|e| self.store.classify(e))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    fn by_prefix(&mut self, norm: &str, upper: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(self
+            .tx
+            .query(
+                "SELECT key, name FROM accounts WHERE name_norm >= $1 AND name_norm < $2 ORDER BY name_norm, key LIMIT 11",
+                &[&norm, &upper],
+            )
+            .map_err(|e| self.store.classify(e))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    fn all_names(&mut self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .tx
+            .query("SELECT name FROM accounts", &[])
+            .map_err(|e| self.store.classify(e))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn load(&mut self, key: i64) -> Result<Found, StoreError> {
+        self.store.load_key(self.tx, key)
     }
 }
 

@@ -360,73 +360,7 @@ impl Sqlite {
         q: &str,
         field: &str,
     ) -> Result<Found, StoreError> {
-        let by_id: Option<i64> = conn
-            .prepare_cached("SELECT key FROM accounts WHERE id = ?1")?
-            .query_row([query.trim()], |r| r.get(0))
-            .optional()?;
-        let by_id = match by_id {
-            Some(k) => Some(k),
-            None => conn
-                .prepare_cached(
-                    "SELECT key FROM accounts WHERE id = ?1 COLLATE NOCASE ORDER BY key LIMIT 1",
-                )?
-                .query_row([query.trim()], |r| r.get(0))
-                .optional()?,
-        };
-        if let Some(key) = by_id {
-            let snapshot = self.load_key(conn, key)?;
-            return Ok(Found { key, snapshot });
-        }
-        let exact: Vec<(i64, Option<String>, String)> = conn
-            .prepare_cached("SELECT key, id, name FROM accounts WHERE name_norm = ?1 ORDER BY key")?
-            .query_map([q], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        match exact.as_slice() {
-            [(key, _, _)] => {
-                let snapshot = self.load_key(conn, *key)?;
-                return Ok(Found {
-                    key: *key,
-                    snapshot,
-                });
-            }
-            [] => {}
-            many => {
-                let ids: Vec<String> = many
-                    .iter()
-                    .map(|(_, id, name)| id.clone().unwrap_or_else(|| name.clone()))
-                    .collect();
-                return Err(super::ambiguous_name(field, query, &ids).into());
-            }
-        }
-        let mut upper = q.to_string();
-        upper.push(char::MAX);
-        let prefix: Vec<(i64, String)> = conn
-            .prepare_cached(
-                "SELECT key, name FROM accounts WHERE name_norm >= ?1 AND name_norm < ?2 ORDER BY name_norm, key LIMIT 11",
-            )?
-            .query_map([q, upper.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        match prefix.as_slice() {
-            [(key, _)] => {
-                let snapshot = self.load_key(conn, *key)?;
-                return Ok(Found {
-                    key: *key,
-                    snapshot,
-                });
-            }
-            [] => {}
-            many => {
-                let names: Vec<String> = many.iter().map(|(_, n)| n.clone()).collect();
-                return Err(super::ambiguous_prefix(field, query, &names).into());
-            }
-        }
-        let mut st = conn.prepare_cached("SELECT name FROM accounts")?;
-        let names = st.query_map([], |r| r.get::<_, String>(0))?;
-        let mut all = Vec::new();
-        for n in names {
-            all.push(n?);
-        }
-        Err(super::not_found(field, query, &all).into())
+        super::resolve(&mut SqliteLookup { store: self, conn }, query, q, field)
     }
 
     /// Every selected account, whole, in key order.
@@ -705,6 +639,65 @@ fn plan_from_row(r: &rusqlite::Row<'_>) -> Result<PlanRecord, StoreError> {
         top_reason: r.get(13)?,
         markdown: Some(markdown),
     })
+}
+
+/// [`super::Lookup`] inside the read transaction `conn` holds.
+struct SqliteLookup<'a> {
+    store: &'a Sqlite,
+    conn: &'a Connection,
+}
+
+impl super::Lookup for SqliteLookup<'_> {
+    fn key_by_id(&mut self, id: &str) -> Result<Option<i64>, StoreError> {
+        let exact: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT key FROM accounts WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        match exact {
+            Some(k) => Ok(Some(k)),
+            None => Ok(self
+                .conn
+                .prepare_cached(
+                    "SELECT key FROM accounts WHERE id = ?1 COLLATE NOCASE ORDER BY key LIMIT 1",
+                )?
+                .query_row([id], |r| r.get(0))
+                .optional()?),
+        }
+    }
+
+    fn by_name(&mut self, norm: &str) -> Result<Vec<(i64, Option<String>, String)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT key, id, name FROM accounts WHERE name_norm = ?1 ORDER BY key")?
+            .query_map([norm], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    fn by_prefix(&mut self, norm: &str, upper: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT key, name FROM accounts WHERE name_norm >= ?1 AND name_norm < ?2 ORDER BY name_norm, key LIMIT 11",
+            )?
+            .query_map([norm, upper], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    fn all_names(&mut self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT name FROM accounts")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    fn load(&mut self, key: i64) -> Result<Found, StoreError> {
+        Ok(Found {
+            key,
+            snapshot: self.store.load_key(self.conn, key)?,
+        })
+    }
 }
 
 /// The page cache of the store's own connection while it scans whole accounts, in KiB.
