@@ -166,10 +166,10 @@ pub fn list_accounts(p: &Planner, a: ListArgs) -> Result<AccountList> {
         .map(|r| AccountListing {
             name: r.name,
             id: r.id,
-            segment: r.segment,
-            csm: r.csm,
+            segment: r.segment.map(|x| x.to_string()),
+            csm: r.csm.map(|x| x.to_string()),
             as_of: Some(r.as_of),
-            currency: r.currency,
+            currency: r.currency.to_string(),
             arr: r.current_arr,
             outcome: r.outcome,
             status: r.status,

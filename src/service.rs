@@ -225,20 +225,28 @@ impl Planner {
         // few hundred MiB of the peak. Reserved room that is never written costs no memory.
         let expected = usize::try_from(self.accounts.count(filter)?).unwrap_or(0);
         let share = expected.div_ceil(parts);
-        let out: Vec<Mutex<Vec<SegmentRow>>> = (0..parts)
-            .map(|i| Mutex::new(Vec::with_capacity(if i == 0 { expected } else { share })))
+        // Each part's rows and the strings they share (`segment::Interner`); a part's lock is
+        // only ever taken by its own thread.
+        let out: Vec<Mutex<(Vec<SegmentRow>, segment::Interner)>> = (0..parts)
+            .map(|i| {
+                Mutex::new((
+                    Vec::with_capacity(if i == 0 { expected } else { share }),
+                    segment::Interner::default(),
+                ))
+            })
             .collect();
         self.accounts.scan_parallel(filter, parts, &|part, f| {
             let day = as_of.or(f.snapshot.as_of).unwrap_or(today);
-            let row = segment::assess(&f.snapshot, policy, day);
             if let Some(slot) = out.get(part) {
-                slot.lock().unwrap_or_else(|e| e.into_inner()).push(row);
+                let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+                let (rows, strings) = &mut *slot;
+                rows.push(segment::assess_interned(&f.snapshot, policy, day, strings));
             }
             Ok(())
         })?;
         let mut parts = out
             .into_iter()
-            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()));
+            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()).0);
         let mut rows = parts.next().unwrap_or_default();
         for mut part in parts {
             rows.append(&mut part);

@@ -38,6 +38,11 @@ pub struct Utilisation {
     pub has_history: bool,
     /// Highest active users ever seen (history and current).
     pub peak_active: Option<u32>,
+    /// The first reading in the trailing window (date order) and the lower median of the
+    /// window's active users, when the window has readings and the seats are known: what
+    /// the capacity signal's trend reads (`signals::find_signals`), computed once here.
+    pub window_first: Option<(Day, u32)>,
+    pub window_lower_median: Option<u32>,
     pub notes: Vec<String>,
 }
 
@@ -99,14 +104,14 @@ pub fn utilisation(s: &Snapshot, p: &Policy, as_of: Day) -> Utilisation {
         }
         (Some(l), Some(first)) => {
             let covered = first.date.days_until(as_of);
-            let mut pcts: Vec<(u32, bool)> = window
-                .iter()
-                .map(|h| (h.active_users, meets_gate(h.active_users, l, gate)))
-                .collect();
-            pcts.sort_by_key(|&(a, _)| a);
-            let n = pcts.len();
-            let passing = pcts.iter().filter(|&&(_, ok)| ok).count();
-            let lower_median = pcts.get((n - 1) / 2).map(|&(a, _)| a).unwrap_or(0);
+            let mut counts: Vec<u32> = window.iter().map(|h| h.active_users).collect();
+            let n = counts.len();
+            let passing = counts.iter().filter(|&&a| meets_gate(a, l, gate)).count();
+            // The lower median is the ((n - 1) / 2)-th smallest count: selected, not sorted.
+            let median = (n > 0).then(|| *counts.select_nth_unstable((n - 1) / 2).1);
+            let lower_median = median.unwrap_or(0);
+            u.window_first = Some((first.date, first.active_users));
+            u.window_lower_median = median;
             u.sustained_pct = display_pct(lower_median, l, p);
             if covered < i64::from(p.sustained_min_days) {
                 u.sustained_passed = None;
@@ -216,9 +221,25 @@ pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, ScoreSource, V
 }
 
 pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
+    check_health_with(s, p, as_of, &utilisation(s, p, as_of))
+}
+
+/// `check_health` with the account's [`utilisation`] already computed (the segment plan
+/// computes it once for the gate and the signals).
+pub fn check_health_with(s: &Snapshot, p: &Policy, as_of: Day, u: &Utilisation) -> HealthResult {
+    let mut result = gate(s, p, as_of, u);
+    if !result.clear_to_expand {
+        result.unhealthy_path = Some(unhealthy_path(s, p, as_of, u, &result));
+    }
+    result
+}
+
+/// The gate alone: `check_health` without the unhealthy path (`unhealthy_path` is `None`
+/// even when the gate fails). The segment plan needs only the path's right-size figures
+/// and reassessment day, [`blocked_follow_up`], not its recovery plan and notes.
+pub fn gate(s: &Snapshot, p: &Policy, as_of: Day, u: &Utilisation) -> HealthResult {
     let gate_pct = p.utilisation_gate_pct;
     let gate = p.utilisation_gate_tenths();
-    let u = utilisation(s, p, as_of);
     let mut notes = u.notes.clone();
     let mut missing = Vec::new();
     let mut checks = Vec::new();
@@ -492,7 +513,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
             }
         ));
     }
-    let mut result = HealthResult {
+    HealthResult {
         account: s.name.clone(),
         as_of,
         active_users: u.active,
@@ -508,11 +529,41 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
         missing,
         notes,
         unhealthy_path: None,
-    };
-    if !clear {
-        result.unhealthy_path = Some(unhealthy_path(s, p, as_of, &u, &result));
     }
-    result
+}
+
+/// What the unhealthy path of a failed gate `h` says about seats and the next look: its
+/// `right_size` and `reassess_on`, computed as `unhealthy_path` computes them.
+pub fn blocked_follow_up(
+    s: &Snapshot,
+    p: &Policy,
+    as_of: Day,
+    u: &Utilisation,
+    h: &HealthResult,
+) -> (Option<RightSize>, Day) {
+    (right_size(s, p, u), reassess_day(p, as_of, h).2)
+}
+
+/// The recovery window in days, its deadline and the reassessment day of a failed gate.
+fn reassess_day(p: &Policy, as_of: Day, h: &HealthResult) -> (u32, Day, Day) {
+    // A gate that fails only because data is missing is a data gap, not an unhealthy
+    // customer: the recovery is to collect it within two weeks and run the gate again, not a
+    // 60-day recovery and a 90-day hold.
+    let only_gaps = !h.checks.iter().any(|c| c.passed == Some(false));
+    let window = if only_gaps {
+        DATA_GAP_DAYS
+    } else {
+        p.recovery_window_days
+    };
+    let recover_by = as_of.plus_days(i64::from(window)).working_day();
+    let reassess_on = if only_gaps {
+        recover_by
+    } else {
+        as_of
+            .plus_days(i64::from(p.reassess_after_days))
+            .working_day()
+    };
+    (window, recover_by, reassess_on)
 }
 
 fn yes_no(b: Option<bool>) -> &'static str {
@@ -536,23 +587,8 @@ fn unhealthy_path(
     u: &Utilisation,
     h: &HealthResult,
 ) -> UnhealthyPath {
-    // A gate that fails only because data is missing is a data gap, not an unhealthy
-    // customer: the recovery is to collect it within two weeks and run the gate again, not a
-    // 60-day recovery and a 90-day hold.
     let only_gaps = !h.checks.iter().any(|c| c.passed == Some(false));
-    let window = if only_gaps {
-        DATA_GAP_DAYS
-    } else {
-        p.recovery_window_days
-    };
-    let recover_by = as_of.plus_days(i64::from(window)).working_day();
-    let reassess_on = if only_gaps {
-        recover_by
-    } else {
-        as_of
-            .plus_days(i64::from(p.reassess_after_days))
-            .working_day()
-    };
+    let (window, recover_by, reassess_on) = reassess_day(p, as_of, h);
     let gate = p.utilisation_gate_tenths();
     let mut targets = Vec::new();
 

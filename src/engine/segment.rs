@@ -7,11 +7,12 @@
 //! test checks account by account.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::markdown::md;
 use crate::model::portfolio::{
-    AccountFilter, DueReassessment, FailingCheck, PlanHistory, PlanMove, PlanRecord, RankedAccount,
-    RightSizeCandidate, SegmentPlan, SegmentRow, StatusDistribution,
+    AccountFilter, CheckSet, DueReassessment, FailingCheck, PlanHistory, PlanMove, PlanRecord,
+    RankedAccount, RightSizeCandidate, SegmentPlan, SegmentRow, StatusDistribution,
 };
 use crate::model::results::{
     Check, CheckName, Confidence, HealthResult, OpportunityResult, Outcome, PlanResult,
@@ -112,29 +113,58 @@ fn scenario_at(o: &OpportunityResult, pct: Pct) -> Option<Money> {
         .and_then(|s| s.expansion_arr)
 }
 
+/// The segment, CSM and currency strings of the rows one scan builds, each held once: a
+/// book has a few of each, and a million rows each with its own copies was 60 MB. At most
+/// `Interner::MAX` different strings are kept; any further one is simply not shared.
+#[derive(Default)]
+pub struct Interner(Vec<Arc<str>>);
+
+impl Interner {
+    const MAX: usize = 256;
+
+    pub fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.iter().find(|a| &***a == s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        if self.0.len() < Self::MAX {
+            self.0.push(a.clone());
+        }
+        a
+    }
+}
+
 /// One account's row: the gate, and for healthy accounts the signals and the opportunity.
 pub fn assess(s: &Snapshot, p: &Policy, as_of: Day) -> SegmentRow {
-    let h = health::check_health(s, p, as_of);
+    assess_interned(s, p, as_of, &mut Interner::default())
+}
+
+/// [`assess`], the row's segment, CSM and currency shared through `strings`.
+pub fn assess_interned(s: &Snapshot, p: &Policy, as_of: Day, strings: &mut Interner) -> SegmentRow {
+    let u = health::utilisation(s, p, as_of);
+    // The gate without the unhealthy path's recovery plan: a blocked row keeps only its
+    // right-size figures and reassessment day (`blocked_follow_up`).
+    let h = health::gate(s, p, as_of, &u);
     let mut row = SegmentRow {
         name: s.name.clone(),
         id: s.id.clone(),
-        segment: s.segment.clone(),
-        csm: s.csm.clone(),
+        segment: s.segment.as_deref().map(|x| strings.get(x)),
+        csm: s.csm.as_deref().map(|x| strings.get(x)),
         as_of,
         outcome: Outcome::Blocked,
         status: h.status,
         utilisation_pct: h.utilisation_pct,
         score: h.score,
         top_reason: String::new(),
-        currency: super::currency(s).to_string(),
+        currency: strings.get(super::currency(s)),
         current_arr: s.contract.arr,
         expansion_type: None,
         expansion_arr_100: None,
         expansion_arr_50: None,
         confidence: None,
         expected_arr: None,
-        failing_checks: Vec::new(),
-        unknown_checks: Vec::new(),
+        failing_checks: CheckSet::default(),
+        unknown_checks: CheckSet::default(),
         right_size: None,
         reassess_on: None,
     };
@@ -142,18 +172,17 @@ pub fn assess(s: &Snapshot, p: &Policy, as_of: Day) -> SegmentRow {
         row.top_reason = blocked_reason(&h);
         for c in &h.checks {
             match c.passed {
-                Some(false) => row.failing_checks.push(c.check),
-                None => row.unknown_checks.push(c.check),
+                Some(false) => row.failing_checks.insert(c.check),
+                None => row.unknown_checks.insert(c.check),
                 Some(true) => {}
             }
         }
-        if let Some(u) = h.unhealthy_path {
-            row.right_size = u.right_size;
-            row.reassess_on = Some(u.reassess_on);
-        }
+        let (right_size, reassess_on) = health::blocked_follow_up(s, p, as_of, &u, &h);
+        row.right_size = right_size.map(Box::new);
+        row.reassess_on = Some(reassess_on);
         return row;
     }
-    let sig = signals::find_signals(s, p, as_of, &h);
+    let sig = signals::find_signals_with(s, p, as_of, &h, &u);
     let tm = timing::plan_timing(s, p, as_of);
     let outcome = super::plan::classify(&sig, &tm);
     row.outcome = outcome;
@@ -188,8 +217,8 @@ pub fn assess(s: &Snapshot, p: &Policy, as_of: Day) -> SegmentRow {
 fn failing(row: &SegmentRow) -> impl Iterator<Item = (CheckName, bool)> {
     row.failing_checks
         .iter()
-        .map(|&c| (c, false))
-        .chain(row.unknown_checks.iter().map(|&c| (c, true)))
+        .map(|c| (c, false))
+        .chain(row.unknown_checks.iter().map(|c| (c, true)))
 }
 
 fn pattern(check: CheckName, mostly_unknown: bool) -> String {
@@ -384,7 +413,7 @@ pub fn summarise(
     });
     let most_common_failing_check = most_common_failing(&rows);
     let mut notes = Vec::new();
-    let currencies: BTreeSet<&str> = rows.iter().map(|r| r.currency.as_str()).collect();
+    let currencies: BTreeSet<&str> = rows.iter().map(|r| &*r.currency).collect();
     if currencies.len() > 1 {
         notes.push(format!(
             "accounts are in {} currencies ({}): ranking compares amounts as given, without conversion",

@@ -22,7 +22,7 @@ use crate::model::results::{
 use crate::model::snapshot::{Signal, SignalKind, SignalSource, Snapshot, TechnicalCapacity};
 use crate::model::values::{Day, Pct, fmt_pct, fmt_score, ratio_pct};
 
-use super::health::{meets_gate, utilisation};
+use super::health::{Utilisation, meets_gate, utilisation};
 use super::policy::{Policy, pct_tenths};
 
 /// The expansion type a signal implies (the playbook's table).
@@ -83,9 +83,20 @@ fn fmt_qty(x: f64) -> String {
 }
 
 pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult) -> SignalsResult {
+    find_signals_with(s, p, as_of, health, &utilisation(s, p, as_of))
+}
+
+/// `find_signals` with the account's [`utilisation`] already computed (the segment plan
+/// computes it once for the gate and the signals).
+pub fn find_signals_with(
+    s: &Snapshot,
+    p: &Policy,
+    as_of: Day,
+    health: &HealthResult,
+    u: &Utilisation,
+) -> SignalsResult {
     let mut notes = Vec::new();
     let mut found: Vec<(FoundSignal, Magnitude)> = Vec::new();
-    let u = utilisation(s, p, as_of);
     let capacity = pct_tenths(p.capacity_signal_pct);
 
     // Signals derived from data first. One reading is not a trend: seat utilisation at the
@@ -95,7 +106,7 @@ pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult)
         && meets_gate(a, l, capacity)
     {
         let pct = u.pct.unwrap_or_default();
-        let trend = seat_trend(s, p, as_of, l);
+        let trend = seat_trend(u, p, as_of, l);
         let (unverified, sustained) = match &trend {
             Some(t) if t.covered_days >= i64::from(p.sustained_min_days) => {
                 (None, meets_gate(t.lower_median, l, capacity))
@@ -286,7 +297,7 @@ pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult)
         .collect();
     let organic_count = u32::try_from(counted.len()).unwrap_or(u32::MAX);
     let unverified_count = u32::try_from(pending.len()).unwrap_or(u32::MAX);
-    let mut readiness = readiness(s, p, health, &u, organic_count, unverified_count);
+    let mut readiness = readiness(s, p, health, u, organic_count, unverified_count);
     readiness.extend(offer_fit(s, as_of, p, &signals));
     let ready = readiness.iter().all(|c| c.passed == Some(true));
     SignalsResult {
@@ -468,23 +479,14 @@ struct SeatTrend {
     covered_days: i64,
 }
 
-fn seat_trend(s: &Snapshot, p: &Policy, as_of: Day, licensed: u32) -> Option<SeatTrend> {
-    let start = as_of.plus_days(-i64::from(p.sustained_window_days));
-    let mut window: Vec<_> = s
-        .usage
-        .history
-        .iter()
-        .filter(|h| h.date <= as_of && h.date > start)
-        .collect();
-    window.sort_by_key(|h| h.date);
-    let first = window.first()?;
-    let mut counts: Vec<u32> = window.iter().map(|h| h.active_users).collect();
-    counts.sort_unstable();
-    let lower_median = counts.get((counts.len() - 1) / 2).copied()?;
+fn seat_trend(u: &Utilisation, p: &Policy, as_of: Day, licensed: u32) -> Option<SeatTrend> {
+    // The same trailing window as the gate's (`health::utilisation`), which keeps its
+    // first reading and lower median.
+    let (first_date, first_users) = u.window_first?;
     Some(SeatTrend {
-        first_pct: super::health::display_pct(first.active_users, licensed, p)?,
-        lower_median,
-        covered_days: first.date.days_until(as_of),
+        first_pct: super::health::display_pct(first_users, licensed, p)?,
+        lower_median: u.window_lower_median?,
+        covered_days: first_date.days_until(as_of),
     })
 }
 

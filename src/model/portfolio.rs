@@ -3,6 +3,7 @@
 //! so field names follow the contract and only ever grow.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -64,13 +65,52 @@ pub struct StatusDistribution {
     pub unknown: u32,
 }
 
+/// A set of checks in two bytes, listed (and serialised, as an array of names) in
+/// `CheckName`'s order, which is the order the gate runs its checks in. A segment row held
+/// two vectors for these, 48 bytes and two allocations on a blocked row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CheckSet(u16);
+
+impl CheckSet {
+    pub fn insert(&mut self, c: CheckName) {
+        self.0 |= 1 << (c as u16);
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The checks, in `CheckName`'s order.
+    pub fn iter(self) -> impl Iterator<Item = CheckName> {
+        CheckName::ALL
+            .into_iter()
+            .filter(move |&c| self.0 & (1 << (c as u16)) != 0)
+    }
+}
+
+impl Serialize for CheckSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for CheckSet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CheckSet, D::Error> {
+        let mut set = CheckSet::default();
+        for c in Vec::<CheckName>::deserialize(d)? {
+            set.insert(c);
+        }
+        Ok(set)
+    }
+}
+
 /// One account in a segment plan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SegmentRow {
     pub name: String,
     pub id: Option<String>,
-    pub segment: Option<String>,
-    pub csm: Option<String>,
+    pub segment: Option<Arc<str>>,
+    pub csm: Option<Arc<str>>,
     /// The day the account was assessed on.
     pub as_of: Day,
     pub outcome: Outcome,
@@ -82,7 +122,7 @@ pub struct SegmentRow {
     /// Blocked: the first gate check that failed; not ready: the first readiness shortfall;
     /// ready: the strongest organic signal.
     pub top_reason: String,
-    pub currency: String,
+    pub currency: Arc<str>,
     pub current_arr: Option<Money>,
     /// Ready accounts only; `null` otherwise.
     pub expansion_type: Option<ExpansionType>,
@@ -94,11 +134,14 @@ pub struct SegmentRow {
     /// `expansion_arr_100` weighted by confidence (High 100 %, Medium 50 %, Low 25 %).
     pub expected_arr: Option<Money>,
     /// Blocked accounts: the gate checks that failed.
-    pub failing_checks: Vec<CheckName>,
+    #[schemars(with = "Vec<CheckName>")]
+    pub failing_checks: CheckSet,
     /// Blocked accounts: the gate checks whose input is unknown (which fails the gate too).
-    pub unknown_checks: Vec<CheckName>,
+    #[schemars(with = "Vec<CheckName>")]
+    pub unknown_checks: CheckSet,
+    // Boxed: most rows have none, and a million rows each holding room for one was 50 MB.
     /// Blocked accounts that pay for substantially more seats than they use.
-    pub right_size: Option<RightSize>,
+    pub right_size: Option<Box<RightSize>>,
     /// Blocked accounts: when this assessment would reassess them.
     pub reassess_on: Option<Day>,
 }
@@ -110,7 +153,7 @@ pub struct RankedAccount {
     pub name: String,
     pub id: Option<String>,
     pub expansion_type: Option<ExpansionType>,
-    pub currency: String,
+    pub currency: Arc<str>,
     pub expansion_arr_100: Option<Money>,
     pub expansion_arr_50: Option<Money>,
     pub confidence: Option<Confidence>,
@@ -126,7 +169,7 @@ pub struct RankedAccount {
 pub struct RightSizeCandidate {
     pub name: String,
     pub id: Option<String>,
-    pub currency: String,
+    pub currency: Arc<str>,
     pub utilisation_pct: Option<Pct>,
     pub licensed_seats: u32,
     pub active_users: u32,

@@ -53,6 +53,24 @@ pub enum CheckName {
 }
 
 impl CheckName {
+    /// Every check, in declaration order.
+    pub const ALL: [CheckName; 14] = [
+        CheckName::SeatUtilisation,
+        CheckName::SustainedUtilisation,
+        CheckName::HealthScore,
+        CheckName::ChurnSignals,
+        CheckName::Goals,
+        CheckName::Relationship,
+        CheckName::UseCaseEvidence,
+        CheckName::SeatsBeyondIdle,
+        CheckName::TechnicalCapacity,
+        CheckName::CoreFeatures,
+        CheckName::RelationshipScore,
+        CheckName::ValueScore,
+        CheckName::ExecutiveSponsor,
+        CheckName::OrganicSignals,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CheckName::SeatUtilisation => "seat_utilisation",
@@ -705,5 +723,35 @@ pub fn event_label(kind: EventKind) -> &'static str {
         EventKind::SupportEscalation => "Support escalation",
         EventKind::Incident => "Incident",
         EventKind::ChampionDistracted => "Champion distracted by internal priorities",
+    }
+}
+
+#[cfg(test)]
+mod check_name_tests {
+    use super::CheckName;
+
+    #[test]
+    fn every_check_is_listed_once_in_declaration_order() {
+        // Exhaustive: a new check that is not placed here does not compile.
+        let index = |c: CheckName| match c {
+            CheckName::SeatUtilisation => 0,
+            CheckName::SustainedUtilisation => 1,
+            CheckName::HealthScore => 2,
+            CheckName::ChurnSignals => 3,
+            CheckName::Goals => 4,
+            CheckName::Relationship => 5,
+            CheckName::UseCaseEvidence => 6,
+            CheckName::SeatsBeyondIdle => 7,
+            CheckName::TechnicalCapacity => 8,
+            CheckName::CoreFeatures => 9,
+            CheckName::RelationshipScore => 10,
+            CheckName::ValueScore => 11,
+            CheckName::ExecutiveSponsor => 12,
+            CheckName::OrganicSignals => 13,
+        };
+        for (i, c) in CheckName::ALL.into_iter().enumerate() {
+            assert_eq!(index(c), i);
+            assert_eq!(c as usize, i);
+        }
     }
 }

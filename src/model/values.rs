@@ -316,21 +316,45 @@ impl OneDecimal for Score {
     }
 }
 
+/// `-59.9` from -599, with room for a unit after it.
+fn tenths_text(t: i64) -> String {
+    use std::fmt::Write;
+    let a = t.unsigned_abs();
+    let mut s = String::with_capacity(8);
+    if t < 0 {
+        s.push('-');
+    }
+    let _ = write!(s, "{}.{}", a / 10, a % 10);
+    s
+}
+
 /// `59.9` from tenths, on integers; a bare number with `{:.1}`.
 fn one_decimal(x: impl OneDecimal) -> String {
     match x.held_tenths() {
-        Some(t) => {
-            let sign = if t < 0 { "-" } else { "" };
-            let a = t.unsigned_abs();
-            format!("{sign}{}.{}", a / 10, a % 10)
+        Some(t) => tenths_text(t),
+        None => {
+            let v = x.number();
+            let t = v * 10.0;
+            // A figure that is a whole number of tenths in floating point (a threshold such
+            // as 70, a provided score such as 86.5) prints as `{:.1}` would print it, on
+            // integers: the exact binary value is within half an ulp of that tenth, nowhere
+            // near a rounding boundary. `{:.1}` of a float took a bignum path that was a
+            // tenth of a segment scan. Anything else (and -0.0) keeps `{:.1}`.
+            if t == t.trunc() && (t > 0.0 || (t < 0.0 && t > -1e15)) && t < 1e15 {
+                #[allow(clippy::cast_possible_truncation)]
+                tenths_text(t as i64)
+            } else {
+                format!("{v:.1}")
+            }
         }
-        None => format!("{:.1}", x.number()),
     }
 }
 
 /// Formats a percentage with exactly one decimal: `26.7%`.
 pub fn fmt_pct(x: impl OneDecimal) -> String {
-    format!("{}%", one_decimal(x))
+    let mut s = one_decimal(x);
+    s.push('%');
+    s
 }
 
 /// Formats a score with one decimal, dropping nothing: `72.0`.
@@ -633,6 +657,45 @@ impl JsonSchema for Day {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn one_decimal_of_a_float_is_what_format_prints() {
+        let mut xs: Vec<f64> = Vec::new();
+        for k in -20_000..20_000 {
+            xs.push(f64::from(k) / 10.0);
+            xs.push(f64::from(k) / 100.0);
+            xs.push(f64::from(k) / 3.0);
+            xs.push(f64::from(k) * 0.1);
+            xs.push(f64::from(k) * 0.05);
+        }
+        let mut r: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..200_000 {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            let x = f64::from_bits(r);
+            if x.is_finite() {
+                xs.push(x);
+                xs.push((x % 1000.0).abs());
+            }
+        }
+        xs.extend([
+            0.0,
+            -0.0,
+            1e15,
+            1e14 + 0.5,
+            99.95,
+            69.95,
+            0.05,
+            0.25,
+            1e-300,
+            f64::MAX,
+        ]);
+        for x in xs {
+            assert_eq!(fmt_score(x), format!("{x:.1}"), "{x:e}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -1354,6 +1354,7 @@ fn history_rows<R: std::io::Read>(
             .conn
             .prepare_cached("SELECT count(*) FROM usage_history WHERE account = ?1")?;
         for key in seen.keys() {
+            rows::repack_readings(run.conn, *key)?;
             let n: i64 = st.query_row([key], |r| r.get(0))?;
             if usize::try_from(n).unwrap_or(usize::MAX) > MAX_LIST_ITEMS {
                 run.err(

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 pub const APPLICATION_ID: i32 = 0x4558_504C;
 
 /// Every migration, in order. The index + 1 is the schema version it brings the file to.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {
@@ -184,6 +184,32 @@ ALTER TABLE events ADD COLUMN until TEXT;
 ALTER TABLE offers ADD COLUMN technical_capacity TEXT;
 "#;
 
+/// Issue 14: every account's usage history packed into one value (`store::readings`), so
+/// that a segment scan reads one column per account instead of a row per reading. The
+/// `usage_history` rows stay what imports merge into; every write to them rewrites this
+/// column in the same transaction. Filled for the accounts already stored by
+/// [`backfill_readings`], in the same transaction as this migration.
+const V3: &str = r#"
+ALTER TABLE accounts ADD COLUMN readings BLOB NOT NULL DEFAULT x'';
+"#;
+
+/// Packs every stored account's `usage_history` into `accounts.readings` (V3).
+fn backfill_readings(tx: &Connection) -> rusqlite::Result<()> {
+    let keys: Vec<i64> = tx
+        .prepare("SELECT DISTINCT account FROM usage_history")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for key in keys {
+        super::rows::repack_readings(tx, key).map_err(|e| match e {
+            super::StoreError::Sql(e) => e,
+            other => rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(
+                other.to_string(),
+            ))),
+        })?;
+    }
+    Ok(())
+}
+
 /// Brings the database to the latest schema, one migration per transaction.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -194,6 +220,9 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         }
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        if version == 3 {
+            backfill_readings(&tx)?;
+        }
         tx.pragma_update(None, "user_version", version)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.commit()?;

@@ -21,6 +21,7 @@ pub mod import;
 pub mod mapping;
 pub mod migrations;
 pub mod postgres;
+pub mod readings;
 pub mod rows;
 pub mod sqlite;
 pub mod suggest;
@@ -119,6 +120,59 @@ pub trait Store: Send + Sync {
     /// Where the data lives, for logs and errors: a file, `:memory:`, or a PostgreSQL URL
     /// without its password.
     fn location(&self) -> &str;
+}
+
+/// The questions resolving an account asks its store, each answered inside the one read
+/// transaction the lookup runs in. [`resolve`] asks them in the one order both stores use.
+pub(crate) trait Lookup {
+    /// The account whose id is `id` exactly, else the lowest key whose id equals it
+    /// ignoring ASCII case.
+    fn key_by_id(&mut self, id: &str) -> Result<Option<i64>, StoreError>;
+    /// Every account whose normalised name is `norm`, by key: (key, id, name).
+    fn by_name(&mut self, norm: &str) -> Result<Vec<(i64, Option<String>, String)>, StoreError>;
+    /// Up to 11 accounts whose normalised name is at least `norm` and below `upper` (a name
+    /// prefix), by normalised name, then key: (key, name).
+    fn by_prefix(&mut self, norm: &str, upper: &str) -> Result<Vec<(i64, String)>, StoreError>;
+    /// Every account's name, for the closest matches of a name that matched nothing.
+    fn all_names(&mut self) -> Result<Vec<String>, StoreError>;
+    /// The account under `key`, whole.
+    fn load(&mut self, key: i64) -> Result<Found, StoreError>;
+}
+
+/// `query` (normalised: `q`) resolved to one account: exact id (then ignoring case), exact
+/// name, a unique name prefix; else the error that lists the closest matches. `field`
+/// names the argument in errors.
+pub(crate) fn resolve(
+    l: &mut dyn Lookup,
+    query: &str,
+    q: &str,
+    field: &str,
+) -> Result<Found, StoreError> {
+    if let Some(key) = l.key_by_id(query.trim())? {
+        return l.load(key);
+    }
+    match l.by_name(q)?.as_slice() {
+        [(key, _, _)] => return l.load(*key),
+        [] => {}
+        many => {
+            let ids: Vec<String> = many
+                .iter()
+                .map(|(_, id, name)| id.clone().unwrap_or_else(|| name.clone()))
+                .collect();
+            return Err(ambiguous_name(field, query, &ids).into());
+        }
+    }
+    let mut upper = q.to_string();
+    upper.push(char::MAX);
+    match l.by_prefix(q, &upper)?.as_slice() {
+        [(key, _)] => return l.load(*key),
+        [] => {}
+        many => {
+            let names: Vec<String> = many.iter().map(|(_, n)| n.clone()).collect();
+            return Err(ambiguous_prefix(field, query, &names).into());
+        }
+    }
+    Err(not_found(field, query, &l.all_names()?).into())
 }
 
 /// Why the store could not do what was asked.

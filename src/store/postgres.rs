@@ -80,7 +80,7 @@ const UNBOUNDED: &str = "SET LOCAL statement_timeout = 0";
 
 /// Every migration, in order; the index + 1 is the version it brings the schema to.
 /// Append; never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 const V1: &str = r#"
 CREATE FUNCTION ep_nocase(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -126,6 +126,15 @@ CREATE TABLE store_version (
     version  bigint NOT NULL
 );
 INSERT INTO store_version (version) VALUES (0);
+"#;
+
+/// Issue 14: what a segment scan reads instead of the whole snapshot: the snapshot without
+/// its usage history (`lean`, JSON) and the history packed (`readings`, see
+/// `store::readings`), written with `snapshot` in the same statement. A JSON array of 90
+/// readings was most of what a scan parsed. Filled for the accounts already stored by
+/// `Postgres::backfill_scan_columns`, then made NOT NULL.
+const V2: &str = r#"
+ALTER TABLE accounts ADD COLUMN lean text, ADD COLUMN readings bytea;
 "#;
 
 /// The schema version this build writes.
@@ -363,6 +372,30 @@ impl Postgres {
         Ok(read_only)
     }
 
+    /// V2: packs the history of every account stored before it and writes its snapshot
+    /// without the history (`lean`), in the migration's own transaction.
+    fn backfill_scan_columns(&self, tx: &mut Transaction<'_>) -> Result<(), StoreError> {
+        let e = |e: postgres::Error| self.classify(e);
+        let rows = tx
+            .query("SELECT key, snapshot FROM accounts WHERE lean IS NULL", &[])
+            .map_err(e)?;
+        for row in rows {
+            let key: i64 = row.get(0);
+            let text: &str = row.get(1);
+            let (lean, readings) = scan_columns(decode(key, text)?)?;
+            tx.execute(
+                "UPDATE accounts SET lean = $2, readings = $3 WHERE key = $1",
+                &[&key, &lean, &readings],
+            )
+            .map_err(e)?;
+        }
+        tx.batch_execute(
+            "ALTER TABLE accounts ALTER COLUMN lean SET NOT NULL, ALTER COLUMN readings SET NOT NULL",
+        )
+        .map_err(e)?;
+        Ok(())
+    }
+
     fn migrate(&self, client: &mut postgres::Client) -> Result<(), StoreError> {
         let e = |e: postgres::Error| self.classify(e);
         for (i, sql) in MIGRATIONS.iter().enumerate() {
@@ -385,6 +418,9 @@ impl Postgres {
                 continue;
             }
             tx.batch_execute(sql).map_err(e)?;
+            if version == 2 {
+                self.backfill_scan_columns(&mut tx)?;
+            }
             tx.execute(
                 "INSERT INTO expansion_planner_schema (version) VALUES ($1)",
                 &[&version],
@@ -498,70 +534,7 @@ impl Postgres {
         q: &str,
         field: &str,
     ) -> Result<Found, StoreError> {
-        let e = |e: postgres::Error| self.classify(e);
-        let asked = query.trim();
-        let by_id: Option<i64> = match tx
-            .query_opt("SELECT key FROM accounts WHERE id = $1", &[&asked])
-            .map_err(e)?
-        {
-            Some(r) => Some(r.get(0)),
-            None => tx
-                .query_opt(
-                    "SELECT key FROM accounts WHERE ep_nocase(id) = ep_nocase($1) ORDER BY key LIMIT 1",
-                    &[&asked],
-                )
-                .map_err(e)?
-                .map(|r| r.get(0)),
-        };
-        if let Some(key) = by_id {
-            return self.load_key(tx, key);
-        }
-        let exact: Vec<(i64, Option<String>, String)> = tx
-            .query(
-                "SELECT key, id, name FROM accounts WHERE name_norm = $1 ORDER BY key",
-                &[&q],
-            )
-            .map_err(e)?
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect();
-        match exact.as_slice() {
-            [(key, _, _)] => return self.load_key(tx, *key),
-            [] => {}
-            many => {
-                let ids: Vec<String> = many
-                    .iter()
-                    .map(|(_, id, name)| id.clone().unwrap_or_else(|| name.clone()))
-                    .collect();
-                return Err(super::ambiguous_name(field, query, &ids).into());
-            }
-        }
-        let mut upper = q.to_string();
-        upper.push(char::MAX);
-        let prefix: Vec<(i64, String)> = tx
-            .query(
-                "SELECT key, name FROM accounts WHERE name_norm >= $1 AND name_norm < $2 ORDER BY name_norm, key LIMIT 11",
-                &[&q, &upper],
-            )
-            .map_err(e)?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
-        match prefix.as_slice() {
-            [(key, _)] => return self.load_key(tx, *key),
-            [] => {}
-            many => {
-                let names: Vec<String> = many.iter().map(|(_, n)| n.clone()).collect();
-                return Err(super::ambiguous_prefix(field, query, &names).into());
-            }
-        }
-        let all: Vec<String> = tx
-            .query("SELECT name FROM accounts", &[])
-            .map_err(e)?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        Err(super::not_found(field, query, &all).into())
+        super::resolve(&mut PgLookup { store: self, tx }, query, q, field)
     }
 
     fn load_key(&self, tx: &mut Transaction<'_>, key: i64) -> Result<Found, StoreError> {
@@ -654,7 +627,7 @@ impl Postgres {
                 .map_err(|err| StoreError::Data(format!("account {}: {err}", s.name)))?;
             if before.get(&key) != Some(&text) {
                 changed += 1;
-                batch.push(key, &s, text);
+                batch.push(key, s, text)?;
                 if batch.len() >= Batch::SIZE {
                     batch.write(&mut tx).map_err(e)?;
                 }
@@ -686,6 +659,73 @@ impl Postgres {
     }
 }
 
+/// [`super::Lookup`] inside the REPEATABLE READ transaction `tx`.
+struct PgLookup<'a, 't> {
+    store: &'a Postgres,
+    tx: &'a mut Transaction<'t>,
+}
+
+impl super::Lookup for PgLookup<'_, '_> {
+    fn key_by_id(&mut self, id: &str) -> Result<Option<i64>, StoreError> {
+        let e = |e: postgres::Error| self.store.classify(e);
+        if let Some(r) = self
+            .tx
+            .query_opt("SELECT key FROM accounts WHERE id = $1", &[&id])
+            .map_err(e)?
+        {
+            return Ok(Some(r.get(0)));
+        }
+        Ok(self
+            .tx
+            .query_opt(
+                "SELECT key FROM accounts WHERE ep_nocase(id) = ep_nocase($1) ORDER BY key LIMIT 1",
+                &[&id],
+            )
+            .map_err(e)?
+            .map(|r| r.get(0)))
+    }
+
+    fn by_name(&mut self, norm: &str) -> Result<Vec<(i64, Option<String>, String)>, StoreError> {
+        Ok(self
+            .tx
+            .query(
+                "SELECT key, id, name FROM accounts WHERE name_norm = $1 ORDER BY key",
+                &[&norm],
+            )
+            .map_err(|e| self.store.classify(e))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    fn by_prefix(&mut self, norm: &str, upper: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(self
+            .tx
+            .query(
+                "SELECT key, name FROM accounts WHERE name_norm >= $1 AND name_norm < $2 ORDER BY name_norm, key LIMIT 11",
+                &[&norm, &upper],
+            )
+            .map_err(|e| self.store.classify(e))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+    }
+
+    fn all_names(&mut self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .tx
+            .query("SELECT name FROM accounts", &[])
+            .map_err(|e| self.store.classify(e))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    fn load(&mut self, key: i64) -> Result<Found, StoreError> {
+        self.store.load_key(self.tx, key)
+    }
+}
+
 /// Accounts written back by an import, a thousand a statement.
 #[derive(Default)]
 struct Batch {
@@ -696,6 +736,20 @@ struct Batch {
     segments: Vec<Option<String>>,
     csms: Vec<Option<String>>,
     snapshots: Vec<String>,
+    leans: Vec<String>,
+    readings: Vec<Vec<u8>>,
+}
+
+/// What a segment scan reads of an account instead of its snapshot: the snapshot without
+/// its usage history, as JSON, and the history packed (`store::readings`). Both come from
+/// the same value as the `snapshot` column and are written in the same statement, so they
+/// are never out of step with it.
+fn scan_columns(mut s: Snapshot) -> Result<(String, Vec<u8>), StoreError> {
+    let readings = super::readings::pack(&s.usage.history);
+    s.usage.history = Vec::new();
+    let lean = serde_json::to_string(&s)
+        .map_err(|err| StoreError::Data(format!("account {}: {err}", s.name)))?;
+    Ok((lean, readings))
 }
 
 impl Batch {
@@ -705,7 +759,7 @@ impl Batch {
         self.keys.len()
     }
 
-    fn push(&mut self, key: i64, s: &Snapshot, text: String) {
+    fn push(&mut self, key: i64, s: Snapshot, text: String) -> Result<(), StoreError> {
         self.keys.push(key);
         self.ids.push(s.id.clone());
         self.names.push(s.name.clone());
@@ -713,6 +767,10 @@ impl Batch {
         self.segments.push(s.segment.clone());
         self.csms.push(s.csm.clone());
         self.snapshots.push(text);
+        let (lean, readings) = scan_columns(s)?;
+        self.leans.push(lean);
+        self.readings.push(readings);
+        Ok(())
     }
 
     fn write(&mut self, tx: &mut Transaction<'_>) -> Result<(), postgres::Error> {
@@ -720,9 +778,9 @@ impl Batch {
             return Ok(());
         }
         tx.execute(
-            "INSERT INTO accounts (key, id, name, name_norm, segment, csm, snapshot)
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-             ON CONFLICT (key) DO UPDATE SET id = EXCLUDED.id, name = EXCLUDED.name, name_norm = EXCLUDED.name_norm, segment = EXCLUDED.segment, csm = EXCLUDED.csm, snapshot = EXCLUDED.snapshot",
+            "INSERT INTO accounts (key, id, name, name_norm, segment, csm, snapshot, lean, readings)
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bytea[])
+             ON CONFLICT (key) DO UPDATE SET id = EXCLUDED.id, name = EXCLUDED.name, name_norm = EXCLUDED.name_norm, segment = EXCLUDED.segment, csm = EXCLUDED.csm, snapshot = EXCLUDED.snapshot, lean = EXCLUDED.lean, readings = EXCLUDED.readings",
             &[
                 &self.keys,
                 &self.ids,
@@ -731,6 +789,8 @@ impl Batch {
                 &self.segments,
                 &self.csms,
                 &self.snapshots,
+                &self.leans,
+                &self.readings,
             ],
         )?;
         *self = Batch::default();
@@ -742,6 +802,14 @@ impl Batch {
 fn decode(key: i64, text: &str) -> Result<Snapshot, StoreError> {
     serde_json::from_str(text)
         .map_err(|e| StoreError::Data(format!("account key {key} does not read back: {e}")))
+}
+
+/// A snapshot read by a scan: its `lean` JSON and its packed `readings` (see
+/// `scan_columns`).
+fn decode_scanned(key: i64, lean: &str, readings: &[u8]) -> Result<Snapshot, StoreError> {
+    let mut s = decode(key, lean)?;
+    super::readings::unpack_into(readings, &mut s.usage.history)?;
+    Ok(s)
 }
 
 /// A URL that did not parse, shown without anything that may be a password.
@@ -838,8 +906,11 @@ impl Store for Postgres {
     ) -> Result<(), SourceError> {
         let e = |e: postgres::Error| SourceError::from(self.classify(e));
         let mut client = self.client()?;
-        let (sql, segment, csm) =
-            self.filtered("SELECT key, snapshot FROM accounts", filter, "ORDER BY key");
+        let (sql, segment, csm) = self.filtered(
+            "SELECT key, lean, readings FROM accounts",
+            filter,
+            "ORDER BY key",
+        );
         let mut tx = client
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
@@ -851,10 +922,9 @@ impl Store for Postgres {
         let mut rows = tx.query_raw(&sql, params).map_err(e)?;
         while let Some(row) = rows.next().map_err(e)? {
             let key: i64 = row.get(0);
-            let text: &str = row.get(1);
             each(Found {
                 key,
-                snapshot: decode(key, text)?,
+                snapshot: decode_scanned(key, row.get(1), row.get(2))?,
             })?;
         }
         Ok(())
@@ -886,7 +956,7 @@ impl Store for Postgres {
             .map(|r| (r.get(0), r.get(1)))
             .collect();
         let (sql, segment, csm) = self.filtered(
-            "SELECT key, snapshot FROM accounts",
+            "SELECT key, lean, readings FROM accounts",
             filter,
             "AND key BETWEEN $3 AND $4 ORDER BY key",
         );
@@ -902,12 +972,11 @@ impl Store for Postgres {
             let mut rows = tx.query_raw(&sql, params).map_err(e)?;
             while let Some(row) = rows.next().map_err(e)? {
                 let key: i64 = row.get(0);
-                let text: &str = row.get(1);
                 each(
                     part,
                     Found {
                         key,
-                        snapshot: decode(key, text)?,
+                        snapshot: decode_scanned(key, row.get(1), row.get(2))?,
                     },
                 )?;
             }

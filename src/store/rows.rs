@@ -149,6 +149,9 @@ fn string(row: &Row<'_>, i: usize) -> Result<Option<String>, StoreError> {
     Ok(str_ref(row, i)?.map(str::to_string))
 }
 
+/// The index of `accounts.readings` in a scan's row: after `ACCOUNT_COLUMNS`.
+const READINGS_COLUMN: usize = 31;
+
 const ACCOUNT_COLUMNS: &str = "key, id, name, segment, csm, account_executive, currency, as_of, arr_cents, licensed_seats, price_per_seat_cents, plan, renewal_date, renewal_contentious, planning_month, active_users, health_score, has_components, adoption, engagement, relationship, value, commercial, has_relationship, responsive, engaged, sponsor, executive_sponsor_confirmed, champion, relationship_score, value_score";
 
 /// Writes the account's own row (not its lists); returns its key.
@@ -418,6 +421,26 @@ pub fn insert_history_rows(
     Ok(())
 }
 
+fn set_readings(conn: &Connection, key: i64, packed: &[u8]) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE accounts SET readings = ?2 WHERE key = ?1")?
+        .execute(params![key, packed])?;
+    Ok(())
+}
+
+/// Rewrites the account's packed readings (`accounts.readings`, see `store::readings`) from
+/// its `usage_history` rows: after readings were merged into them one by one.
+pub fn repack_readings(conn: &Connection, key: i64) -> Result<(), StoreError> {
+    let mut st = conn.prepare_cached(
+        "SELECT account, date, active_users FROM usage_history WHERE account = ?1 ORDER BY date",
+    )?;
+    let mut rows = st.query([key])?;
+    let mut points = Vec::new();
+    while let Some(r) = rows.next()? {
+        points.push(history_from_row(r)?.1);
+    }
+    set_readings(conn, key, &super::readings::pack(&points))
+}
+
 /// Replaces every list of the account with the snapshot's.
 pub fn write_lists(
     conn: &Connection,
@@ -431,6 +454,7 @@ pub fn write_lists(
         }
     }
     insert_history_rows(conn, key, &s.usage.history)?;
+    set_readings(conn, key, &super::readings::pack(&s.usage.history))?;
     for (i, l) in s.usage.limits.iter().enumerate() {
         insert_limit(conn, key, i, l)?;
     }
@@ -786,7 +810,7 @@ pub fn scan(
         format!("SELECT account, {cols} FROM {table} {where_children} ORDER BY account, {order}")
     };
     let mut acc_stmt = conn.prepare_cached(&format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts {where_accounts} ORDER BY key"
+        "SELECT {ACCOUNT_COLUMNS}, readings FROM accounts {where_accounts} ORDER BY key"
     ))?;
     let mut offer_stmt = conn.prepare_cached(&child_sql(
         "type, seats, price_per_seat_cents, target_plan, target_price_per_seat_cents, tier_premium_pct, module, module_price_cents, module_price_per_seat_cents, product, product_price_cents, term_years, uplift_pct, technical_capacity",
@@ -797,8 +821,6 @@ pub fn scan(
     let lists = !sel.without_lists;
     // Statements for the lists are prepared even when unused: simpler than optional
     // borrows, and cached, so after the first scan of a shape preparing costs a lookup.
-    let mut st_h =
-        conn.prepare_cached(&child_sql("date, active_users", "usage_history", "date"))?;
     let mut st_l = conn.prepare_cached(&child_sql(
         "metric, used, \"limit\", period",
         "usage_limits",
@@ -824,7 +846,6 @@ pub fn scan(
     ))?;
     let mut children = if lists {
         Some((
-            Child::new(st_h.query(named_refs.as_slice())?, history_from_row)?,
             Child::new(st_l.query(named_refs.as_slice())?, limit_from_row)?,
             Child::new(st_f.query(named_refs.as_slice())?, feature_from_row)?,
             Child::new(st_c.query(named_refs.as_slice())?, churn_from_row)?,
@@ -841,8 +862,17 @@ pub fn scan(
         let mut offer = Vec::with_capacity(1);
         offers.take(key, &mut offer)?;
         s.offer = offer.pop();
-        if let Some((h, l, f, c, g, sg, e)) = children.as_mut() {
-            h.take(key, &mut s.usage.history)?;
+        if let Some((l, f, c, g, sg, e)) = children.as_mut() {
+            // The history is the packed column, not a row per reading.
+            let packed = match row.get_ref(READINGS_COLUMN)? {
+                ValueRef::Blob(b) => b,
+                _ => {
+                    return Err(StoreError::Data(
+                        "stored accounts.readings is not a blob".into(),
+                    ));
+                }
+            };
+            super::readings::unpack_into(packed, &mut s.usage.history)?;
             l.take(key, &mut s.usage.limits)?;
             f.take(key, &mut s.usage.features)?;
             c.take(key, &mut s.health.churn_signals)?;

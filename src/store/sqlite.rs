@@ -247,7 +247,7 @@ impl Sqlite {
         }
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(classify)?;
-        conn.pragma_update(None, "cache_size", -65_536_i64)
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)
             .map_err(classify)?;
         conn.pragma_update(None, "temp_store", "MEMORY")
             .map_err(classify)?;
@@ -360,73 +360,7 @@ impl Sqlite {
         q: &str,
         field: &str,
     ) -> Result<Found, StoreError> {
-        let by_id: Option<i64> = conn
-            .prepare_cached("SELECT key FROM accounts WHERE id = ?1")?
-            .query_row([query.trim()], |r| r.get(0))
-            .optional()?;
-        let by_id = match by_id {
-            Some(k) => Some(k),
-            None => conn
-                .prepare_cached(
-                    "SELECT key FROM accounts WHERE id = ?1 COLLATE NOCASE ORDER BY key LIMIT 1",
-                )?
-                .query_row([query.trim()], |r| r.get(0))
-                .optional()?,
-        };
-        if let Some(key) = by_id {
-            let snapshot = self.load_key(conn, key)?;
-            return Ok(Found { key, snapshot });
-        }
-        let exact: Vec<(i64, Option<String>, String)> = conn
-            .prepare_cached("SELECT key, id, name FROM accounts WHERE name_norm = ?1 ORDER BY key")?
-            .query_map([q], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        match exact.as_slice() {
-            [(key, _, _)] => {
-                let snapshot = self.load_key(conn, *key)?;
-                return Ok(Found {
-                    key: *key,
-                    snapshot,
-                });
-            }
-            [] => {}
-            many => {
-                let ids: Vec<String> = many
-                    .iter()
-                    .map(|(_, id, name)| id.clone().unwrap_or_else(|| name.clone()))
-                    .collect();
-                return Err(super::ambiguous_name(field, query, &ids).into());
-            }
-        }
-        let mut upper = q.to_string();
-        upper.push(char::MAX);
-        let prefix: Vec<(i64, String)> = conn
-            .prepare_cached(
-                "SELECT key, name FROM accounts WHERE name_norm >= ?1 AND name_norm < ?2 ORDER BY name_norm, key LIMIT 11",
-            )?
-            .query_map([q, upper.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        match prefix.as_slice() {
-            [(key, _)] => {
-                let snapshot = self.load_key(conn, *key)?;
-                return Ok(Found {
-                    key: *key,
-                    snapshot,
-                });
-            }
-            [] => {}
-            many => {
-                let names: Vec<String> = many.iter().map(|(_, n)| n.clone()).collect();
-                return Err(super::ambiguous_prefix(field, query, &names).into());
-            }
-        }
-        let mut st = conn.prepare_cached("SELECT name FROM accounts")?;
-        let names = st.query_map([], |r| r.get::<_, String>(0))?;
-        let mut all = Vec::new();
-        for n in names {
-            all.push(n?);
-        }
-        Err(super::not_found(field, query, &all).into())
+        super::resolve(&mut SqliteLookup { store: self, conn }, query, q, field)
     }
 
     /// Every selected account, whole, in key order.
@@ -441,7 +375,7 @@ impl Sqlite {
             csm: filter.csm.clone(),
             ..Selection::default()
         };
-        rows::scan(&conn, &sel, each).map_err(|e| self.classify(e))
+        with_small_cache(&conn, || rows::scan(&conn, &sel, each)).map_err(|e| self.classify(e))
     }
 
     /// Key boundaries splitting the selected accounts into `parts` ranges of equal size.
@@ -707,6 +641,85 @@ fn plan_from_row(r: &rusqlite::Row<'_>) -> Result<PlanRecord, StoreError> {
     })
 }
 
+/// [`super::Lookup`] inside the read transaction `conn` holds.
+struct SqliteLookup<'a> {
+    store: &'a Sqlite,
+    conn: &'a Connection,
+}
+
+impl super::Lookup for SqliteLookup<'_> {
+    fn key_by_id(&mut self, id: &str) -> Result<Option<i64>, StoreError> {
+        let exact: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT key FROM accounts WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        match exact {
+            Some(k) => Ok(Some(k)),
+            None => Ok(self
+                .conn
+                .prepare_cached(
+                    "SELECT key FROM accounts WHERE id = ?1 COLLATE NOCASE ORDER BY key LIMIT 1",
+                )?
+                .query_row([id], |r| r.get(0))
+                .optional()?),
+        }
+    }
+
+    fn by_name(&mut self, norm: &str) -> Result<Vec<(i64, Option<String>, String)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT key, id, name FROM accounts WHERE name_norm = ?1 ORDER BY key")?
+            .query_map([norm], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    fn by_prefix(&mut self, norm: &str, upper: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT key, name FROM accounts WHERE name_norm >= ?1 AND name_norm < ?2 ORDER BY name_norm, key LIMIT 11",
+            )?
+            .query_map([norm, upper], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    fn all_names(&mut self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT name FROM accounts")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    fn load(&mut self, key: i64) -> Result<Found, StoreError> {
+        Ok(Found {
+            key,
+            snapshot: self.store.load_key(self.conn, key)?,
+        })
+    }
+}
+
+/// The page cache of the store's own connection while it scans whole accounts, in KiB.
+const SCAN_CACHE_KIB: i64 = 2048;
+/// Its page cache otherwise (imports, lookups), in KiB.
+const CACHE_KIB: i64 = 65_536;
+
+/// Runs `f` with the connection's page cache capped at `SCAN_CACHE_KIB`: a scan reads each
+/// page once, and keeping the last 64 MiB of them was an eighth of a million-account
+/// segment plan's peak memory.
+fn with_small_cache<R>(
+    conn: &Connection,
+    f: impl FnOnce() -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    conn.pragma_update(None, "cache_size", -SCAN_CACHE_KIB)?;
+    let out = f();
+    let restored = conn.pragma_update(None, "cache_size", -CACHE_KIB);
+    let out = out?;
+    restored?;
+    Ok(out)
+}
+
 /// Where the database is now, for [`cache::ReadCache`]: `PRAGMA data_version` (commits by
 /// other connections) and this connection's change count (its own writes).
 fn stamp(conn: &Connection) -> Result<cache::Stamp, StoreError> {
@@ -722,11 +735,18 @@ impl Store for Sqlite {
     fn count(&self, filter: &AccountFilter) -> Result<u64, SourceError> {
         self.run(|| {
             let conn = self.conn();
-            let n: i64 = conn.query_row(
-                "SELECT count(*) FROM accounts WHERE (?1 IS NULL OR segment = ?1 COLLATE NOCASE) AND (?2 IS NULL OR csm = ?2 COLLATE NOCASE)",
-                params![filter.segment.as_deref().map(str::trim), filter.csm.as_deref().map(str::trim)],
-                |r| r.get(0),
-            )?;
+            // Without a filter, a plain count(*) is answered from the smallest index; the
+            // `?1 IS NULL OR ...` form read every account row, blobs and all, and filled the
+            // page cache with them.
+            let n: i64 = if filter.segment.is_none() && filter.csm.is_none() {
+                conn.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?
+            } else {
+                conn.query_row(
+                    "SELECT count(*) FROM accounts WHERE (?1 IS NULL OR segment = ?1 COLLATE NOCASE) AND (?2 IS NULL OR csm = ?2 COLLATE NOCASE)",
+                    params![filter.segment.as_deref().map(str::trim), filter.csm.as_deref().map(str::trim)],
+                    |r| r.get(0),
+                )?
+            };
             Ok(u64::try_from(n).unwrap_or(0))
             })
     }

@@ -93,6 +93,8 @@ on_both_stores!(
     import_tool_takes_built_in_maps_by_name,
     suggest_map_writes_a_map_that_imports_the_export,
     suggest_map_recognises_a_usage_export_and_the_cli_takes_built_in_maps,
+    segment_scan_reads_what_was_imported_after_reimports,
+    packed_readings_are_backfilled_by_the_migration,
 );
 
 fn call(p: &Planner, tool: &str, args: Value) -> Value {
@@ -626,7 +628,7 @@ fn segment_rows_agree_with_draft_plan_for_every_demo_account() {
         assert_eq!(row.expansion_arr_100, at(100.0), "{}", s.name);
         assert_eq!(row.expansion_arr_50, at(50.0), "{}", s.name);
         assert_eq!(
-            row.right_size,
+            row.right_size.map(|r| *r),
             plan.steps
                 .health
                 .unhealthy_path
@@ -634,6 +636,99 @@ fn segment_rows_agree_with_draft_plan_for_every_demo_account() {
                 .and_then(|u| u.right_size.clone())
         );
     }
+}
+
+/// `segment::assess` (the gate without the unhealthy path's text, the utilisation computed
+/// once) gives every field the full plan gives, for every data-driven case and demo
+/// account, on its own `as_of` and on days that cut its usage history differently.
+#[test]
+fn segment_rows_agree_with_the_full_plan_field_by_field() {
+    let policy = Policy::default();
+    let mut snapshots: Vec<Snapshot> = expansion_planner::demo::portfolio().unwrap().to_vec();
+    for entry in std::fs::read_dir(crate::root().join("tests/data/accounts")).unwrap() {
+        let case: Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        snapshots.push(Snapshot::from_json(case["snapshot"].clone()).unwrap());
+    }
+    let mut compared = 0;
+    let mut blocked = 0;
+    for s in &snapshots {
+        let own = s.as_of.unwrap_or(Day::parse("2026-11-15").unwrap());
+        for day in [
+            own,
+            own.plus_days(-20),
+            own.plus_days(-45),
+            own.plus_days(10),
+        ] {
+            let plan = draft_plan(s, &policy, day);
+            let row = segment::assess(s, &policy, day);
+            let at = format!("{} on {day}", s.name);
+            assert_eq!(row.outcome, plan.outcome, "{at}");
+            assert_eq!(row.status, plan.steps.health.status, "{at}");
+            assert_eq!(
+                row.utilisation_pct, plan.steps.health.utilisation_pct,
+                "{at}"
+            );
+            assert_eq!(row.score, plan.steps.health.score, "{at}");
+            assert_eq!(
+                row.top_reason,
+                segment::plan_record(s, &plan).top_reason,
+                "{at}"
+            );
+            let path = plan.steps.health.unhealthy_path.as_ref();
+            assert_eq!(
+                row.right_size.map(|r| *r),
+                path.and_then(|u| u.right_size.clone()),
+                "{at}"
+            );
+            if let Some(u) = path {
+                blocked += 1;
+                assert_eq!(row.reassess_on, Some(u.reassess_on), "{at}");
+                let failing: Vec<_> = plan
+                    .steps
+                    .health
+                    .checks
+                    .iter()
+                    .filter(|c| c.passed == Some(false))
+                    .map(|c| c.check)
+                    .collect();
+                assert_eq!(
+                    row.failing_checks.iter().collect::<Vec<_>>(),
+                    failing,
+                    "{at}"
+                );
+                let unknown: Vec<_> = plan
+                    .steps
+                    .health
+                    .checks
+                    .iter()
+                    .filter(|c| c.passed.is_none())
+                    .map(|c| c.check)
+                    .collect();
+                assert_eq!(
+                    row.unknown_checks.iter().collect::<Vec<_>>(),
+                    unknown,
+                    "{at}"
+                );
+                assert_eq!(
+                    serde_json::to_value(row.unknown_checks).unwrap(),
+                    serde_json::to_value(&unknown).unwrap()
+                );
+            }
+            let opp = plan.steps.opportunity.as_ref();
+            assert_eq!(
+                row.expansion_type,
+                opp.and_then(|o| o.expansion_type),
+                "{at}"
+            );
+            assert_eq!(row.confidence, opp.map(|o| o.confidence), "{at}");
+            compared += 1;
+        }
+    }
+    assert!(
+        compared >= 120 && blocked >= 20,
+        "{compared} rows, {blocked} blocked"
+    );
 }
 
 /// The demo portfolio's segment plan, figure by figure. By hand, from src/demo/portfolio.json:
@@ -1630,4 +1725,178 @@ fn suggest_map_recognises_a_usage_export_and_the_cli_takes_built_in_maps(b: Back
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-map"));
+}
+
+/// The snapshots of a JSON-lines file, by id, each history in date order (as a store reads
+/// it back).
+fn snapshots_by_id(file: &Path) -> BTreeMap<String, Snapshot> {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let mut s = Snapshot::from_json(serde_json::from_str(l).unwrap()).unwrap();
+            s.usage.history.sort_by_key(|h| h.date);
+            (s.id.clone().unwrap(), s)
+        })
+        .collect()
+}
+
+/// The store's scan (what `plan_segment` reads: the usage history from its packed column,
+/// `store::readings`) hands back exactly `want`, and the segment rows `plan_segment` builds
+/// from it are the engine's own from the whole snapshots, on each account's own `as_of` and
+/// on days that cut the usage history's window differently.
+fn assert_scan_is(store: &Arc<dyn Store>, want: &BTreeMap<String, Snapshot>, at: &str) {
+    let mut got = BTreeMap::new();
+    store
+        .scan(&AccountFilter::default(), &mut |f| {
+            got.insert(f.snapshot.id.clone().unwrap(), f.snapshot);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(got.len(), want.len(), "{at}");
+    for (id, s) in want {
+        assert_eq!(got.get(id), Some(s), "{at}: {id} reads back otherwise");
+        let found = store.find(id, "account").unwrap();
+        assert_eq!(&found.snapshot, s, "{at}: find({id})");
+    }
+    let p = planner(Accounts::ready(store.clone()));
+    let policy = Policy::default();
+    for as_of in [
+        None,
+        Some("2026-11-15"),
+        Some("2026-10-20"),
+        Some("2026-09-01"),
+    ] {
+        let day = as_of.map(|d| Day::parse(d).unwrap());
+        let rows = p.segment_rows(&AccountFilter::default(), day).unwrap();
+        assert_eq!(rows.len(), want.len(), "{at}");
+        for row in rows {
+            let s = &want[row.id.as_ref().unwrap()];
+            let direct = segment::assess(s, &policy, day.or(s.as_of).unwrap());
+            assert_eq!(
+                serde_json::to_value(&row).unwrap(),
+                serde_json::to_value(&direct).unwrap(),
+                "{at}, as_of {as_of:?}: the row of {} differs from the engine's",
+                s.name
+            );
+        }
+        let plan = p.plan_segment(&AccountFilter::default(), day).unwrap();
+        let direct = segment::summarise(
+            &AccountFilter::default(),
+            day,
+            day.unwrap_or_else(p.today),
+            want.values()
+                .map(|s| segment::assess(s, &policy, day.or(s.as_of).unwrap()))
+                .collect(),
+            p.accounts
+                .due(&AccountFilter::default(), day.unwrap_or_else(p.today))
+                .unwrap(),
+        );
+        assert_eq!(
+            serde_json::to_value(&plan).unwrap(),
+            serde_json::to_value(&direct).unwrap(),
+            "{at}, as_of {as_of:?}: the segment plan differs"
+        );
+    }
+}
+
+fn segment_scan_reads_what_was_imported_after_reimports(b: Backend) {
+    let store: Arc<dyn Store> = b.fresh().into();
+    let file = data("portfolio.jsonl");
+    import(&*store, "portfolio.jsonl", None);
+    let mut want = snapshots_by_id(&file);
+    assert!(want.values().filter(|s| s.usage.history.len() > 5).count() >= 8);
+    assert_scan_is(&store, &want, "first import");
+
+    // A re-import that changes readings: every account loses its oldest reading, every
+    // other one gains 7 active users, and one account gets a new, latest reading.
+    let dir = crate::cli::scratch("packed-readings");
+    let changed = dir.join("changed.jsonl");
+    let mut lines = String::new();
+    for s in want.values_mut() {
+        if !s.usage.history.is_empty() {
+            s.usage.history.remove(0);
+        }
+        for (i, h) in s.usage.history.iter_mut().enumerate() {
+            if i % 2 == 0 {
+                h.active_users += 7;
+            }
+        }
+        if s.id.as_deref() == Some("acc-001") {
+            s.usage
+                .history
+                .push(expansion_planner::model::snapshot::UsagePoint {
+                    date: Day::parse("2026-11-14").unwrap(),
+                    active_users: 3,
+                });
+            s.usage.history.sort_by_key(|h| h.date);
+        }
+        lines.push_str(&serde_json::to_string(s).unwrap());
+        lines.push('\n');
+    }
+    std::fs::write(&changed, lines).unwrap();
+    let r = store.import(&changed, None, false).unwrap();
+    assert!(r.ok() && r.updated == 12, "{:#?}", r.errors);
+    assert_scan_is(&store, &want, "re-import with changed readings");
+
+    // Readings merged one by one (the long history format): one replaced, one added.
+    let merge = dir.join("history.csv");
+    std::fs::write(
+        &merge,
+        "account,date,active_users\nacc-001,2026-11-14,170\nacc-002,2026-11-13,1\n",
+    )
+    .unwrap();
+    let r = store.import(&merge, None, false).unwrap();
+    assert!(r.ok() && r.written, "{:#?}", r.errors);
+    let s1 = want.get_mut("acc-001").unwrap();
+    let at = s1.usage.history.len() - 2;
+    assert_eq!(s1.usage.history[at].date, Day::parse("2026-11-14").unwrap());
+    s1.usage.history[at].active_users = 170;
+    let s2 = want.get_mut("acc-002").unwrap();
+    s2.usage
+        .history
+        .push(expansion_planner::model::snapshot::UsagePoint {
+            date: Day::parse("2026-11-13").unwrap(),
+            active_users: 1,
+        });
+    s2.usage.history.sort_by_key(|h| h.date);
+    assert_scan_is(&store, &want, "readings merged from the long format");
+}
+
+/// A database written before the packed readings existed (SQLite schema 2, PostgreSQL
+/// schema 1) gets them from its own readings when it is opened.
+fn packed_readings_are_backfilled_by_the_migration(b: Backend) {
+    let want = snapshots_by_id(&data("portfolio.jsonl"));
+    let store: Arc<dyn Store> = match b {
+        Backend::Sqlite => {
+            let path = crate::cli::scratch("backfill").join("old.db");
+            let _ = std::fs::remove_file(&path);
+            {
+                let s = Sqlite::open(&path).unwrap();
+                import(&s, "portfolio.jsonl", None);
+            }
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "ALTER TABLE accounts DROP COLUMN readings; PRAGMA user_version = 2;",
+            )
+            .unwrap();
+            drop(conn);
+            Arc::new(Sqlite::open(&path).unwrap())
+        }
+        Backend::Postgres => {
+            let url = crate::pg::fresh_url();
+            {
+                let s = expansion_planner::store::Postgres::open(&url).unwrap();
+                import(&s, "portfolio.jsonl", None);
+            }
+            crate::pg::client(&url)
+                .batch_execute(
+                    "ALTER TABLE accounts DROP COLUMN lean, DROP COLUMN readings; DELETE FROM expansion_planner_schema WHERE version = 2",
+                )
+                .unwrap();
+            Arc::new(expansion_planner::store::Postgres::open(&url).unwrap())
+        }
+    };
+    assert_scan_is(&store, &want, "after the migration");
 }
