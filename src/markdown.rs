@@ -53,6 +53,10 @@ pub struct Md<'a> {
 
 impl fmt::Display for Md<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Most text needs nothing escaped: one scan, one write.
+        if !self.at_start && is_plain(self.s) {
+            return f.write_str(self.s);
+        }
         write_escaped(f, self.s, self.at_start)
     }
 }
@@ -100,32 +104,39 @@ fn write_escaped(out: &mut impl fmt::Write, s: &str, at_start: bool) -> fmt::Res
         s
     };
     let mut prev: Option<char> = None;
+    // Characters written as they are go out a run at a time, from `plain` to the next one
+    // that is not.
+    let mut plain = 0;
     let mut chars = rest.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         let next = chars.peek().map(|&(_, n)| n);
-        match c {
-            '\\' | '|' | '#' | '*' | '`' | '~' => {
-                out.write_char('\\')?;
-                out.write_char(c)?;
+        let escaped: Option<&str> = match c {
+            '\\' => Some("\\\\"),
+            '|' => Some("\\|"),
+            '#' => Some("\\#"),
+            '*' => Some("\\*"),
+            '`' => Some("\\`"),
+            '~' => Some("\\~"),
+            '_' if !(prev.is_some_and(char::is_alphanumeric)
+                && next.is_some_and(char::is_alphanumeric)) =>
+            {
+                Some("\\_")
             }
-            '_' => {
-                let inside_word = prev.is_some_and(char::is_alphanumeric)
-                    && next.is_some_and(char::is_alphanumeric);
-                if !inside_word {
-                    out.write_char('\\')?;
-                }
-                out.write_char('_')?;
-            }
-            ']' if next == Some('(') => out.write_str("\\]")?,
-            '<' => out.write_str("&lt;")?,
-            '&' if starts_reference(rest.get(i..).unwrap_or("")) => out.write_str("&amp;")?,
-            c if is_bidi_control(c) => {}
-            c if is_break(c) => out.write_char(' ')?,
-            c => out.write_char(c)?,
+            ']' if next == Some('(') => Some("\\]"),
+            '<' => Some("&lt;"),
+            '&' if starts_reference(rest.get(i..).unwrap_or("")) => Some("&amp;"),
+            c if is_bidi_control(c) => Some(""),
+            c if is_break(c) => Some(" "),
+            _ => None,
+        };
+        if let Some(e) = escaped {
+            out.write_str(rest.get(plain..i).unwrap_or(""))?;
+            out.write_str(e)?;
+            plain = i + c.len_utf8();
         }
         prev = Some(c);
     }
-    Ok(())
+    out.write_str(rest.get(plain..).unwrap_or(""))
 }
 
 /// Escapes a block marker at the start of `s` (a quote, a bullet, an ordered-list number, a
