@@ -24,17 +24,6 @@ use crate::model::values::{Day, Money, Pct, Score, fmt_money, fmt_pct, fmt_score
 use super::policy::Policy;
 use super::{health, opportunity, signals, timing};
 
-/// The gate's checks in the order the playbook lists them; ties between failing checks are
-/// broken in this order.
-const GATE_ORDER: [CheckName; 6] = [
-    CheckName::SeatUtilisation,
-    CheckName::SustainedUtilisation,
-    CheckName::HealthScore,
-    CheckName::ChurnSignals,
-    CheckName::Goals,
-    CheckName::Relationship,
-];
-
 /// Rows shown in the segment markdown; the structured content always has every row.
 pub const MARKDOWN_ROWS: usize = 200;
 
@@ -272,18 +261,12 @@ fn most_common_failing(rows: &[SegmentRow]) -> Option<FailingCheck> {
             }
         }
     }
-    let order = |c: CheckName| {
-        GATE_ORDER
-            .iter()
-            .position(|&g| g == c)
-            .unwrap_or(usize::MAX)
-    };
+    // Ties go to the check the gate lists first: `CheckName`'s order is the playbook's, the
+    // gate's checks first, in the gate's order.
     let (check, (failed, unknown, accounts)) = counts.into_iter().max_by(|a, b| {
         let ta = a.1.0 + a.1.1;
         let tb = b.1.0 + b.1.1;
-        ta.cmp(&tb)
-            .then_with(|| order(b.0).cmp(&order(a.0)))
-            .then_with(|| b.0.as_str().cmp(a.0.as_str()))
+        ta.cmp(&tb).then_with(|| b.0.cmp(&a.0))
     })?;
     let n = u32::try_from(blocked.len()).unwrap_or(u32::MAX);
     Some(FailingCheck {
