@@ -14,12 +14,14 @@ use crate::model::results::{
     Check, CheckName, HealthResult, RecoveryTarget, RightSize, ScoreSource, Sequence, Status,
     UnhealthyPath,
 };
-use crate::model::snapshot::{GoalStatus, Snapshot};
+use crate::model::snapshot::{GoalStatus, Snapshot, UsagePoint};
 use crate::model::values::{
     Day, Pct, Score, fmt_pct, fmt_score, pct_tenths_not_across, ratio_pct, round1,
 };
 
 use super::policy::{Policy, pct_tenths};
+pub use super::wording::Words;
+use super::wording::{Wording, say};
 use super::{fmt_amount, price_per_seat};
 
 /// Seat utilisation figures shared with the signals step.
@@ -32,8 +34,8 @@ pub struct Utilisation {
     pub sustained_pct: Option<Pct>,
     /// `Some(true/false)` when history is given and long enough, `None` otherwise.
     pub sustained_passed: Option<bool>,
-    /// Why sustained is what it is.
-    pub sustained_detail: String,
+    /// Why sustained is what it is, worded by [`Utilisation::sustained_detail`].
+    pub sustained: Sustained,
     /// Whether any history was given at all.
     pub has_history: bool,
     /// Highest active users ever seen (history and current).
@@ -44,6 +46,56 @@ pub struct Utilisation {
     pub window_first: Option<(Day, u32)>,
     pub window_lower_median: Option<u32>,
     pub notes: Vec<String>,
+}
+
+/// Why the sustained utilisation is what it is: the facts, worded only when a check or a
+/// note shows them (a segment scan words one reason per account, not every check).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sustained {
+    /// No `usage.history` at all.
+    #[default]
+    NoHistory,
+    /// History, but no reading in the trailing window.
+    NoneInWindow,
+    /// Readings in the window, but the licensed seats are unknown.
+    SeatsUnknown,
+    /// The window's readings reach back only `covered` days before `as_of`.
+    TooShort { covered: i64 },
+    /// Measured: `passing` of `readings` at or above the gate, lower median `median`.
+    Measured {
+        passing: usize,
+        readings: usize,
+        median: u32,
+    },
+}
+
+impl Utilisation {
+    /// Why sustained utilisation is what it is, in words.
+    pub fn sustained_detail(&self, p: &Policy) -> String {
+        match self.sustained {
+            Sustained::NoHistory => {
+                "no usage.history given: sustained utilisation cannot be shown".into()
+            }
+            Sustained::NoneInWindow => format!(
+                "no usage.history reading in the trailing {} days",
+                p.sustained_window_days
+            ),
+            Sustained::SeatsUnknown => "contract.licensed_seats is unknown".into(),
+            Sustained::TooShort { covered } => format!(
+                "usage.history covers only {covered} days before as_of; at least {} are needed to show utilisation is sustained",
+                p.sustained_min_days
+            ),
+            Sustained::Measured {
+                passing,
+                readings,
+                median,
+            } => format!(
+                "{passing} of {readings} readings in the trailing {} days at or above {}; median {median} active users",
+                p.sustained_window_days,
+                fmt_pct(p.utilisation_gate_pct),
+            ),
+        }
+    }
 }
 
 /// Active users on `licensed` at or above `gate_tenths` (tenths of a percent), exactly.
@@ -63,9 +115,26 @@ pub fn utilisation(s: &Snapshot, p: &Policy, as_of: Day) -> Utilisation {
         ..Utilisation::default()
     };
     let gate = p.utilisation_gate_tenths();
-    let mut past: Vec<_> = s.usage.history.iter().filter(|h| h.date <= as_of).collect();
-    past.sort_by_key(|h| h.date);
-    let future = s.usage.history.len() - past.len();
+    // The readings up to `as_of` in date order (a stable sort: equal dates keep their
+    // order). A store hands them back already in date order, and then they are a prefix of
+    // the history, taken without a copy.
+    let history = &s.usage.history;
+    let reordered: Vec<UsagePoint>;
+    let past: &[UsagePoint] = if history.is_sorted_by_key(|h| h.date) {
+        history
+            .get(..history.partition_point(|h| h.date <= as_of))
+            .unwrap_or_default()
+    } else {
+        let mut v: Vec<UsagePoint> = history
+            .iter()
+            .filter(|h| h.date <= as_of)
+            .cloned()
+            .collect();
+        v.sort_by_key(|h| h.date);
+        reordered = v;
+        &reordered
+    };
+    let future = history.len() - past.len();
     if future > 0 {
         u.notes.push(format!(
             "{future} usage.history reading(s) dated after as_of {as_of} were ignored"
@@ -87,21 +156,14 @@ pub fn utilisation(s: &Snapshot, p: &Policy, as_of: Day) -> Utilisation {
     }
     u.has_history = !past.is_empty();
     let window_start = as_of.plus_days(-i64::from(p.sustained_window_days));
-    let window: Vec<_> = past.iter().filter(|h| h.date > window_start).collect();
+    // The readings after `window_start`: a suffix of `past`, which is in date order.
+    let window = past
+        .get(past.partition_point(|h| h.date <= window_start)..)
+        .unwrap_or_default();
     match (u.licensed, window.first()) {
-        (_, None) if !u.has_history => {
-            u.sustained_detail =
-                "no usage.history given: sustained utilisation cannot be shown".into();
-        }
-        (_, None) => {
-            u.sustained_detail = format!(
-                "no usage.history reading in the trailing {} days",
-                p.sustained_window_days
-            );
-        }
-        (None, Some(_)) => {
-            u.sustained_detail = "contract.licensed_seats is unknown".into();
-        }
+        (_, None) if !u.has_history => u.sustained = Sustained::NoHistory,
+        (_, None) => u.sustained = Sustained::NoneInWindow,
+        (None, Some(_)) => u.sustained = Sustained::SeatsUnknown,
         (Some(l), Some(first)) => {
             let covered = first.date.days_until(as_of);
             let mut counts: Vec<u32> = window.iter().map(|h| h.active_users).collect();
@@ -115,19 +177,14 @@ pub fn utilisation(s: &Snapshot, p: &Policy, as_of: Day) -> Utilisation {
             u.sustained_pct = display_pct(lower_median, l, p);
             if covered < i64::from(p.sustained_min_days) {
                 u.sustained_passed = None;
-                u.sustained_detail = format!(
-                    "usage.history covers only {covered} days before as_of; at least {} are needed to show utilisation is sustained",
-                    p.sustained_min_days
-                );
+                u.sustained = Sustained::TooShort { covered };
             } else {
-                let ok = meets_gate(lower_median, l, gate);
-                u.sustained_passed = Some(ok);
-                u.sustained_detail = format!(
-                    "{passing} of {n} readings in the trailing {} days at or above {}; median {} active users",
-                    p.sustained_window_days,
-                    fmt_pct(p.utilisation_gate_pct),
-                    lower_median
-                );
+                u.sustained_passed = Some(meets_gate(lower_median, l, gate));
+                u.sustained = Sustained::Measured {
+                    passing,
+                    readings: n,
+                    median: lower_median,
+                };
             }
         }
     }
@@ -171,6 +228,15 @@ pub fn band(x: f64, p: &Policy) -> Status {
 /// component, and a weighted mean with positive weights stays within its inputs (clamped
 /// against the last bit of floating-point rounding). Only its `Score` leaves the engine.
 pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, ScoreSource, Vec<String>) {
+    composite(s, p, true)
+}
+
+/// [`composite_score`], its notes written only when `with_notes`.
+fn composite(
+    s: &Snapshot,
+    p: &Policy,
+    with_notes: bool,
+) -> (Option<f64>, ScoreSource, Vec<String>) {
     if let Some(score) = s.health.score {
         return (Some(score), ScoreSource::Provided, vec![]);
     }
@@ -195,6 +261,9 @@ pub fn composite_score(s: &Snapshot, p: &Policy) -> (Option<f64>, ScoreSource, V
         return (None, ScoreSource::Unknown, vec![]);
     }
     let score = (present.iter().map(|&(_, v, w)| v * w).sum::<f64>() / total_w).clamp(0.0, 100.0);
+    if !with_notes {
+        return (Some(score), ScoreSource::Components, vec![]);
+    }
     let mut notes = vec![format!(
         "composite score {} = {} / {}",
         display_score(score, p).map_or_else(|| fmt_score(score), fmt_score),
@@ -227,7 +296,7 @@ pub fn check_health(s: &Snapshot, p: &Policy, as_of: Day) -> HealthResult {
 /// `check_health` with the account's [`utilisation`] already computed (the segment plan
 /// computes it once for the gate and the signals).
 pub fn check_health_with(s: &Snapshot, p: &Policy, as_of: Day, u: &Utilisation) -> HealthResult {
-    let mut result = gate(s, p, as_of, u);
+    let mut result = gate(s, p, as_of, u, Words::All);
     if !result.clear_to_expand {
         result.unhealthy_path = Some(unhealthy_path(s, p, as_of, u, &result));
     }
@@ -236,48 +305,56 @@ pub fn check_health_with(s: &Snapshot, p: &Policy, as_of: Day, u: &Utilisation) 
 
 /// The gate alone: `check_health` without the unhealthy path (`unhealthy_path` is `None`
 /// even when the gate fails). The segment plan needs only the path's right-size figures
-/// and reassessment day, [`blocked_follow_up`], not its recovery plan and notes.
-pub fn gate(s: &Snapshot, p: &Policy, as_of: Day, u: &Utilisation) -> HealthResult {
+/// and reassessment day, [`blocked_follow_up`], not its recovery plan and notes, and only
+/// the words of the check that blocks (`words`).
+pub fn gate(s: &Snapshot, p: &Policy, as_of: Day, u: &Utilisation, words: Words) -> HealthResult {
     let gate_pct = p.utilisation_gate_pct;
     let gate = p.utilisation_gate_tenths();
-    let mut notes = u.notes.clone();
+    let all = words == Words::All;
+    let mut wording = Wording::new(words);
+    let mut notes = if all { u.notes.clone() } else { Vec::new() };
     let mut missing = Vec::new();
     let mut checks = Vec::new();
 
     // Seat utilisation now.
     let seat_check = match (u.active, u.licensed) {
-        (Some(a), Some(l)) => Check {
-            check: CheckName::SeatUtilisation,
-            passed: Some(meets_gate(a, l, gate)),
-            actual: Some(format!(
-                "{} ({a} / {l})",
-                fmt_pct(u.pct.unwrap_or_default())
-            )),
-            required: format!(">= {}", fmt_pct(gate_pct)),
-            detail: if a > l {
-                format!(
-                    "{a} active users on {l} licensed seats: over-deployed by {}",
-                    a - l
-                )
-            } else {
-                format!("{a} of {l} licensed seats active")
-            },
-        },
+        (Some(a), Some(l)) => {
+            let passed = Some(meets_gate(a, l, gate));
+            let w = wording.wants(passed);
+            Check {
+                check: CheckName::SeatUtilisation,
+                passed,
+                actual: w.then(|| format!("{} ({a} / {l})", fmt_pct(u.pct.unwrap_or_default()))),
+                required: say(w, || format!(">= {}", fmt_pct(gate_pct))),
+                detail: say(w, || {
+                    if a > l {
+                        format!(
+                            "{a} active users on {l} licensed seats: over-deployed by {}",
+                            a - l
+                        )
+                    } else {
+                        format!("{a} of {l} licensed seats active")
+                    }
+                }),
+            }
+        }
         (a, l) => {
-            if a.is_none() {
+            if all && a.is_none() {
                 missing.push("usage.active_users".to_string());
             }
-            if l.is_none() {
+            if all && l.is_none() {
                 missing.push("contract.licensed_seats".to_string());
             }
+            let w = wording.wants(None);
             Check {
                 check: CheckName::SeatUtilisation,
                 passed: None,
                 actual: None,
-                required: format!(">= {}", fmt_pct(gate_pct)),
-                detail:
+                required: say(w, || format!(">= {}", fmt_pct(gate_pct))),
+                detail: say(w, || {
                     "seat utilisation is unknown: active users and licensed seats are both needed"
-                        .into(),
+                        .into()
+                }),
             }
         }
     };
@@ -285,42 +362,47 @@ pub fn gate(s: &Snapshot, p: &Policy, as_of: Day, u: &Utilisation) -> HealthResu
 
     // History too short to show 30 days is treated like no history, never worse: the gate
     // uses today's figure and the readiness check in step 2 stays unverified.
-    if u.has_history && u.sustained_passed.is_none() {
+    if all && u.has_history && u.sustained_passed.is_none() {
         notes.push(format!(
             "sustained utilisation unverified: {}; the gate uses today's figure",
-            u.sustained_detail
+            u.sustained_detail(p)
         ));
     }
     if u.sustained_passed.is_some() {
+        let w = wording.wants(u.sustained_passed);
         checks.push(Check {
             check: CheckName::SustainedUtilisation,
             passed: u.sustained_passed,
-            actual: u.sustained_pct.map(fmt_pct),
-            required: format!(
-                ">= {} sustained over the last {}-{} days",
-                fmt_pct(gate_pct),
-                p.sustained_min_days,
-                p.sustained_window_days
-            ),
-            detail: u.sustained_detail.clone(),
+            actual: u.sustained_pct.filter(|_| w).map(fmt_pct),
+            required: say(w, || {
+                format!(
+                    ">= {} sustained over the last {}-{} days",
+                    fmt_pct(gate_pct),
+                    p.sustained_min_days,
+                    p.sustained_window_days
+                )
+            }),
+            detail: say(w, || u.sustained_detail(p)),
         });
     }
 
-    let (exact_score, score_source, score_notes) = composite_score(s, p);
+    let (exact_score, score_source, score_notes) = composite(s, p, all);
     // A figure that is no score (see `composite_score`) is treated as unknown, never
     // compared: the gate then fails on it.
     let exact_score = exact_score.filter(|x| (0.0..=100.0).contains(x));
     let score = exact_score.and_then(|x| display_score(x, p));
     notes.extend(score_notes);
-    if score.is_none() {
+    if all && score.is_none() {
         missing.push("health.score".to_string());
     }
+    let passed = exact_score.map(|x| x >= p.health_gate);
+    let w = wording.wants(passed);
     checks.push(Check {
         check: CheckName::HealthScore,
-        passed: exact_score.map(|x| x >= p.health_gate),
-        actual: score.map(fmt_score),
-        required: format!(">= {}", fmt_score(p.health_gate)),
-        detail: match score_source {
+        passed,
+        actual: score.filter(|_| w).map(fmt_score),
+        required: say(w, || format!(">= {}", fmt_score(p.health_gate))),
+        detail: say(w, || match score_source {
             ScoreSource::Provided => "composite health score as provided".into(),
             ScoreSource::Components => {
                 "composite computed from health.components with the policy weights".into()
@@ -328,7 +410,7 @@ pub fn gate(s: &Snapshot, p: &Policy, as_of: Day, u: &Utilisation) -> HealthResu
             ScoreSource::Unknown => {
                 "no health.score and no health.components: the composite is unknown".into()
             }
-        },
+        }),
     });
 
     let active_churn: Vec<_> = s
@@ -341,33 +423,39 @@ pub fn gate(s: &Snapshot, p: &Policy, as_of: Day, u: &Utilisation) -> HealthResu
         .iter()
         .filter(|c| p.critical_churn_signals.contains(&c.kind))
         .collect();
+    let passed = Some(active_churn.is_empty());
+    let w = wording.wants(passed);
     checks.push(Check {
         check: CheckName::ChurnSignals,
-        passed: Some(active_churn.is_empty()),
-        actual: Some(if active_churn.is_empty() {
-            "none active".into()
-        } else {
-            active_churn
-                .iter()
-                .map(|c| c.kind.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        }),
-        required: "no active churn signals".into(),
-        detail: if critical.is_empty() {
-            format!("{} active churn signal(s)", active_churn.len())
-        } else {
-            format!(
-                "{} active, {} critical ({}): status is Unhealthy whatever the score",
-                active_churn.len(),
-                critical.len(),
-                critical
+        passed,
+        actual: w.then(|| {
+            if active_churn.is_empty() {
+                "none active".into()
+            } else {
+                active_churn
                     .iter()
                     .map(|c| c.kind.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
-            )
-        },
+            }
+        }),
+        required: say(w, || "no active churn signals".into()),
+        detail: say(w, || {
+            if critical.is_empty() {
+                format!("{} active churn signal(s)", active_churn.len())
+            } else {
+                format!(
+                    "{} active, {} critical ({}): status is Unhealthy whatever the score",
+                    active_churn.len(),
+                    critical.len(),
+                    critical
+                        .iter()
+                        .map(|c| c.kind.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        }),
     });
 
     let goals = &s.health.goals;
@@ -375,17 +463,19 @@ pub fn gate(s: &Snapshot, p: &Policy, as_of: Day, u: &Utilisation) -> HealthResu
         .iter()
         .filter(|g| matches!(g.status, GoalStatus::AtRisk | GoalStatus::OffTrack))
         .collect();
-    if goals.is_empty() {
+    if all && goals.is_empty() {
         missing.push("health.goals".to_string());
     }
+    let passed = if goals.is_empty() {
+        None
+    } else {
+        Some(off.is_empty())
+    };
+    let w = wording.wants(passed);
     checks.push(Check {
         check: CheckName::Goals,
-        passed: if goals.is_empty() {
-            None
-        } else {
-            Some(off.is_empty())
-        },
-        actual: if goals.is_empty() {
+        passed,
+        actual: if goals.is_empty() || !w {
             None
         } else {
             let achieved = goals
@@ -401,26 +491,28 @@ pub fn gate(s: &Snapshot, p: &Policy, as_of: Day, u: &Utilisation) -> HealthResu
                 off.len()
             ))
         },
-        required: "stated goals achieved or on track".into(),
-        detail: if goals.is_empty() {
-            "no stated goals recorded".into()
-        } else if off.is_empty() {
-            "every stated goal is achieved or on track".into()
-        } else {
-            format!(
-                "not on track: {}",
-                off.iter()
-                    .map(|g| format!("{} ({})", g.goal, g.status.as_str()))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        },
+        required: say(w, || "stated goals achieved or on track".into()),
+        detail: say(w, || {
+            if goals.is_empty() {
+                "no stated goals recorded".into()
+            } else if off.is_empty() {
+                "every stated goal is achieved or on track".into()
+            } else {
+                format!(
+                    "not on track: {}",
+                    off.iter()
+                        .map(|g| format!("{} ({})", g.goal, g.status.as_str()))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            }
+        }),
     });
 
     let rel = s.health.relationship.as_ref();
     let responsive = rel.and_then(|r| r.responsive);
     let engaged = rel.and_then(|r| r.engaged);
-    let sponsor = rel.and_then(|r| r.sponsor.clone());
+    let sponsor = rel.and_then(|r| r.sponsor.as_deref());
     let mut rel_missing = Vec::new();
     if responsive.is_none() {
         rel_missing.push("health.relationship.responsive");
@@ -446,31 +538,34 @@ pub fn gate(s: &Snapshot, p: &Policy, as_of: Day, u: &Utilisation) -> HealthResu
     } else {
         Some(true)
     };
-    if rel_passed.is_none() {
+    if all && rel_passed.is_none() {
         missing.extend(rel_missing.iter().map(|m| m.to_string()));
     }
+    let w = wording.wants(rel_passed);
     checks.push(Check {
         check: CheckName::Relationship,
         passed: rel_passed,
-        actual: rel.map(|_| {
+        actual: rel.filter(|_| w).map(|_| {
             format!(
                 "responsive: {}, engaged: {}, sponsor: {}",
                 yes_no(responsive),
                 yes_no(engaged),
-                sponsor.clone().unwrap_or_else(|| "none identified".into())
+                sponsor.unwrap_or("none identified")
             )
         }),
-        required: "responsive, engaged, sponsor identified".into(),
-        detail: if !rel_failed.is_empty() {
-            rel_failed.join(", ")
-        } else if !rel_missing.is_empty() {
-            format!("unknown: {}", rel_missing.join(", "))
-        } else {
-            "relationship is strong".into()
-        },
+        required: say(w, || "responsive, engaged, sponsor identified".into()),
+        detail: say(w, || {
+            if !rel_failed.is_empty() {
+                rel_failed.join(", ")
+            } else if !rel_missing.is_empty() {
+                format!("unknown: {}", rel_missing.join(", "))
+            } else {
+                "relationship is strong".into()
+            }
+        }),
     });
 
-    if let Some(r) = s.contract.renewal_date.filter(|r| *r < as_of) {
+    if all && let Some(r) = s.contract.renewal_date.filter(|r| *r < as_of) {
         notes.push(format!(
             "contract.renewal_date {r} is in the past: stale CRM data, confirm the current term and the next renewal"
         ));
@@ -496,7 +591,8 @@ pub fn gate(s: &Snapshot, p: &Policy, as_of: Day, u: &Utilisation) -> HealthResu
             b => b,
         }
     };
-    if status != score_band
+    if all
+        && status != score_band
         && let Some(b) = score_band
         && let Some(st) = status
     {

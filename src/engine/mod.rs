@@ -17,6 +17,7 @@ pub mod segment;
 pub mod signals;
 pub mod success;
 pub mod timing;
+pub mod wording;
 
 pub use plan::{Evaluation, draft_plan, evaluate, gated};
 pub use policy::Policy;

@@ -133,7 +133,7 @@ pub fn assess_interned(s: &Snapshot, p: &Policy, as_of: Day, strings: &mut Inter
     let u = health::utilisation(s, p, as_of);
     // The gate without the unhealthy path's recovery plan: a blocked row keeps only its
     // right-size figures and reassessment day (`blocked_follow_up`).
-    let h = health::gate(s, p, as_of, &u);
+    let h = health::gate(s, p, as_of, &u, health::Words::FirstOpen);
     let mut row = SegmentRow {
         name: s.name.clone(),
         id: s.id.clone(),
@@ -171,7 +171,7 @@ pub fn assess_interned(s: &Snapshot, p: &Policy, as_of: Day, strings: &mut Inter
         row.reassess_on = Some(reassess_on);
         return row;
     }
-    let sig = signals::find_signals_with(s, p, as_of, &h, &u);
+    let sig = signals::find_signals_with(s, p, as_of, &h, &u, health::Words::FirstOpen);
     let tm = timing::plan_timing(s, p, as_of);
     let outcome = super::plan::classify(&sig, &tm);
     row.outcome = outcome;

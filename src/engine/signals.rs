@@ -24,6 +24,7 @@ use crate::model::values::{Day, Pct, fmt_pct, fmt_score, ratio_pct};
 
 use super::health::{Utilisation, meets_gate, utilisation};
 use super::policy::{Policy, pct_tenths};
+use super::wording::{Wording, Words, say};
 
 /// The expansion type a signal implies (the playbook's table).
 pub fn expansion_type_of(kind: SignalKind) -> ExpansionType {
@@ -83,7 +84,7 @@ fn fmt_qty(x: f64) -> String {
 }
 
 pub fn find_signals(s: &Snapshot, p: &Policy, as_of: Day, health: &HealthResult) -> SignalsResult {
-    find_signals_with(s, p, as_of, health, &utilisation(s, p, as_of))
+    find_signals_with(s, p, as_of, health, &utilisation(s, p, as_of), Words::All)
 }
 
 /// `find_signals` with the account's [`utilisation`] already computed (the segment plan
@@ -94,6 +95,7 @@ pub fn find_signals_with(
     as_of: Day,
     health: &HealthResult,
     u: &Utilisation,
+    words: Words,
 ) -> SignalsResult {
     let mut notes = Vec::new();
     let mut found: Vec<(FoundSignal, Magnitude)> = Vec::new();
@@ -297,8 +299,19 @@ pub fn find_signals_with(
         .collect();
     let organic_count = u32::try_from(counted.len()).unwrap_or(u32::MAX);
     let unverified_count = u32::try_from(pending.len()).unwrap_or(u32::MAX);
-    let mut readiness = readiness(s, p, health, u, organic_count, unverified_count);
-    readiness.extend(offer_fit(s, as_of, p, &signals));
+    // With `Words::FirstOpen` only the first readiness check that does not pass is worded,
+    // the offer's checks included: what a segment row shows (`segment::not_ready_reason`).
+    let mut wording = Wording::new(words);
+    let mut readiness = readiness(
+        s,
+        p,
+        health,
+        u,
+        organic_count,
+        unverified_count,
+        &mut wording,
+    );
+    readiness.extend(offer_fit(s, as_of, p, &signals, &mut wording));
     let ready = readiness.iter().all(|c| c.passed == Some(true));
     SignalsResult {
         signals,
@@ -459,16 +472,25 @@ fn evidence(sig: &Signal) -> String {
     e
 }
 
-fn score_check(id: CheckName, label: &str, value: Option<f64>, min: f64, source: &str) -> Check {
+fn score_check(
+    id: CheckName,
+    label: &str,
+    value: Option<f64>,
+    min: f64,
+    source: &str,
+    wording: &mut Wording,
+) -> Check {
+    let passed = value.map(|v| v >= min);
+    let w = wording.wants(passed);
     Check {
         check: id,
-        passed: value.map(|v| v >= min),
-        actual: value.map(fmt_score),
-        required: format!(">= {}", fmt_score(min)),
-        detail: match value {
+        passed,
+        actual: value.filter(|_| w).map(fmt_score),
+        required: say(w, || format!(">= {}", fmt_score(min))),
+        detail: say(w, || match value {
             Some(_) => format!("{label} from {source}"),
             None => format!("{label} unknown: give {source}"),
-        },
+        }),
     }
 }
 
@@ -517,7 +539,13 @@ pub fn is_technical_offer(s: &Snapshot, t: Option<ExpansionType>) -> bool {
 
 /// Readiness checks that depend on the expansion itself: a cross-sell needs use-case
 /// evidence, and a technical tier needs someone to build on it.
-fn offer_fit(s: &Snapshot, as_of: Day, p: &Policy, signals: &[FoundSignal]) -> Vec<Check> {
+fn offer_fit(
+    s: &Snapshot,
+    as_of: Day,
+    p: &Policy,
+    signals: &[FoundSignal],
+    wording: &mut Wording,
+) -> Vec<Check> {
     let mut checks = Vec::new();
     let kind = match &s.offer {
         Some(o) => Some(super::opportunity::offer_type(o.kind)),
@@ -535,41 +563,47 @@ fn offer_fit(s: &Snapshot, as_of: Day, p: &Policy, signals: &[FoundSignal]) -> V
                 && f.date <= as_of
                 && f.age_days <= i64::from(p.signal_stale_days)
         });
+        let passed = Some(use_case.is_some());
+        let w = wording.wants(passed);
         checks.push(Check {
             check: CheckName::UseCaseEvidence,
-            passed: Some(use_case.is_some()),
-            actual: Some(match use_case {
+            passed,
+            actual: w.then(|| match use_case {
                 Some(f) => format!("new_use_case signal of {}", f.date),
                 None => "no new_use_case signal".into(),
             }),
-            required: "an organic new_use_case signal for the cross-sell".into(),
-            detail: match use_case {
+            required: say(w, || "an organic new_use_case signal for the cross-sell".into()),
+            detail: say(w, || match use_case {
                 Some(_) => "the customer has shown the workflow the product serves".into(),
                 None => "a cross-sell without a use case the customer has shown is a pitch: wait for a new_use_case signal".into(),
-            },
+            }),
         });
     }
     if kind == Some(ExpansionType::Seats)
         && let Some(needed) = super::opportunity::seats_needed(s, p, as_of)
     {
         let idle = super::opportunity::idle_seats(s);
+        let passed = Some(needed > idle);
+        let w = wording.wants(passed);
         checks.push(Check {
             check: CheckName::SeatsBeyondIdle,
-            passed: Some(needed > idle),
-            actual: Some(format!("{needed} seats needed, {idle} licensed seats idle")),
-            required: "more seats needed than the licensed seats nobody uses".into(),
-            detail: if idle == 0 {
-                format!("no idle seats: all {needed} are new")
-            } else if needed > idle {
-                format!(
-                    "reassign the {idle} idle seats first; {} new seats are in scope",
-                    needed - idle
-                )
-            } else {
-                format!(
-                    "the {needed} seats needed fit in the {idle} idle ones: reassign them instead of adding seats"
-                )
-            },
+            passed,
+            actual: w.then(|| format!("{needed} seats needed, {idle} licensed seats idle")),
+            required: say(w, || "more seats needed than the licensed seats nobody uses".into()),
+            detail: say(w, || {
+                if idle == 0 {
+                    format!("no idle seats: all {needed} are new")
+                } else if needed > idle {
+                    format!(
+                        "reassign the {idle} idle seats first; {} new seats are in scope",
+                        needed - idle
+                    )
+                } else {
+                    format!(
+                        "the {needed} seats needed fit in the {idle} idle ones: reassign them instead of adding seats"
+                    )
+                }
+            }),
         });
     }
     if is_technical_offer(s, kind) {
@@ -579,20 +613,26 @@ fn offer_fit(s: &Snapshot, as_of: Day, p: &Policy, signals: &[FoundSignal]) -> V
             .and_then(|o| o.technical_capacity)
             .unwrap_or_default();
         match cap {
-            TechnicalCapacity::None => checks.push(Check {
-                check: CheckName::TechnicalCapacity,
-                passed: Some(false),
-                actual: Some("none".into()),
-                required: "engineering capacity to consume the tier".into(),
-                detail: "offer.technical_capacity is none: nobody can build on the tier, so it would be shelfware".into(),
-            }),
-            TechnicalCapacity::Confirmed => checks.push(Check {
-                check: CheckName::TechnicalCapacity,
-                passed: Some(true),
-                actual: Some("confirmed".into()),
-                required: "engineering capacity to consume the tier".into(),
-                detail: "offer.technical_capacity is confirmed: the technical-readiness gate is cleared".into(),
-            }),
+            TechnicalCapacity::None => {
+                let w = wording.wants(Some(false));
+                checks.push(Check {
+                    check: CheckName::TechnicalCapacity,
+                    passed: Some(false),
+                    actual: w.then(|| "none".into()),
+                    required: say(w, || "engineering capacity to consume the tier".into()),
+                    detail: say(w, || "offer.technical_capacity is none: nobody can build on the tier, so it would be shelfware".into()),
+                });
+            }
+            TechnicalCapacity::Confirmed => {
+                let w = wording.wants(Some(true));
+                checks.push(Check {
+                    check: CheckName::TechnicalCapacity,
+                    passed: Some(true),
+                    actual: w.then(|| "confirmed".into()),
+                    required: say(w, || "engineering capacity to consume the tier".into()),
+                    detail: say(w, || "offer.technical_capacity is confirmed: the technical-readiness gate is cleared".into()),
+                });
+            }
             // Unknown does not stop the plan: it becomes the dated technical-readiness gate
             // before the commercial proposal (see the approach and the risks).
             TechnicalCapacity::Unknown => {}
@@ -608,37 +648,51 @@ fn readiness(
     u: &super::health::Utilisation,
     organic_count: u32,
     unverified_count: u32,
+    wording: &mut Wording,
 ) -> Vec<Check> {
     let mut checks = Vec::new();
+    let w = wording.wants(u.sustained_passed);
     checks.push(Check {
         check: CheckName::SustainedUtilisation,
         passed: u.sustained_passed,
-        actual: match (u.sustained_passed, h.sustained_utilisation_pct, u.pct) {
-            (Some(_), Some(sp), _) => Some(fmt_pct(sp)),
-            (None, _, Some(now)) => Some(format!(
-                "unverified (30-day active users {})",
-                fmt_pct(now)
-            )),
-            (_, sp, _) => sp.map(fmt_pct),
-        },
-        required: format!(
-            ">= {} sustained over the last {}-{} days",
-            fmt_pct(p.utilisation_gate_pct),
-            p.sustained_min_days,
-            p.sustained_window_days
-        ),
-        detail: if u.has_history {
-            u.sustained_detail.clone()
+        actual: if w {
+            match (u.sustained_passed, h.sustained_utilisation_pct, u.pct) {
+                (Some(_), Some(sp), _) => Some(fmt_pct(sp)),
+                (None, _, Some(now)) => Some(format!(
+                    "unverified (30-day active users {})",
+                    fmt_pct(now)
+                )),
+                (_, sp, _) => sp.map(fmt_pct),
+            }
         } else {
-            "no usage.history: give the trailing 30-60 days of active users to show utilisation is sustained".into()
+            None
         },
+        required: say(w, || {
+            format!(
+                ">= {} sustained over the last {}-{} days",
+                fmt_pct(p.utilisation_gate_pct),
+                p.sustained_min_days,
+                p.sustained_window_days
+            )
+        }),
+        detail: say(w, || {
+            if u.has_history {
+                u.sustained_detail(p)
+            } else {
+                "no usage.history: give the trailing 30-60 days of active users to show utilisation is sustained".into()
+            }
+        }),
     });
+    let passed = h.score.map(|x| x.as_f64() >= p.health_gate);
+    let w = wording.wants(passed);
     checks.push(Check {
         check: CheckName::HealthScore,
-        passed: h.score.map(|x| x.as_f64() >= p.health_gate),
-        actual: h.score.map(fmt_score),
-        required: format!(">= {}", fmt_score(p.health_gate)),
-        detail: format!("composite health score ({})", h.score_source.as_str()),
+        passed,
+        actual: h.score.filter(|_| w).map(fmt_score),
+        required: say(w, || format!(">= {}", fmt_score(p.health_gate))),
+        detail: say(w, || {
+            format!("composite health score ({})", h.score_source.as_str())
+        }),
     });
     let core: Vec<_> = s.usage.features.iter().filter(|f| f.core).collect();
     let licensed = s.contract.licensed_seats;
@@ -652,14 +706,16 @@ fn readiness(
             _ => false,
         })
         .collect();
+    let passed = if core.is_empty() {
+        None
+    } else {
+        Some(active_core.len() >= p.min_active_core_features as usize)
+    };
+    let w = wording.wants(passed);
     checks.push(Check {
         check: CheckName::CoreFeatures,
-        passed: if core.is_empty() {
-            None
-        } else {
-            Some(active_core.len() >= p.min_active_core_features as usize)
-        },
-        actual: if core.is_empty() {
+        passed,
+        actual: if core.is_empty() || !w {
             None
         } else {
             Some(format!(
@@ -668,12 +724,16 @@ fn readiness(
                 core.len()
             ))
         },
-        required: format!(
-            ">= {} core features actively used (each by >= {} of licensed seats)",
-            p.min_active_core_features,
-            fmt_pct(p.core_feature_active_pct)
-        ),
-        detail: if core.is_empty() {
+        required: say(w, || {
+            format!(
+                ">= {} core features actively used (each by >= {} of licensed seats)",
+                p.min_active_core_features,
+                fmt_pct(p.core_feature_active_pct)
+            )
+        }),
+        detail: if !w {
+            String::new()
+        } else if core.is_empty() {
             "no usage.features marked core: give per-feature engagement".into()
         } else {
             core.iter()
@@ -704,6 +764,7 @@ fn readiness(
         rel,
         p.relationship_score_min,
         rel_src,
+        wording,
     ));
     let (val, val_src) = match (
         s.health.value_score,
@@ -719,24 +780,27 @@ fn readiness(
         val,
         p.value_score_min,
         val_src,
+        wording,
     ));
     let exec = s
         .health
         .relationship
         .as_ref()
         .and_then(|r| r.executive_sponsor_confirmed);
+    let w = wording.wants(exec);
     checks.push(Check {
         check: CheckName::ExecutiveSponsor,
         passed: exec,
-        actual: exec.map(|b| {
+        actual: exec.filter(|_| w).map(|b| {
             if b {
                 "confirmed".into()
             } else {
                 "not confirmed".into()
             }
         }),
-        required: "executive sponsor confirmed".into(),
+        required: say(w, || "executive sponsor confirmed".into()),
         detail: match exec {
+            _ if !w => String::new(),
             Some(true) => s
                 .health
                 .relationship
@@ -749,28 +813,35 @@ fn readiness(
         },
     });
     let need = p.min_organic_signals;
+    // Enough verified signals pass; enough only with the unverified ones is unknown (data
+    // is missing, not a shortfall); too few even with them fails.
+    let passed = if organic_count >= need {
+        Some(true)
+    } else if organic_count + unverified_count >= need {
+        None
+    } else {
+        Some(false)
+    };
+    let w = wording.wants(passed);
     checks.push(Check {
         check: CheckName::OrganicSignals,
-        // Enough verified signals pass; enough only with the unverified ones is unknown
-        // (data is missing, not a shortfall); too few even with them fails.
-        passed: if organic_count >= need {
-            Some(true)
-        } else if organic_count + unverified_count >= need {
-            None
-        } else {
-            Some(false)
-        },
-        actual: Some(if unverified_count > 0 {
-            format!("{organic_count} (+{unverified_count} unverified)")
-        } else {
-            organic_count.to_string()
+        passed,
+        actual: w.then(|| {
+            if unverified_count > 0 {
+                format!("{organic_count} (+{unverified_count} unverified)")
+            } else {
+                organic_count.to_string()
+            }
         }),
-        required: format!(
-            ">= {} organic signals (distinct kinds, not Weak)",
-            p.min_organic_signals
-        ),
-        detail: "signals must be customer-driven and corroborated; one usage spike isn't a trend"
-            .into(),
+        required: say(w, || {
+            format!(
+                ">= {} organic signals (distinct kinds, not Weak)",
+                p.min_organic_signals
+            )
+        }),
+        detail: say(w, || {
+            "signals must be customer-driven and corroborated; one usage spike isn't a trend".into()
+        }),
     });
     checks
 }

@@ -731,6 +731,103 @@ fn segment_rows_agree_with_the_full_plan_field_by_field() {
     );
 }
 
+/// A segment row words one check (`Words::FirstOpen`): every verdict, figure and status of
+/// the gate and of step 2 is the same as when every check is worded, the first check that
+/// did not pass has the same words, and no other check has any. Over every data-driven
+/// case and demo account, on the days the test above uses.
+#[test]
+fn wording_one_check_changes_no_verdict_and_no_reason() {
+    use expansion_planner::engine::{health, signals};
+    use expansion_planner::model::results::Check;
+    let policy = Policy::default();
+    let mut snapshots: Vec<Snapshot> = expansion_planner::demo::portfolio().unwrap().to_vec();
+    for entry in std::fs::read_dir(crate::root().join("tests/data/accounts")).unwrap() {
+        let case: Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        snapshots.push(Snapshot::from_json(case["snapshot"].clone()).unwrap());
+    }
+    let verdicts = |cs: &[Check]| cs.iter().map(|c| (c.check, c.passed)).collect::<Vec<_>>();
+    // The worded check of a `FirstOpen` list, and that every other one is bare.
+    let first_open = |lean: &[Check], full: &[Check], at: &str| -> bool {
+        let open = full.iter().position(|c| c.passed != Some(true));
+        for (i, (l, f)) in lean.iter().zip(full).enumerate() {
+            if Some(i) == open {
+                assert_eq!(
+                    (&l.actual, &l.required, &l.detail),
+                    (&f.actual, &f.required, &f.detail),
+                    "{at}: check {i}"
+                );
+            } else {
+                assert!(
+                    l.actual.is_none() && l.required.is_empty() && l.detail.is_empty(),
+                    "{at}: check {i} is worded: {l:?}"
+                );
+            }
+        }
+        open.is_some()
+    };
+    let (mut gates, mut readiness) = (0, 0);
+    for s in &snapshots {
+        let own = s.as_of.unwrap_or(Day::parse("2026-11-15").unwrap());
+        for day in [
+            own,
+            own.plus_days(-20),
+            own.plus_days(-45),
+            own.plus_days(10),
+        ] {
+            let at = format!("{} on {day}", s.name);
+            let u = health::utilisation(s, &policy, day);
+            let full = health::gate(s, &policy, day, &u, health::Words::All);
+            let lean = health::gate(s, &policy, day, &u, health::Words::FirstOpen);
+            assert_eq!(verdicts(&lean.checks), verdicts(&full.checks), "{at}");
+            assert_eq!(
+                (
+                    lean.status,
+                    lean.score_band,
+                    lean.score,
+                    lean.clear_to_expand
+                ),
+                (
+                    full.status,
+                    full.score_band,
+                    full.score,
+                    full.clear_to_expand
+                ),
+                "{at}"
+            );
+            assert_eq!(
+                (lean.utilisation_pct, lean.sustained_utilisation_pct),
+                (full.utilisation_pct, full.sustained_utilisation_pct),
+                "{at}"
+            );
+            gates += usize::from(first_open(&lean.checks, &full.checks, &at));
+            if !full.clear_to_expand {
+                continue;
+            }
+            let sf = signals::find_signals_with(s, &policy, day, &full, &u, health::Words::All);
+            let sl =
+                signals::find_signals_with(s, &policy, day, &lean, &u, health::Words::FirstOpen);
+            assert_eq!(verdicts(&sl.readiness), verdicts(&sf.readiness), "{at}");
+            assert_eq!(
+                serde_json::to_value(&sl.signals).unwrap(),
+                serde_json::to_value(&sf.signals).unwrap(),
+                "{at}"
+            );
+            assert_eq!(
+                (sl.organic_count, sl.unverified_count, sl.ready),
+                (sf.organic_count, sf.unverified_count, sf.ready),
+                "{at}"
+            );
+            readiness += usize::from(first_open(&sl.readiness, &sf.readiness, &at));
+        }
+    }
+    // The corpus has gates and readiness lists that stop at a check, so both are exercised.
+    assert!(
+        gates >= 20 && readiness >= 10,
+        "{gates} gates, {readiness} readiness lists"
+    );
+}
+
 /// The demo portfolio's segment plan, figure by figure. By hand, from src/demo/portfolio.json:
 /// blocked: Bluefin (12/45 = 26.7%), Crestline (champion_left), Harbor & Pike (no health
 /// score), Quillstone (sustained 40.0%); not ready: Larkspur (one organic signal),
