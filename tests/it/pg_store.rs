@@ -205,7 +205,7 @@ fn concurrent_imports_from_two_processes_end_in_one_order() {
         }
         let mut c = pg::client(&url);
         let rows = c
-            .query("SELECT snapshot FROM accounts ORDER BY key", &[])
+            .query("SELECT lean FROM accounts ORDER BY key", &[])
             .unwrap();
         assert_eq!(rows.len(), n as usize);
         let csms: std::collections::BTreeSet<String> = rows
@@ -557,7 +557,7 @@ fn an_import_writes_only_what_it_changed_and_invalidates_every_cache() {
             .unwrap()
             .get(0);
         let rows = c
-            .query("SELECT snapshot FROM accounts ORDER BY key", &[])
+            .query("SELECT lean FROM accounts ORDER BY key", &[])
             .unwrap();
         (v, rows.iter().map(|r| r.get(0)).collect())
     };

@@ -1962,7 +1962,8 @@ fn segment_scan_reads_what_was_imported_after_reimports(b: Backend) {
 }
 
 /// A database written before the packed readings existed (SQLite schema 2, PostgreSQL
-/// schema 1) gets them from its own readings when it is opened.
+/// schema 1, which held each account as one JSON `snapshot`) gets them from its own
+/// readings when it is opened; on PostgreSQL the `snapshot` column is then gone (V3).
 fn packed_readings_are_backfilled_by_the_migration(b: Backend) {
     let want = snapshots_by_id(&data("portfolio.jsonl"));
     let store: Arc<dyn Store> = match b {
@@ -1987,12 +1988,47 @@ fn packed_readings_are_backfilled_by_the_migration(b: Backend) {
                 let s = expansion_planner::store::Postgres::open(&url).unwrap();
                 import(&s, "portfolio.jsonl", None);
             }
-            crate::pg::client(&url)
-                .batch_execute(
-                    "ALTER TABLE accounts DROP COLUMN lean, DROP COLUMN readings; DELETE FROM expansion_planner_schema WHERE version = 2",
+            // Back to schema 1: each account's whole snapshot as JSON, nothing else.
+            let mut c = crate::pg::client(&url);
+            c.batch_execute("ALTER TABLE accounts ADD COLUMN snapshot text")
+                .unwrap();
+            for row in c.query("SELECT key, id FROM accounts", &[]).unwrap() {
+                let (key, id): (i64, String) = (row.get(0), row.get(1));
+                let text = serde_json::to_string(&want[&id]).unwrap();
+                c.execute(
+                    "UPDATE accounts SET snapshot = $2 WHERE key = $1",
+                    &[&key, &text],
                 )
                 .unwrap();
-            Arc::new(expansion_planner::store::Postgres::open(&url).unwrap())
+            }
+            c.batch_execute(
+                "ALTER TABLE accounts ALTER COLUMN snapshot SET NOT NULL, DROP COLUMN lean, DROP COLUMN readings; DELETE FROM expansion_planner_schema WHERE version >= 2",
+            )
+            .unwrap();
+            let store = expansion_planner::store::Postgres::open(&url).unwrap();
+            let columns: Vec<String> = c
+                .query(
+                    "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'accounts' ORDER BY ordinal_position",
+                    &[],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            assert_eq!(
+                columns,
+                [
+                    "key",
+                    "id",
+                    "name",
+                    "name_norm",
+                    "segment",
+                    "csm",
+                    "lean",
+                    "readings"
+                ]
+            );
+            Arc::new(store)
         }
     };
     assert_scan_is(&store, &want, "after the migration");
