@@ -13,6 +13,7 @@ use crate::model::snapshot::{Offer, OfferType, SignalKind, Snapshot};
 use crate::model::values::{Day, Money, Pct, minor_digits};
 
 use super::policy::{Policy, pct_tenths};
+use super::wording::{Words, say};
 use super::{currency, fmt_amount};
 
 /// Adoption scenarios, in tenths of a percent.
@@ -95,6 +96,23 @@ pub fn quantify(
     timing: &TimingResult,
     outcome: Outcome,
 ) -> OpportunityResult {
+    quantify_with(s, p, as_of, sig, timing, outcome, Words::All)
+}
+
+/// [`quantify`]; with `Words::FirstOpen` the figures only (type, pricing, scenarios' ARR,
+/// estimate, confidence, NRR): the scenarios' volume and arithmetic, the scenario note, the
+/// confidence's reason and the timeline are left empty, which a segment row never shows.
+/// Every figure is computed by the same code either way.
+pub fn quantify_with(
+    s: &Snapshot,
+    p: &Policy,
+    as_of: Day,
+    sig: &SignalsResult,
+    timing: &TimingResult,
+    outcome: Outcome,
+    words: Words,
+) -> OpportunityResult {
+    let worded = words == Words::All;
     let cur = currency(s).to_string();
     let minor = minor_digits(&cur);
     let (kind, basis) = chosen_type(s, sig);
@@ -154,10 +172,21 @@ pub fn quantify(
             } else {
                 name
             };
-            scenario(name, tenths, q.pricing.as_ref(), &cur, minor)
+            if worded {
+                scenario(name, tenths, q.pricing.as_ref(), &cur, minor)
+            } else {
+                Scenario {
+                    name: String::new(),
+                    adoption_pct: Pct::from_tenths(i64::try_from(tenths).unwrap_or(i64::MAX)),
+                    volume: String::new(),
+                    expansion_arr: q.pricing.as_ref().map(|pr| scenario_arr(pr, tenths, minor)),
+                    math: String::new(),
+                }
+            }
         })
         .collect();
     let scenario_note = match q.pricing {
+        _ if !worded => None,
         Some(Pricing::Flat { .. }) => Some(
             "one figure: a flat price does not scale with adoption, so the 50% scenario has the same ARR; what halves is the value per user, a shelfware risk at renewal".to_string(),
         ),
@@ -189,34 +218,46 @@ pub fn quantify(
     let (mut confidence, mut reason) = match (best, enough) {
         (Some(Strength::Strong), true) => (
             Confidence::High,
-            format!(
-                "a Strong organic signal supports it and {} organic signals corroborate",
-                sig.organic_count
-            ),
+            say(worded, || {
+                format!(
+                    "a Strong organic signal supports it and {} organic signals corroborate",
+                    sig.organic_count
+                )
+            }),
         ),
         (Some(Strength::Strong), false) => (
             Confidence::Medium,
-            format!(
-                "a Strong signal supports it, but only {} organic signal(s) in all",
-                sig.organic_count
-            ),
+            say(worded, || {
+                format!(
+                    "a Strong signal supports it, but only {} organic signal(s) in all",
+                    sig.organic_count
+                )
+            }),
         ),
         (Some(_), _) => (
             Confidence::Medium,
-            "supported by Moderate organic signals only".to_string(),
+            say(worded, || {
+                "supported by Moderate organic signals only".into()
+            }),
         ),
         (None, _) => (
             Confidence::Low,
-            "no organic signal supports this expansion type".to_string(),
+            say(worded, || {
+                "no organic signal supports this expansion type".into()
+            }),
         ),
     };
     if !q.missing.is_empty() {
         confidence = confidence.lower();
-        reason.push_str("; lowered a level because a pricing assumption is missing");
+        if worded {
+            reason.push_str("; lowered a level because a pricing assumption is missing");
+        }
     }
     if outcome == Outcome::Provisional && confidence == Confidence::High {
         confidence = Confidence::Medium;
-        reason.push_str("; at most Medium while data is unverified (provisional)");
+        if worded {
+            reason.push_str("; at most Medium while data is unverified (provisional)");
+        }
     }
     let forecast_tenths = if confidence == Confidence::High {
         1000
@@ -246,17 +287,26 @@ pub fn quantify(
         scenarios,
         estimated_expansion_arr: estimated,
         confidence,
-        confidence_reason: format!(
-            "{reason}; forecast uses the {} scenario",
-            if forecast_tenths == 1000 {
-                "100%"
-            } else {
-                "50%"
-            }
-        ),
+        confidence_reason: say(worded, || {
+            format!(
+                "{reason}; forecast uses the {} scenario",
+                if forecast_tenths == 1000 {
+                    "100%"
+                } else {
+                    "50%"
+                }
+            )
+        }),
         nrr_after_pct: nrr,
         scenario_note,
-        timeline: timeline(s, as_of, timing),
+        timeline: if worded {
+            timeline(s, as_of, timing)
+        } else {
+            Timeline {
+                propose_by: None,
+                reason: String::new(),
+            }
+        },
     }
 }
 

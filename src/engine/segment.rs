@@ -188,7 +188,7 @@ pub fn assess_interned(s: &Snapshot, p: &Policy, as_of: Day, strings: &mut Inter
         );
     }
     // A not-ready row still carries the opportunity's size, as the plan does.
-    let opp = opportunity::quantify(s, p, as_of, &sig, &tm, outcome);
+    let opp = opportunity::quantify_with(s, p, as_of, &sig, &tm, outcome, health::Words::FirstOpen);
     row.expansion_type = opp.expansion_type;
     row.expansion_arr_100 = scenario_at(&opp, Pct::from_tenths(1000));
     row.expansion_arr_50 = scenario_at(&opp, Pct::from_tenths(500));

@@ -737,7 +737,7 @@ fn segment_rows_agree_with_the_full_plan_field_by_field() {
 /// case and demo account, on the days the test above uses.
 #[test]
 fn wording_one_check_changes_no_verdict_and_no_reason() {
-    use expansion_planner::engine::{health, signals};
+    use expansion_planner::engine::{health, opportunity, plan, signals, timing};
     use expansion_planner::model::results::Check;
     let policy = Policy::default();
     let mut snapshots: Vec<Snapshot> = expansion_planner::demo::portfolio().unwrap().to_vec();
@@ -766,7 +766,7 @@ fn wording_one_check_changes_no_verdict_and_no_reason() {
         }
         open.is_some()
     };
-    let (mut gates, mut readiness) = (0, 0);
+    let (mut gates, mut readiness, mut priced) = (0, 0, 0);
     for s in &snapshots {
         let own = s.as_of.unwrap_or(Day::parse("2026-11-15").unwrap());
         for day in [
@@ -819,12 +819,44 @@ fn wording_one_check_changes_no_verdict_and_no_reason() {
                 "{at}"
             );
             readiness += usize::from(first_open(&sl.readiness, &sf.readiness, &at));
+            // The opportunity's figures, worded or not.
+            let tm = timing::plan_timing(s, &policy, day);
+            let outcome = plan::classify(&sf, &tm);
+            let of = opportunity::quantify(s, &policy, day, &sf, &tm, outcome);
+            let ol = opportunity::quantify_with(
+                s,
+                &policy,
+                day,
+                &sl,
+                &tm,
+                outcome,
+                health::Words::FirstOpen,
+            );
+            let figures = |o: &expansion_planner::model::results::OpportunityResult| {
+                let scenarios: Vec<_> = o
+                    .scenarios
+                    .iter()
+                    .map(|x| (x.adoption_pct, x.expansion_arr))
+                    .collect();
+                (
+                    o.expansion_type,
+                    scenarios,
+                    o.estimated_expansion_arr,
+                    o.confidence,
+                    o.nrr_after_pct,
+                    o.current_arr,
+                    o.currency.clone(),
+                )
+            };
+            assert_eq!(figures(&ol), figures(&of), "{at}");
+            priced += usize::from(of.estimated_expansion_arr.is_some());
         }
     }
-    // The corpus has gates and readiness lists that stop at a check, so both are exercised.
+    // The corpus has gates and readiness lists that stop at a check, so both are exercised,
+    // and opportunities with a price.
     assert!(
-        gates >= 20 && readiness >= 10,
-        "{gates} gates, {readiness} readiness lists"
+        gates >= 20 && readiness >= 10 && priced >= 20,
+        "{gates} gates, {readiness} readiness lists, {priced} priced opportunities"
     );
 }
 
