@@ -638,18 +638,24 @@ fn segment_rows_agree_with_draft_plan_for_every_demo_account() {
     }
 }
 
-/// `segment::assess` (the gate without the unhealthy path's text, the utilisation computed
-/// once) gives every field the full plan gives, for every data-driven case and demo
-/// account, on its own `as_of` and on days that cut its usage history differently.
-#[test]
-fn segment_rows_agree_with_the_full_plan_field_by_field() {
-    let policy = Policy::default();
+/// Every demo account and every data-driven case's snapshot.
+fn demo_and_case_snapshots() -> Vec<Snapshot> {
     let mut snapshots: Vec<Snapshot> = expansion_planner::demo::portfolio().unwrap().to_vec();
     for entry in std::fs::read_dir(crate::root().join("tests/data/accounts")).unwrap() {
         let case: Value =
             serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
         snapshots.push(Snapshot::from_json(case["snapshot"].clone()).unwrap());
     }
+    snapshots
+}
+
+/// `segment::assess` (the gate without the unhealthy path's text, the utilisation computed
+/// once) gives every field the full plan gives, for every data-driven case and demo
+/// account, on its own `as_of` and on days that cut its usage history differently.
+#[test]
+fn segment_rows_agree_with_the_full_plan_field_by_field() {
+    let policy = Policy::default();
+    let snapshots = demo_and_case_snapshots();
     let mut compared = 0;
     let mut blocked = 0;
     for s in &snapshots {
@@ -740,12 +746,7 @@ fn wording_one_check_changes_no_verdict_and_no_reason() {
     use expansion_planner::engine::{health, opportunity, plan, signals, timing};
     use expansion_planner::model::results::Check;
     let policy = Policy::default();
-    let mut snapshots: Vec<Snapshot> = expansion_planner::demo::portfolio().unwrap().to_vec();
-    for entry in std::fs::read_dir(crate::root().join("tests/data/accounts")).unwrap() {
-        let case: Value =
-            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
-        snapshots.push(Snapshot::from_json(case["snapshot"].clone()).unwrap());
-    }
+    let snapshots = demo_and_case_snapshots();
     let verdicts = |cs: &[Check]| cs.iter().map(|c| (c.check, c.passed)).collect::<Vec<_>>();
     // The worded check of a `FirstOpen` list, and that every other one is bare.
     let first_open = |lean: &[Check], full: &[Check], at: &str| -> bool {
