@@ -131,8 +131,8 @@ INSERT INTO store_version (version) VALUES (0);
 
 /// Issue 14: what a segment scan reads instead of the whole snapshot: the snapshot without
 /// its usage history (`lean`, JSON) and the history packed (`readings`, see
-/// `store::readings`), written with `snapshot` in the same statement (until V3). A JSON array of 90
-/// readings was most of what a scan parsed. Filled for the accounts already stored by
+/// `store::readings`), written with `snapshot` in the same statement (until V3 dropped it).
+/// A JSON array of 90 readings was most of what a scan parsed. Filled for the accounts already stored by
 /// `Postgres::backfill_scan_columns`, then made NOT NULL.
 const V2: &str = r#"
 ALTER TABLE accounts ADD COLUMN lean text, ADD COLUMN readings bytea;
