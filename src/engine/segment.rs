@@ -172,7 +172,7 @@ pub fn assess_interned(s: &Snapshot, p: &Policy, as_of: Day, strings: &mut Inter
         return row;
     }
     let sig = signals::find_signals_with(s, p, as_of, &h, &u, health::Words::FirstOpen);
-    let tm = timing::plan_timing(s, p, as_of);
+    let tm = timing::plan_timing_with(s, p, as_of, health::Words::FirstOpen);
     let outcome = super::plan::classify(&sig, &tm);
     row.outcome = outcome;
     row.top_reason = match outcome {

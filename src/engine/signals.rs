@@ -268,7 +268,7 @@ pub fn find_signals_with(
         .iter()
         .map(|(f, mag)| {
             let same_kind = organic_kinds.iter().filter(|&&k| k == f.kind).count();
-            strength(f, *mag, same_kind > 1, p)
+            strength(f, *mag, same_kind > 1, p, words == Words::All)
         })
         .collect();
     for ((f, _), (st, why)) in found.iter_mut().zip(strengths) {
@@ -369,29 +369,42 @@ fn magnitude(sig: &Signal, s: &Snapshot, p: &Policy) -> Magnitude {
     }
 }
 
-fn strength(f: &FoundSignal, mag: Magnitude, backed: bool, p: &Policy) -> (Strength, String) {
+/// A signal's strength and, when `worded`, why (`strength_reason`, which a segment row
+/// never shows).
+fn strength(
+    f: &FoundSignal,
+    mag: Magnitude,
+    backed: bool,
+    p: &Policy,
+    worded: bool,
+) -> (Strength, String) {
     if f.age_days > i64::from(p.signal_stale_days) {
         return (
             Strength::Weak,
-            format!(
-                "stale: {} days old (over {})",
-                f.age_days, p.signal_stale_days
-            ),
+            say(worded, || {
+                format!(
+                    "stale: {} days old (over {})",
+                    f.age_days, p.signal_stale_days
+                )
+            }),
         );
     }
     if !f.organic {
         return (
             Strength::Weak,
-            format!(
-                "not organic: surfaced by {}, not by the customer",
-                f.source.as_str()
-            ),
+            say(worded, || {
+                format!(
+                    "not organic: surfaced by {}, not by the customer",
+                    f.source.as_str()
+                )
+            }),
         );
     }
     if mag == Magnitude::Low {
         return (
             Strength::Weak,
             match f.kind {
+                _ if !worded => String::new(),
                 SignalKind::TeamGrowth => {
                     "team_size and users_with_access are needed to size the growth".into()
                 }
@@ -407,6 +420,16 @@ fn strength(f: &FoundSignal, mag: Magnitude, backed: bool, p: &Policy) -> (Stren
     }
     let recent = f.age_days <= i64::from(p.signal_recent_days);
     let corroborated = f.quote.is_some() || f.source == SignalSource::ProductData || backed;
+    // Strong: recent, verified, and large or corroborated; otherwise Moderate.
+    let strong = f.unverified.is_none() && recent && (mag == Magnitude::High || corroborated);
+    let st = if strong {
+        Strength::Strong
+    } else {
+        Strength::Moderate
+    };
+    if !worded {
+        return (st, String::new());
+    }
     let mut why = Vec::new();
     if recent {
         why.push(format!("recent ({} days)", f.age_days));
@@ -427,16 +450,10 @@ fn strength(f: &FoundSignal, mag: Magnitude, backed: bool, p: &Policy) -> (Stren
     }
     if let Some(u) = &f.unverified {
         why.push(format!("unverified: {u}"));
-        return (Strength::Moderate, why.join(", "));
+    } else if !strong && !corroborated {
+        why.push("uncorroborated".to_string());
     }
-    if recent && (mag == Magnitude::High || corroborated) {
-        (Strength::Strong, why.join(", "))
-    } else {
-        if !corroborated {
-            why.push("uncorroborated".to_string());
-        }
-        (Strength::Moderate, why.join(", "))
-    }
+    (st, why.join(", "))
 }
 
 fn evidence(sig: &Signal) -> String {

@@ -13,6 +13,7 @@ use crate::model::snapshot::{EventKind, SignalKind, Snapshot};
 use crate::model::values::Day;
 
 use super::policy::Policy;
+use super::wording::{Words, say};
 
 /// Working days of preparation (value summary, goals) before a proposal the plan dates
 /// itself; a customer's own meeting is taken as it is.
@@ -119,6 +120,14 @@ fn sponsor_joins(s: &Snapshot, detail: Option<&str>, as_of: Day) -> bool {
 }
 
 pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
+    plan_timing_with(s, p, as_of, Words::All)
+}
+
+/// [`plan_timing`]; with `Words::FirstOpen` every decision, date and `defer_until` (what a
+/// segment row's on-hold reason quotes) is the same, and the items' `why` and the result's
+/// `reason` are left empty.
+pub fn plan_timing_with(s: &Snapshot, p: &Policy, as_of: Day, words: Words) -> TimingResult {
+    let worded = words == Words::All;
     let recent = i64::from(p.trigger_recent_days);
     let cooldown = i64::from(p.blocker_cooldown_days);
     let mut blockers: Vec<Blocker> = Vec::new();
@@ -128,21 +137,20 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
     for e in &s.events {
         let age = e.date.days_until(as_of); // > 0: in the past
         let label = event_label(e.kind);
-        let detail = e
-            .detail
-            .as_ref()
-            .map(|d| format!(": {d}"))
-            .unwrap_or_default();
-        let what = e.kind.as_str().replace('_', " ");
+        let detail = match &e.detail {
+            Some(d) if worded => format!(": {d}"),
+            _ => String::new(),
+        };
         match e.kind {
             EventKind::SupportEscalation | EventKind::Incident => {
+                let what = e.kind.as_str().replace('_', " ");
                 if e.open == Some(true) && age >= 0 {
                     let end = e.until.filter(|u| *u >= as_of);
                     blockers.push(Blocker {
                         item: TimingItem {
                             kind: e.kind.as_str().into(),
                             date: Some(e.date),
-                            why: format!(
+                            why: say(worded, || format!(
                                 "{label} open since {}{detail}: never propose mid-escalation{}",
                                 e.date,
                                 match (e.until, end) {
@@ -152,7 +160,7 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
                                     ),
                                     _ => String::new(),
                                 }
-                            ),
+                            )),
                         },
                         end,
                         unblocks_when: match end {
@@ -166,10 +174,10 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
                         item: TimingItem {
                             kind: e.kind.as_str().into(),
                             date: Some(e.date),
-                            why: format!(
+                            why: say(worded, || format!(
                                 "{label} on {}{detail}: let it settle for {cooldown} days",
                                 e.date
-                            ),
+                            )),
                         },
                         end: Some(end),
                         unblocks_when: format!("{end} ({cooldown} days after the {what})"),
@@ -183,7 +191,7 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
                             item: TimingItem {
                                 kind: e.kind.as_str().into(),
                                 date: Some(e.date),
-                                why: format!("{label}{detail} (until {u})"),
+                                why: say(worded, || format!("{label}{detail} (until {u})")),
                             },
                             end: Some(u),
                             unblocks_when: format!("the champion is free again after {u}"),
@@ -194,7 +202,7 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
                         item: TimingItem {
                             kind: e.kind.as_str().into(),
                             date: Some(e.date),
-                            why: format!("{label}{detail}"),
+                            why: say(worded, || format!("{label}{detail}")),
                         },
                         end: None,
                         unblocks_when:
@@ -208,10 +216,10 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
                     item: TimingItem {
                         kind: e.kind.as_str().into(),
                         date: Some(e.date),
-                        why: format!(
+                        why: say(worded, || format!(
                             "after a success milestone ({}){detail}: the customer has just experienced value",
                             e.date
-                        ),
+                        )),
                     },
                     start: prep,
                     end: as_of.plus_days(14),
@@ -225,10 +233,10 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
                     item: TimingItem {
                         kind: e.kind.as_str().into(),
                         date: Some(e.date),
-                        why: format!(
+                        why: say(worded, || format!(
                             "feature request conversation on {}{detail}: connect the stated need to the solution",
                             e.date
-                        ),
+                        )),
                     },
                     start: prep,
                     end: as_of.plus_days(10),
@@ -243,10 +251,10 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
                     item: TimingItem {
                         kind: e.kind.as_str().into(),
                         date: Some(e.date),
-                        why: format!(
+                        why: say(worded, || format!(
                             "new team member joining ({}){detail}: a natural moment to discuss access and onboarding",
                             e.date
-                        ),
+                        )),
                     },
                     start,
                     end: start.plus_days(14),
@@ -261,7 +269,7 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
                     item: TimingItem {
                         kind: e.kind.as_str().into(),
                         date: Some(e.date),
-                        why: format!(
+                        why: say(worded, || format!(
                             "QBR on {}{detail}: {}",
                             e.date,
                             if sponsor {
@@ -269,7 +277,7 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
                             } else {
                                 "a structured setting to review value and discuss growth"
                             }
-                        ),
+                        )),
                     },
                     start: e.date,
                     end: e.date,
@@ -285,10 +293,10 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
                     item: TimingItem {
                         kind: e.kind.as_str().into(),
                         date: Some(e.date),
-                        why: format!(
+                        why: say(worded, || format!(
                             "annual planning on {}{detail}: budget allocation is happening, get included",
                             e.date
-                        ),
+                        )),
                     },
                     start,
                     end,
@@ -305,8 +313,9 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
             item: TimingItem {
                 kind: "renewal_contentious".into(),
                 date: s.contract.renewal_date,
-                why: "the renewal is contentious: settle it before any expansion conversation"
-                    .into(),
+                why: say(worded, || {
+                    "the renewal is contentious: settle it before any expansion conversation".into()
+                }),
             },
             end: None,
             unblocks_when: match s.contract.renewal_date {
@@ -326,7 +335,7 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
             item: TimingItem {
                 kind: "planning_cycle".into(),
                 date: Some(d.by),
-                why: d.reason.clone(),
+                why: say(worded, || d.reason.clone()),
             },
             start: d
                 .by
@@ -381,28 +390,34 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
             (Some(_), Some(c)) => (
                 Some(date_of(c)),
                 trigger_name(&c.item.kind),
-                format!(
-                    "defer until {}; then propose on {} ({})",
-                    defer_until.join(", and "),
-                    date_of(c),
-                    c.item.why
-                ),
+                say(worded, || {
+                    format!(
+                        "defer until {}; then propose on {} ({})",
+                        defer_until.join(", and "),
+                        date_of(c),
+                        c.item.why
+                    )
+                }),
             ),
             (Some(b), None) => (
                 Some(b),
                 "Business review".to_string(),
-                format!(
-                    "defer until {}; propose from {b}, the first working day after it",
-                    defer_until.join(", and ")
-                ),
+                say(worded, || {
+                    format!(
+                        "defer until {}; propose from {b}, the first working day after it",
+                        defer_until.join(", and ")
+                    )
+                }),
             ),
             (None, _) => (
                 None,
                 "none until the blockers clear".to_string(),
-                format!(
-                    "defer until {}; no end is known, so nothing from the proposal on is dated",
-                    defer_until.join(", and ")
-                ),
+                say(worded, || {
+                    format!(
+                        "defer until {}; no end is known, so nothing from the proposal on is dated",
+                        defer_until.join(", and ")
+                    )
+                }),
             ),
         };
         return TimingResult {
@@ -436,10 +451,12 @@ pub fn plan_timing(s: &Snapshot, p: &Policy, as_of: Day) -> TimingResult {
             date: Some(as_of.plus_days(21).working_day()),
             window_end: Some(as_of.plus_days(28).working_day()),
             trigger: "Business review".into(),
-            reason: format!(
-                "no timing event or planning month is known: book a business review for {} and propose there; ask for the customer's planning month (contract.planning_month) so the next proposal lands in its cycle",
-                as_of.plus_days(21).working_day()
-            ),
+            reason: say(worded, || {
+                format!(
+                    "no timing event or planning month is known: book a business review for {} and propose there; ask for the customer's planning month (contract.planning_month) so the next proposal lands in its cycle",
+                    as_of.plus_days(21).working_day()
+                )
+            }),
             triggers,
             blockers: blocker_items,
             defer_until,
