@@ -638,15 +638,28 @@ fn segment_rows_agree_with_draft_plan_for_every_demo_account() {
     }
 }
 
-/// Every demo account and every data-driven case's snapshot.
-fn demo_and_case_snapshots() -> Vec<Snapshot> {
+/// Every demo account and every data-driven case's snapshot, each on its own `as_of` and on
+/// days that cut its usage history differently.
+fn demo_and_case_days() -> Vec<(Snapshot, Day)> {
     let mut snapshots: Vec<Snapshot> = expansion_planner::demo::portfolio().unwrap().to_vec();
     for entry in std::fs::read_dir(crate::root().join("tests/data/accounts")).unwrap() {
         let case: Value =
             serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
         snapshots.push(Snapshot::from_json(case["snapshot"].clone()).unwrap());
     }
-    snapshots
+    let mut out = Vec::new();
+    for s in snapshots {
+        let own = s.as_of.unwrap_or(Day::parse("2026-11-15").unwrap());
+        for day in [
+            own,
+            own.plus_days(-20),
+            own.plus_days(-45),
+            own.plus_days(10),
+        ] {
+            out.push((s.clone(), day));
+        }
+    }
+    out
 }
 
 /// `segment::assess` (the gate without the unhealthy path's text, the utilisation computed
@@ -655,81 +668,74 @@ fn demo_and_case_snapshots() -> Vec<Snapshot> {
 #[test]
 fn segment_rows_agree_with_the_full_plan_field_by_field() {
     let policy = Policy::default();
-    let snapshots = demo_and_case_snapshots();
+    let cases = demo_and_case_days();
     let mut compared = 0;
     let mut blocked = 0;
-    for s in &snapshots {
-        let own = s.as_of.unwrap_or(Day::parse("2026-11-15").unwrap());
-        for day in [
-            own,
-            own.plus_days(-20),
-            own.plus_days(-45),
-            own.plus_days(10),
-        ] {
-            let plan = draft_plan(s, &policy, day);
-            let row = segment::assess(s, &policy, day);
-            let at = format!("{} on {day}", s.name);
-            assert_eq!(row.outcome, plan.outcome, "{at}");
-            assert_eq!(row.status, plan.steps.health.status, "{at}");
+    for (s, day) in &cases {
+        let day = *day;
+        let plan = draft_plan(s, &policy, day);
+        let row = segment::assess(s, &policy, day);
+        let at = format!("{} on {day}", s.name);
+        assert_eq!(row.outcome, plan.outcome, "{at}");
+        assert_eq!(row.status, plan.steps.health.status, "{at}");
+        assert_eq!(
+            row.utilisation_pct, plan.steps.health.utilisation_pct,
+            "{at}"
+        );
+        assert_eq!(row.score, plan.steps.health.score, "{at}");
+        assert_eq!(
+            row.top_reason,
+            segment::plan_record(s, &plan).top_reason,
+            "{at}"
+        );
+        let path = plan.steps.health.unhealthy_path.as_ref();
+        assert_eq!(
+            row.right_size.map(|r| *r),
+            path.and_then(|u| u.right_size.clone()),
+            "{at}"
+        );
+        if let Some(u) = path {
+            blocked += 1;
+            assert_eq!(row.reassess_on, Some(u.reassess_on), "{at}");
+            let failing: Vec<_> = plan
+                .steps
+                .health
+                .checks
+                .iter()
+                .filter(|c| c.passed == Some(false))
+                .map(|c| c.check)
+                .collect();
             assert_eq!(
-                row.utilisation_pct, plan.steps.health.utilisation_pct,
+                row.failing_checks.iter().collect::<Vec<_>>(),
+                failing,
                 "{at}"
             );
-            assert_eq!(row.score, plan.steps.health.score, "{at}");
+            let unknown: Vec<_> = plan
+                .steps
+                .health
+                .checks
+                .iter()
+                .filter(|c| c.passed.is_none())
+                .map(|c| c.check)
+                .collect();
             assert_eq!(
-                row.top_reason,
-                segment::plan_record(s, &plan).top_reason,
+                row.unknown_checks.iter().collect::<Vec<_>>(),
+                unknown,
                 "{at}"
             );
-            let path = plan.steps.health.unhealthy_path.as_ref();
             assert_eq!(
-                row.right_size.map(|r| *r),
-                path.and_then(|u| u.right_size.clone()),
-                "{at}"
+                serde_json::to_value(row.unknown_checks).unwrap(),
+                serde_json::to_value(&unknown).unwrap()
             );
-            if let Some(u) = path {
-                blocked += 1;
-                assert_eq!(row.reassess_on, Some(u.reassess_on), "{at}");
-                let failing: Vec<_> = plan
-                    .steps
-                    .health
-                    .checks
-                    .iter()
-                    .filter(|c| c.passed == Some(false))
-                    .map(|c| c.check)
-                    .collect();
-                assert_eq!(
-                    row.failing_checks.iter().collect::<Vec<_>>(),
-                    failing,
-                    "{at}"
-                );
-                let unknown: Vec<_> = plan
-                    .steps
-                    .health
-                    .checks
-                    .iter()
-                    .filter(|c| c.passed.is_none())
-                    .map(|c| c.check)
-                    .collect();
-                assert_eq!(
-                    row.unknown_checks.iter().collect::<Vec<_>>(),
-                    unknown,
-                    "{at}"
-                );
-                assert_eq!(
-                    serde_json::to_value(row.unknown_checks).unwrap(),
-                    serde_json::to_value(&unknown).unwrap()
-                );
-            }
-            let opp = plan.steps.opportunity.as_ref();
-            assert_eq!(
-                row.expansion_type,
-                opp.and_then(|o| o.expansion_type),
-                "{at}"
-            );
-            assert_eq!(row.confidence, opp.map(|o| o.confidence), "{at}");
-            compared += 1;
         }
+        let opp = plan.steps.opportunity.as_ref();
+        assert_eq!(
+            row.expansion_type,
+            opp.and_then(|o| o.expansion_type),
+            "{at}"
+        );
+        assert_eq!(row.confidence, opp.map(|o| o.confidence), "{at}");
+        compared += 1;
     }
     assert!(
         compared >= 120 && blocked >= 20,
@@ -746,7 +752,7 @@ fn wording_one_check_changes_no_verdict_and_no_reason() {
     use expansion_planner::engine::{health, opportunity, plan, signals, timing};
     use expansion_planner::model::results::Check;
     let policy = Policy::default();
-    let snapshots = demo_and_case_snapshots();
+    let cases = demo_and_case_days();
     let verdicts = |cs: &[Check]| cs.iter().map(|c| (c.check, c.passed)).collect::<Vec<_>>();
     // The worded check of a `FirstOpen` list, and that every other one is bare.
     let first_open = |lean: &[Check], full: &[Check], at: &str| -> bool {
@@ -768,121 +774,113 @@ fn wording_one_check_changes_no_verdict_and_no_reason() {
         open.is_some()
     };
     let (mut gates, mut readiness, mut priced, mut held) = (0, 0, 0, 0);
-    for s in &snapshots {
-        let own = s.as_of.unwrap_or(Day::parse("2026-11-15").unwrap());
-        for day in [
-            own,
-            own.plus_days(-20),
-            own.plus_days(-45),
-            own.plus_days(10),
-        ] {
-            let at = format!("{} on {day}", s.name);
-            let u = health::utilisation(s, &policy, day);
-            let full = health::gate(s, &policy, day, &u, health::Words::All);
-            let lean = health::gate(s, &policy, day, &u, health::Words::FirstOpen);
-            assert_eq!(verdicts(&lean.checks), verdicts(&full.checks), "{at}");
-            assert_eq!(
-                (
-                    lean.status,
-                    lean.score_band,
-                    lean.score,
-                    lean.clear_to_expand
-                ),
-                (
-                    full.status,
-                    full.score_band,
-                    full.score,
-                    full.clear_to_expand
-                ),
-                "{at}"
-            );
-            assert_eq!(
-                (lean.utilisation_pct, lean.sustained_utilisation_pct),
-                (full.utilisation_pct, full.sustained_utilisation_pct),
-                "{at}"
-            );
-            gates += usize::from(first_open(&lean.checks, &full.checks, &at));
-            if !full.clear_to_expand {
-                continue;
-            }
-            let sf = signals::find_signals_with(s, &policy, day, &full, &u, health::Words::All);
-            let sl =
-                signals::find_signals_with(s, &policy, day, &lean, &u, health::Words::FirstOpen);
-            assert_eq!(verdicts(&sl.readiness), verdicts(&sf.readiness), "{at}");
-            // The signals, their order and strengths; only why each is as strong is unworded.
-            let mut full_signals = serde_json::to_value(&sf.signals).unwrap();
-            for f in full_signals.as_array_mut().unwrap() {
-                f.as_object_mut().unwrap().remove("strength_reason");
-            }
-            let mut lean_signals = serde_json::to_value(&sl.signals).unwrap();
-            for f in lean_signals.as_array_mut().unwrap() {
-                let why = f.as_object_mut().unwrap().remove("strength_reason");
-                assert!(
-                    why.as_ref().is_none_or(|w| w.as_str() == Some("")),
-                    "{at}: {why:?}"
-                );
-            }
-            assert_eq!(lean_signals, full_signals, "{at}");
-            assert_eq!(
-                (sl.organic_count, sl.unverified_count, sl.ready),
-                (sf.organic_count, sf.unverified_count, sf.ready),
-                "{at}"
-            );
-            readiness += usize::from(first_open(&sl.readiness, &sf.readiness, &at));
-            // The timing's decisions and dates, worded or not.
-            let tm = timing::plan_timing(s, &policy, day);
-            let tl = timing::plan_timing_with(s, &policy, day, health::Words::FirstOpen);
-            let decided = |t: &expansion_planner::model::results::TimingResult| {
-                let items = |v: &[expansion_planner::model::results::TimingItem]| {
-                    v.iter()
-                        .map(|i| (i.kind.clone(), i.date))
-                        .collect::<Vec<_>>()
-                };
-                (
-                    t.recommendation.clone(),
-                    t.date,
-                    t.window_end,
-                    t.trigger.clone(),
-                    items(&t.triggers),
-                    items(&t.blockers),
-                    t.defer_until.clone(),
-                    t.blocked_until,
-                )
-            };
-            assert_eq!(decided(&tl), decided(&tm), "{at}");
-            assert!(tl.reason.is_empty(), "{at}");
-            held += usize::from(!tm.defer_until.is_empty());
-            // The opportunity's figures, worded or not.
-            let outcome = plan::classify(&sf, &tm);
-            let of = opportunity::quantify(s, &policy, day, &sf, &tm, outcome);
-            let ol = opportunity::quantify_with(
-                s,
-                &policy,
-                day,
-                &sl,
-                &tm,
-                outcome,
-                health::Words::FirstOpen,
-            );
-            let figures = |o: &expansion_planner::model::results::OpportunityResult| {
-                let scenarios: Vec<_> = o
-                    .scenarios
-                    .iter()
-                    .map(|x| (x.adoption_pct, x.expansion_arr))
-                    .collect();
-                (
-                    o.expansion_type,
-                    scenarios,
-                    o.estimated_expansion_arr,
-                    o.confidence,
-                    o.nrr_after_pct,
-                    o.current_arr,
-                    o.currency.clone(),
-                )
-            };
-            assert_eq!(figures(&ol), figures(&of), "{at}");
-            priced += usize::from(of.estimated_expansion_arr.is_some());
+    for (s, day) in &cases {
+        let day = *day;
+        let at = format!("{} on {day}", s.name);
+        let u = health::utilisation(s, &policy, day);
+        let full = health::gate(s, &policy, day, &u, health::Words::All);
+        let lean = health::gate(s, &policy, day, &u, health::Words::FirstOpen);
+        assert_eq!(verdicts(&lean.checks), verdicts(&full.checks), "{at}");
+        assert_eq!(
+            (
+                lean.status,
+                lean.score_band,
+                lean.score,
+                lean.clear_to_expand
+            ),
+            (
+                full.status,
+                full.score_band,
+                full.score,
+                full.clear_to_expand
+            ),
+            "{at}"
+        );
+        assert_eq!(
+            (lean.utilisation_pct, lean.sustained_utilisation_pct),
+            (full.utilisation_pct, full.sustained_utilisation_pct),
+            "{at}"
+        );
+        gates += usize::from(first_open(&lean.checks, &full.checks, &at));
+        if !full.clear_to_expand {
+            continue;
         }
+        let sf = signals::find_signals_with(s, &policy, day, &full, &u, health::Words::All);
+        let sl = signals::find_signals_with(s, &policy, day, &lean, &u, health::Words::FirstOpen);
+        assert_eq!(verdicts(&sl.readiness), verdicts(&sf.readiness), "{at}");
+        // The signals, their order and strengths; only why each is as strong is unworded.
+        let mut full_signals = serde_json::to_value(&sf.signals).unwrap();
+        for f in full_signals.as_array_mut().unwrap() {
+            f.as_object_mut().unwrap().remove("strength_reason");
+        }
+        let mut lean_signals = serde_json::to_value(&sl.signals).unwrap();
+        for f in lean_signals.as_array_mut().unwrap() {
+            let why = f.as_object_mut().unwrap().remove("strength_reason");
+            assert!(
+                why.as_ref().is_none_or(|w| w.as_str() == Some("")),
+                "{at}: {why:?}"
+            );
+        }
+        assert_eq!(lean_signals, full_signals, "{at}");
+        assert_eq!(
+            (sl.organic_count, sl.unverified_count, sl.ready),
+            (sf.organic_count, sf.unverified_count, sf.ready),
+            "{at}"
+        );
+        readiness += usize::from(first_open(&sl.readiness, &sf.readiness, &at));
+        // The timing's decisions and dates, worded or not.
+        let tm = timing::plan_timing(s, &policy, day);
+        let tl = timing::plan_timing_with(s, &policy, day, health::Words::FirstOpen);
+        let decided = |t: &expansion_planner::model::results::TimingResult| {
+            let items = |v: &[expansion_planner::model::results::TimingItem]| {
+                v.iter()
+                    .map(|i| (i.kind.clone(), i.date))
+                    .collect::<Vec<_>>()
+            };
+            (
+                t.recommendation.clone(),
+                t.date,
+                t.window_end,
+                t.trigger.clone(),
+                items(&t.triggers),
+                items(&t.blockers),
+                t.defer_until.clone(),
+                t.blocked_until,
+            )
+        };
+        assert_eq!(decided(&tl), decided(&tm), "{at}");
+        assert!(tl.reason.is_empty(), "{at}");
+        held += usize::from(!tm.defer_until.is_empty());
+        // The opportunity's figures, worded or not.
+        let outcome = plan::classify(&sf, &tm);
+        let of = opportunity::quantify(s, &policy, day, &sf, &tm, outcome);
+        let ol = opportunity::quantify_with(
+            s,
+            &policy,
+            day,
+            &sl,
+            &tm,
+            outcome,
+            health::Words::FirstOpen,
+        );
+        let figures = |o: &expansion_planner::model::results::OpportunityResult| {
+            let scenarios: Vec<_> = o
+                .scenarios
+                .iter()
+                .map(|x| (x.adoption_pct, x.expansion_arr))
+                .collect();
+            (
+                o.expansion_type,
+                scenarios,
+                o.estimated_expansion_arr,
+                o.confidence,
+                o.nrr_after_pct,
+                o.current_arr,
+                o.currency.clone(),
+            )
+        };
+        assert_eq!(figures(&ol), figures(&of), "{at}");
+        priced += usize::from(of.estimated_expansion_arr.is_some());
     }
     // The corpus has gates and readiness lists that stop at a check, so both are exercised,
     // and opportunities with a price.
