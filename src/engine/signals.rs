@@ -629,30 +629,30 @@ fn offer_fit(
             .as_ref()
             .and_then(|o| o.technical_capacity)
             .unwrap_or_default();
-        match cap {
-            TechnicalCapacity::None => {
-                let w = wording.wants(Some(false));
-                checks.push(Check {
-                    check: CheckName::TechnicalCapacity,
-                    passed: Some(false),
-                    actual: w.then(|| "none".into()),
-                    required: say(w, || "engineering capacity to consume the tier".into()),
-                    detail: say(w, || "offer.technical_capacity is none: nobody can build on the tier, so it would be shelfware".into()),
-                });
-            }
-            TechnicalCapacity::Confirmed => {
-                let w = wording.wants(Some(true));
-                checks.push(Check {
-                    check: CheckName::TechnicalCapacity,
-                    passed: Some(true),
-                    actual: w.then(|| "confirmed".into()),
-                    required: say(w, || "engineering capacity to consume the tier".into()),
-                    detail: say(w, || "offer.technical_capacity is confirmed: the technical-readiness gate is cleared".into()),
-                });
-            }
-            // Unknown does not stop the plan: it becomes the dated technical-readiness gate
-            // before the commercial proposal (see the approach and the risks).
-            TechnicalCapacity::Unknown => {}
+        // Unknown does not stop the plan: it becomes the dated technical-readiness gate
+        // before the commercial proposal (see the approach and the risks).
+        let verdict = match cap {
+            TechnicalCapacity::None => Some((
+                false,
+                "none",
+                "offer.technical_capacity is none: nobody can build on the tier, so it would be shelfware",
+            )),
+            TechnicalCapacity::Confirmed => Some((
+                true,
+                "confirmed",
+                "offer.technical_capacity is confirmed: the technical-readiness gate is cleared",
+            )),
+            TechnicalCapacity::Unknown => None,
+        };
+        if let Some((passed, actual, detail)) = verdict {
+            let w = wording.wants(Some(passed));
+            checks.push(Check {
+                check: CheckName::TechnicalCapacity,
+                passed: Some(passed),
+                actual: w.then(|| actual.into()),
+                required: say(w, || "engineering capacity to consume the tier".into()),
+                detail: say(w, || detail.into()),
+            });
         }
     }
     checks
