@@ -11,6 +11,10 @@ use expansion_planner::cli::{Cli, run};
 /// strings and maps (the plan, its markdown, the JSON answer); under glibc, allocation was a
 /// third of the instructions of a `draft_plan` call, including `malloc_consolidate` passes
 /// triggered by each large buffer. See README, "Robustness and performance".
+///
+/// Built with mimalloc's `no_thp` feature: it does not ask the kernel for transparent huge
+/// pages, so a 2 MiB page is not zeroed whole on its first touch when a few kilobytes of it
+/// are used. That zeroing was 15 % of a segment plan's time (`scripts/bench-segment`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -521,6 +521,24 @@ impl Day {
         if !well_formed {
             return Err(format!("{} is not a date in the form YYYY-MM-DD", quote(s)));
         }
+        // The digits are checked: build the date from them (jiff checks the day exists),
+        // and ask jiff's parser only for the words of the error.
+        let b = s.as_bytes();
+        let num = |r: std::ops::Range<usize>| {
+            b.get(r).map_or(0, |d| {
+                d.iter()
+                    .fold(0i16, |n, &c| n * 10 + i16::from(c.wrapping_sub(b'0')))
+            })
+        };
+        let (y, m, d) = (num(0..4), num(5..7), num(8..10));
+        match (i8::try_from(m), i8::try_from(d)) {
+            (Ok(m), Ok(d)) if y > 0 => {
+                if let Ok(date) = Date::new(y, m, d) {
+                    return Ok(Day(date));
+                }
+            }
+            _ => {}
+        }
         s.parse::<Date>()
             .map(Day)
             .map_err(|e| format!("`{s}` is not a real calendar date ({e})"))
@@ -753,5 +771,38 @@ mod tests {
         let d = Day::parse("2026-11-29").unwrap();
         assert_eq!(d.plus_days(60).to_string(), "2027-01-28");
         assert_eq!(d.days_until(d.plus_days(90)), 90);
+    }
+
+    /// `Day::parse` builds the date from its digits; jiff's parser is the reference, for
+    /// every day of a leap and a common year, the days that do not exist, and the years at
+    /// the ends of the calendar.
+    #[test]
+    fn dates_read_as_jiff_reads_them() {
+        let mut texts = vec![
+            "0000-01-01".to_string(),
+            "0001-01-01".to_string(),
+            "9999-12-31".to_string(),
+            "2027-00-10".to_string(),
+            "2027-13-01".to_string(),
+            "2027-01-00".to_string(),
+            "2027-01-32".to_string(),
+            "2100-02-29".to_string(),
+            "2000-02-29".to_string(),
+        ];
+        for y in [2024, 2027] {
+            for m in 1..=12 {
+                for d in 1..=31 {
+                    texts.push(format!("{y:04}-{m:02}-{d:02}"));
+                }
+            }
+        }
+        for t in texts {
+            let ours = Day::parse(&t).map(|d| d.0);
+            let jiffs = t.parse::<jiff::civil::Date>();
+            assert_eq!(ours.is_ok(), jiffs.is_ok(), "{t}");
+            if let (Ok(a), Ok(b)) = (ours, jiffs) {
+                assert_eq!(a, b, "{t}");
+            }
+        }
     }
 }
