@@ -79,6 +79,12 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(super::BUSY_TIMEOUT_SECS)
 /// server that vanishes meanwhile is noticed by the TCP keepalives.
 const UNBOUNDED: &str = "SET LOCAL statement_timeout = 0";
 
+/// A segment scan's transaction: unbounded (above), and without JIT compilation. The scan
+/// is one index walk that hands rows out as they are; compiling it buys nothing, and at a
+/// million accounts its estimated cost is past `jit_above_cost`, where compiling with
+/// inlining took the server 130 ms before the first row (`EXPLAIN ANALYZE`).
+const WHOLE_SCAN: &str = "SET LOCAL statement_timeout = 0; SET LOCAL jit = off";
+
 /// Every migration, in order; the index + 1 is the version it brings the schema to.
 /// Append; never edit one that has shipped.
 const MIGRATIONS: &[&str] = &[V1, V2, V3];
@@ -933,7 +939,7 @@ impl Store for Postgres {
             .read_only(true)
             .start()
             .map_err(e)?;
-        tx.batch_execute(UNBOUNDED).map_err(e)?;
+        tx.batch_execute(WHOLE_SCAN).map_err(e)?;
         let params: [&(dyn ToSql + Sync); 2] = [&segment, &csm];
         let mut rows = tx.query_raw(&sql, params).map_err(e)?;
         while let Some(row) = rows.next().map_err(e)? {
@@ -983,7 +989,7 @@ impl Store for Postgres {
                 .read_only(true)
                 .start()
                 .map_err(e)?;
-            tx.batch_execute(UNBOUNDED).map_err(e)?;
+            tx.batch_execute(WHOLE_SCAN).map_err(e)?;
             let params: [&(dyn ToSql + Sync); 4] = [&segment, &csm, &low, &high];
             let mut rows = tx.query_raw(&sql, params).map_err(e)?;
             while let Some(row) = rows.next().map_err(e)? {
