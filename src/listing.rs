@@ -175,7 +175,7 @@ pub fn list_accounts(p: &Planner, a: ListArgs) -> Result<AccountList> {
             status: r.status,
             utilisation_pct: r.utilisation_pct,
             score: r.score,
-            top_reason: r.top_reason,
+            top_reason: r.top_reason.to_string(),
         })
         .collect();
     let next = next_cursor(start + accounts.len(), all, fp);

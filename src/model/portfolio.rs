@@ -121,7 +121,7 @@ pub struct SegmentRow {
     pub score: Option<Score>,
     /// Blocked: the first gate check that failed; not ready: the first readiness shortfall;
     /// ready: the strongest organic signal.
-    pub top_reason: String,
+    pub top_reason: Arc<str>,
     pub currency: Arc<str>,
     pub current_arr: Option<Money>,
     /// Ready accounts only; `null` otherwise.
@@ -161,7 +161,7 @@ pub struct RankedAccount {
     pub weight_pct: Pct,
     /// The figure ranked on; `null` when a price assumption is missing (ranked last).
     pub expected_arr: Option<Money>,
-    pub top_reason: String,
+    pub top_reason: Arc<str>,
 }
 
 /// A blocked account that should right-size before any expansion conversation.

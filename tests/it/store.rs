@@ -685,7 +685,7 @@ fn segment_rows_agree_with_the_full_plan_field_by_field() {
         assert_eq!(row.score, plan.steps.health.score, "{at}");
         assert_eq!(
             row.top_reason,
-            segment::plan_record(s, &plan).top_reason,
+            segment::plan_record(s, &plan).top_reason.into(),
             "{at}"
         );
         let path = plan.steps.health.unhealthy_path.as_ref();
@@ -1156,7 +1156,7 @@ proptest::proptest! {
                 let mut r = demo[d].clone();
                 r.name = names[n].to_string();
                 r.id = ids[k].clone();
-                r.top_reason = i.to_string();
+                r.top_reason = i.to_string().into();
                 r
             })
             .collect();
@@ -1164,6 +1164,21 @@ proptest::proptest! {
         expected.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
         let mut got = rows;
         segment::sort_by_name(&mut got);
+        proptest::prop_assert_eq!(got, expected);
+    }
+
+    /// `segment::permute`, which `sort_by_name` and the parallel scan's key order use.
+    #[test]
+    fn permuting_in_place_moves_each_row_where_the_order_says(
+        order in proptest::strategy::Strategy::prop_shuffle(proptest::strategy::Just((0..200usize).collect::<Vec<_>>())),
+        n in 0usize..200,
+    ) {
+        // A permutation of 0..n: the shuffled indices below n, in their shuffled order.
+        let order: Vec<usize> = order.into_iter().filter(|&i| i < n).collect();
+        let rows: Vec<String> = (0..n).map(|i| format!("row {i}")).collect();
+        let expected: Vec<String> = order.iter().map(|&i| rows[i].clone()).collect();
+        let mut got = rows;
+        segment::permute(&mut got, order);
         proptest::prop_assert_eq!(got, expected);
     }
 }
@@ -1921,6 +1936,14 @@ fn assert_scan_is(store: &Arc<dyn Store>, want: &BTreeMap<String, Snapshot>, at:
     }
     let p = planner(Accounts::ready(store.clone()));
     let policy = Policy::default();
+    // The store's own order: a one-thread scan reads by key.
+    let mut by_key = Vec::new();
+    store
+        .scan(&AccountFilter::default(), &mut |f| {
+            by_key.push(f.snapshot.id);
+            Ok(())
+        })
+        .unwrap();
     for as_of in [
         None,
         Some("2026-11-15"),
@@ -1930,6 +1953,9 @@ fn assert_scan_is(store: &Arc<dyn Store>, want: &BTreeMap<String, Snapshot>, at:
         let day = as_of.map(|d| Day::parse(d).unwrap());
         let rows = p.segment_rows(&AccountFilter::default(), day).unwrap();
         assert_eq!(rows.len(), want.len(), "{at}");
+        // However the parts' threads ran, the rows come back in key order.
+        let ids: Vec<_> = rows.iter().map(|r| r.id.clone()).collect();
+        assert_eq!(ids, by_key, "{at}: rows in key order");
         for row in rows {
             let s = &want[row.id.as_ref().unwrap()];
             let direct = segment::assess(s, &policy, day.or(s.as_of).unwrap());
