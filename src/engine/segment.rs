@@ -112,7 +112,7 @@ fn scenario_at(o: &OpportunityResult, pct: Pct) -> Option<Money> {
 /// `Interner::MAX_REASONS` are kept.
 #[derive(Default)]
 pub struct Interner {
-    few: Vec<Arc<str>>,
+    few: HashSet<Arc<str>>,
     reasons: HashSet<Arc<str>>,
 }
 
@@ -120,27 +120,27 @@ impl Interner {
     const MAX: usize = 256;
     const MAX_REASONS: usize = 1 << 16;
 
+    /// A segment, CSM or currency.
     pub fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.few.iter().find(|a| &***a == s) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(s);
-        if self.few.len() < Self::MAX {
-            self.few.push(a.clone());
-        }
-        a
+        shared(&mut self.few, s, Self::MAX)
     }
 
-    pub fn reason(&mut self, s: String) -> Arc<str> {
-        if let Some(a) = self.reasons.get(s.as_str()) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(s);
-        if self.reasons.len() < Self::MAX_REASONS {
-            self.reasons.insert(a.clone());
-        }
-        a
+    /// A row's `top_reason`.
+    pub fn reason(&mut self, s: &str) -> Arc<str> {
+        shared(&mut self.reasons, s, Self::MAX_REASONS)
     }
+}
+
+/// `s` as held in `set`, added while the set has fewer than `max` strings.
+fn shared(set: &mut HashSet<Arc<str>>, s: &str, max: usize) -> Arc<str> {
+    if let Some(a) = set.get(s) {
+        return a.clone();
+    }
+    let a: Arc<str> = Arc::from(s);
+    if set.len() < max {
+        set.insert(a.clone());
+    }
+    a
 }
 
 /// One account's row: the gate, and for healthy accounts the signals and the opportunity.
@@ -178,7 +178,7 @@ pub fn assess_interned(s: &Snapshot, p: &Policy, as_of: Day, strings: &mut Inter
         reassess_on: None,
     };
     if !h.clear_to_expand {
-        row.top_reason = strings.reason(blocked_reason(&h));
+        row.top_reason = strings.reason(&blocked_reason(&h));
         for c in &h.checks {
             match c.passed {
                 Some(false) => row.failing_checks.insert(c.check),
@@ -195,7 +195,7 @@ pub fn assess_interned(s: &Snapshot, p: &Policy, as_of: Day, strings: &mut Inter
     let tm = timing::plan_timing_with(s, p, as_of, health::Words::FirstOpen);
     let outcome = super::plan::classify(&sig, &tm);
     row.outcome = outcome;
-    row.top_reason = strings.reason(match outcome {
+    row.top_reason = strings.reason(&match outcome {
         Outcome::NotReady | Outcome::Provisional => not_ready_reason(&sig),
         Outcome::OnHold => on_hold_reason(&tm),
         _ => ready_reason(&sig),
