@@ -7,7 +7,10 @@
 //! bench_store parse FILE.jsonl      baseline: serde_json parse of every snapshot, no checks
 //! bench_store import FILE.jsonl DB  import into a fresh database (timed); DB is an SQLite
 //!                                   file or a PostgreSQL URL (of an empty database)
-//! bench_store scan DB               plan_segment over every stored account (timed)
+//! bench_store scan DB               plan_segment over every stored account (timed), rows
+//!                                   kept from import where the store has them
+//! bench_store scan-live DB          the same, as_of the day after the data's: every account
+//!                                   assessed (timed)
 //! bench_store read DB               baseline: the same accounts read whole from the same
 //!                                   store, by the same threads, and dropped
 //! bench_store assess FILE.jsonl     baseline: the same segment plan from snapshots in memory
@@ -34,7 +37,10 @@ use expansion_planner::engine::{Policy, segment};
 use expansion_planner::model::portfolio::AccountFilter;
 use expansion_planner::model::{Day, Snapshot};
 use expansion_planner::service::Planner;
-use expansion_planner::store::{Postgres, Sqlite, Store, postgres};
+use expansion_planner::store::{Postgres, Sqlite, Store, Stored, postgres};
+
+/// The `as_of` of every generated account.
+const DATA_AS_OF: &str = "2026-11-15";
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -222,7 +228,7 @@ fn account(i: u64, rng: &mut Rng, as_of: Day) -> serde_json::Value {
 }
 
 fn generate(n: u64, out: &Path) -> Res<()> {
-    let as_of = Day::parse("2026-11-15")?;
+    let as_of = Day::parse(DATA_AS_OF)?;
     let mut w = BufWriter::new(std::fs::File::create(out)?);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for i in 1..=n {
@@ -275,6 +281,8 @@ fn main() -> Res<()> {
             }
             let t = Instant::now();
             let store = open(arg(2))?;
+            // As `expansion-planner import` does: rows kept under the default policy.
+            store.keep_segment_rows(Arc::new(Policy::default()));
             let report = store.import(Path::new(arg(1)), None, false)?;
             let secs = t.elapsed().as_secs_f64();
             if !report.ok() {
@@ -286,20 +294,45 @@ fn main() -> Res<()> {
             );
             Ok(())
         }
-        "scan" => {
-            let planner = Planner::new(Policy::default(), Accounts::ready(open(arg(1))?));
+        // `scan`: as_of not given, so each account on its own `as_of` (what the assistant
+        // asks for by default), where a store may answer with the rows it kept from import.
+        // `scan-live`: as_of the day after the data's, so every account is assessed.
+        phase @ ("scan" | "scan-live") => {
+            let store = open(arg(1))?;
+            let planner = Planner::new(Policy::default(), Accounts::ready(store.clone()));
+            let as_of = if phase == "scan" {
+                None
+            } else {
+                Some(Day::parse(DATA_AS_OF)?.plus_days(1))
+            };
             let anon = AnonPeak::start();
             let t = Instant::now();
-            let plan = planner.plan_segment(&AccountFilter::default(), None)?;
+            let plan = planner.plan_segment(&AccountFilter::default(), as_of)?;
             let secs = t.elapsed().as_secs_f64();
+            let held = rss_anon_kib() as f64 / 1024.0;
+            // Untimed: how many rows came kept from import, so that the figure says which
+            // path it measured.
+            let kept = AtomicU64::new(0);
+            store.scan_segment(
+                &AccountFilter::default(),
+                parts(),
+                segment::row_fingerprint(&planner.policy),
+                as_of,
+                &|_, _, stored| {
+                    if matches!(stored, Stored::Row(_)) {
+                        kept.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(())
+                },
+            )?;
             println!(
-                "scan: plan_segment over {} accounts in {secs:.3} s ({} blocked, {} not ready, {} ready); anon peak {:.0} MiB, {:.0} MiB held with the plan",
+                "{phase}: plan_segment over {} accounts in {secs:.3} s ({} blocked, {} not ready, {} ready; {} rows kept from import); anon peak {:.0} MiB, {held:.0} MiB held with the plan",
                 plan.total_accounts,
                 plan.distribution.blocked,
                 plan.distribution.not_ready,
                 plan.distribution.ready,
+                kept.load(Ordering::Relaxed),
                 anon.peak_mib(),
-                rss_anon_kib() as f64 / 1024.0,
             );
             Ok(())
         }

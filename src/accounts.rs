@@ -18,6 +18,7 @@
 use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
+use crate::engine::policy::Policy;
 use crate::model::Day;
 use crate::model::portfolio::{AccountFilter, DueReassessment, ImportReport, PlanRecord};
 use crate::store::{Postgres, Sqlite};
@@ -39,6 +40,9 @@ pub struct Accounts {
     opening: Mutex<()>,
     /// What answers while the store cannot be opened: the latest reason.
     unavailable: Unavailable,
+    /// The policy the store keeps segment rows for (`Store::keep_segment_rows`), told to
+    /// a store opened later when it opens.
+    keep: OnceLock<Arc<Policy>>,
 }
 
 /// The embedded demo portfolio: `Planner::new(policy, Arc::new(Demo))` serves it. Every
@@ -61,6 +65,7 @@ impl Accounts {
             unavailable: Unavailable(Arc::new(Mutex::new(String::from(
                 "the account store is not open",
             )))),
+            keep: OnceLock::new(),
         }
     }
 
@@ -82,6 +87,17 @@ impl Accounts {
         open: impl Fn() -> Result<Box<dyn Store>, String> + Send + Sync + 'static,
     ) -> Accounts {
         Accounts::with(Some(Box::new(move || open().map(Arc::from))))
+    }
+
+    /// Imports through this handle keep each account's segment row under `policy` (the
+    /// planner's), now if the store is open, else as soon as it opens. The first policy
+    /// told is the one kept.
+    pub fn keep_rows_for(&self, policy: Arc<Policy>) {
+        if self.keep.set(policy.clone()).is_ok()
+            && let Some(store) = self.open.get()
+        {
+            store.keep_segment_rows(policy);
+        }
     }
 
     /// Opens the store now if it is not open yet (off the request path, after the MCP
@@ -107,7 +123,12 @@ impl Accounts {
             return Some(store);
         }
         match opener() {
-            Ok(store) => Some(self.open.get_or_init(|| store)),
+            Ok(store) => {
+                if let Some(policy) = self.keep.get() {
+                    store.keep_segment_rows(policy.clone());
+                }
+                Some(self.open.get_or_init(|| store))
+            }
             Err(reason) => {
                 *self.unavailable.0.lock().unwrap_or_else(|e| e.into_inner()) = reason;
                 None

@@ -13,6 +13,7 @@ use crate::engine::{Policy, segment};
 use crate::model::portfolio::{AccountFilter, SegmentPlan, SegmentRow};
 use crate::model::results::PlanResult;
 use crate::model::{Day, InputError, Snapshot};
+use crate::store::Stored;
 
 /// Arguments shared by every step tool: exactly one of `account` or `snapshot`, and an
 /// optional `as_of`.
@@ -83,9 +84,12 @@ impl Planner {
     /// A planner over `accounts`: an open store (`Arc<Sqlite>`, `Arc<dyn Store>`), the demo
     /// (`Arc::new(Demo)`), or [`Accounts`] opened on first use.
     pub fn new(policy: Policy, accounts: impl Into<Accounts>) -> Planner {
+        let policy = Arc::new(policy);
+        let accounts: Accounts = accounts.into();
+        accounts.keep_rows_for(policy.clone());
         Planner {
-            policy: Arc::new(policy),
-            accounts: Arc::new(accounts.into()),
+            policy,
+            accounts: Arc::new(accounts),
             today,
             import_dirs: Arc::new(Vec::new()),
             views: true,
@@ -231,17 +235,26 @@ impl Planner {
         let strings: Vec<Mutex<segment::Interner>> = (0..parts)
             .map(|_| Mutex::new(segment::Interner::default()))
             .collect();
-        self.accounts.scan_parallel(filter, parts, &|part, f| {
-            let day = as_of.or(f.snapshot.as_of).unwrap_or(today);
-            if let Some(strings) = strings.get(part) {
-                let mut strings = strings.lock().unwrap_or_else(|e| e.into_inner());
-                let row = segment::assess_interned(&f.snapshot, policy, day, &mut strings);
-                let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-                out.0.push(f.key);
-                out.1.push(row);
-            }
-            Ok(())
-        })?;
+        // A row the store kept from import for this policy, build and day is the row
+        // `assess` would give (`Store::scan_segment`); every other account is assessed here.
+        let fingerprint = segment::row_fingerprint(policy);
+        self.accounts
+            .scan_segment(filter, parts, fingerprint, as_of, &|part, key, stored| {
+                if let Some(strings) = strings.get(part) {
+                    let mut strings = strings.lock().unwrap_or_else(|e| e.into_inner());
+                    let row = match stored {
+                        Stored::Row(row) => segment::share_strings(*row, &mut strings),
+                        Stored::Snapshot(s) => {
+                            let day = as_of.or(s.as_of).unwrap_or(today);
+                            segment::assess_interned(&s, policy, day, &mut strings)
+                        }
+                    };
+                    let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+                    out.0.push(key);
+                    out.1.push(row);
+                }
+                Ok(())
+            })?;
         // The parts' rows interleave; put them back in key order, which one part reads in,
         // so that the answer does not depend on how the threads ran (rows with the same
         // name and id keep that order through the summary's stable sort).

@@ -31,6 +31,12 @@ pub struct ImportArgs {
     /// Output format: markdown, or the import_accounts tool's structured content.
     #[arg(long, value_enum, default_value_t = Format::Markdown)]
     pub format: Format,
+    /// A TOML file overriding policy thresholds: on PostgreSQL, each account's segment row
+    /// is kept from import as this policy computes it, so give the one `serve` runs with
+    /// (the same variable is read). A server with another policy assesses those accounts
+    /// afresh on every `plan_segment`: the answers are right either way, only slower.
+    #[arg(long, value_name = "FILE", env = "EXPANSION_PLANNER_POLICY")]
+    pub policy: Option<PathBuf>,
     #[command(flatten)]
     pub store: StoreArgs,
 }
@@ -79,7 +85,9 @@ pub fn run(a: ImportArgs) -> Result<(), CliError> {
     }
     // A database this command creates is removed again when nothing was written to it.
     let created = a.store.path().filter(|p| !a.store.demo && !p.exists());
+    let policy = super::load_policy(a.policy.as_ref())?;
     let store = a.store.open()?;
+    store.keep_segment_rows(std::sync::Arc::new(policy));
     let mut failed = Vec::new();
     let mut written = false;
     let mut result = Ok(());

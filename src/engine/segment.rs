@@ -102,6 +102,26 @@ fn scenario_at(o: &OpportunityResult, pct: Pct) -> Option<Money> {
         .and_then(|s| s.expansion_arr)
 }
 
+/// What a segment row depends on besides its snapshot and day: the policy, and the engine
+/// that assessed it (`build.rs` hashes every source file the engine's answers come from).
+/// A store keeps a row from import under this number and hands it back only to a scan that
+/// asks with the same number, so a policy file changed by one threshold, or a new build,
+/// never reads a row computed under the old one. (FNV-1a over the engine build and the
+/// policy's `Debug` text: every field, in order, each number as its shortest exact text.)
+pub fn row_fingerprint(policy: &Policy) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(env!("EXPANSION_PLANNER_ENGINE_BUILD").as_bytes());
+    eat(&[0]);
+    eat(format!("{policy:?}").as_bytes());
+    i64::from_ne_bytes(h.to_ne_bytes())
+}
+
 /// The segment, CSM and currency strings of the rows one scan builds, each held once: a
 /// book has a few of each, and a million rows each with its own copies was 60 MB. At most
 /// `Interner::MAX` different strings are kept; any further one is simply not shared.
@@ -219,6 +239,16 @@ pub fn assess_interned(s: &Snapshot, p: &Policy, as_of: Day, strings: &mut Inter
         let w = u64::try_from(confidence_weight_tenths(opp.confidence)).unwrap_or(0);
         m.mul_div(w, 1000, minor).unwrap_or(m)
     });
+    row
+}
+
+/// A row read back (a store's kept row), its strings shared through `strings` as
+/// `assess_interned` shares them.
+pub fn share_strings(mut row: SegmentRow, strings: &mut Interner) -> SegmentRow {
+    row.segment = row.segment.map(|x| strings.get(&x));
+    row.csm = row.csm.map(|x| strings.get(&x));
+    row.currency = strings.get(&row.currency);
+    row.top_reason = strings.reason(&row.top_reason);
     row
 }
 

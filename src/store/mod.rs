@@ -28,8 +28,12 @@ pub mod suggest;
 mod values;
 
 use std::path::Path;
+use std::sync::Arc;
 
-use crate::model::portfolio::{AccountFilter, DueReassessment, ImportReport, PlanRecord};
+use crate::engine::policy::Policy;
+use crate::model::portfolio::{
+    AccountFilter, DueReassessment, ImportReport, PlanRecord, SegmentRow,
+};
 use crate::model::{Day, InputError, Snapshot};
 
 pub use self::postgres::Postgres;
@@ -40,6 +44,19 @@ pub use self::sqlite::{BUSY_TIMEOUT_SECS, Sqlite};
 pub struct Found {
     pub key: i64,
     pub snapshot: Snapshot,
+}
+
+/// What a segment scan reads for one account: the segment row its store kept from import
+/// (for the policy, engine build and day the scan asks for, see [`Store::scan_segment`]),
+/// or else its snapshot, to assess.
+///
+/// Unboxed snapshot: a `Stored` is handed by value to the scan's callback and never held,
+/// so its size costs a copy, where a box would cost an allocation per account.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stored {
+    Row(Box<SegmentRow>),
+    Snapshot(Snapshot),
 }
 
 /// Why an account question could not be answered.
@@ -81,6 +98,31 @@ pub trait Store: Send + Sync {
     ) -> Result<(), SourceError> {
         let _ = parts;
         self.scan(filter, &mut |f| each(0, f))
+    }
+    /// From now on, imports keep each written account's segment row as `policy` and this
+    /// engine build assess it on the snapshot's own `as_of` (what `plan_segment` computes
+    /// when no `as_of` is given), for [`Store::scan_segment`] to read instead of assessing.
+    /// A store that keeps none (the default) assesses every account on every scan.
+    fn keep_segment_rows(&self, policy: Arc<Policy>) {
+        let _ = policy;
+    }
+    /// Like `scan_parallel`, for a segment plan: `each` gets, for each account, its key and
+    /// the row the store kept from import when it was computed under `fingerprint`
+    /// (`engine::segment::row_fingerprint`) on the day the scan assesses (`as_of`, else the
+    /// snapshot's own), and otherwise the snapshot. Within a part the accounts may come in
+    /// any order (the caller orders them by key). The default keeps no rows.
+    fn scan_segment(
+        &self,
+        filter: &AccountFilter,
+        parts: usize,
+        fingerprint: i64,
+        as_of: Option<Day>,
+        each: &(dyn Fn(usize, i64, Stored) -> Result<(), SourceError> + Sync),
+    ) -> Result<(), SourceError> {
+        let _ = (fingerprint, as_of);
+        self.scan_parallel(filter, parts, &|part, f| {
+            each(part, f.key, Stored::Snapshot(f.snapshot))
+        })
     }
     /// How many accounts match the filter.
     fn count(&self, filter: &AccountFilter) -> Result<u64, SourceError>;

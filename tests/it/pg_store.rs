@@ -4,12 +4,17 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use expansion_planner::engine::Policy;
+use expansion_planner::engine::segment;
 use expansion_planner::mcp::tools;
+use expansion_planner::model::Day;
+use expansion_planner::model::portfolio::{AccountFilter, SegmentRow};
 use expansion_planner::service::{Planner, StepArgs};
-use expansion_planner::store::{Postgres, SourceError, Sqlite, Store};
+use expansion_planner::store::{Postgres, SourceError, Sqlite, Store, Stored};
 use serde_json::{Value, json};
 
 use crate::pg;
@@ -64,6 +69,9 @@ fn the_same_imports_give_byte_identical_answers_on_both_stores() {
     ];
     let sqlite = Sqlite::in_memory().unwrap();
     let postgres = pg::store();
+    // PostgreSQL keeps each account's segment row from import (`plan_segment` reads it back
+    // instead of assessing); SQLite assesses every account: the answers must not differ.
+    postgres.keep_segment_rows(Arc::new(Policy::default()));
     for (f, m) in &files {
         assert_eq!(
             import(&sqlite, f, m.as_deref()),
@@ -73,6 +81,10 @@ fn the_same_imports_give_byte_identical_answers_on_both_stores() {
         );
     }
     let policy = || Policy::default();
+    assert!(
+        kept(&postgres, &Policy::default(), None) >= 10,
+        "the segment plans below must read rows kept from import"
+    );
     let a = Planner::new(policy(), sqlite);
     let b = Planner::new(policy(), postgres);
     let ids: Vec<String> = expansion_planner::demo::portfolio()
@@ -134,6 +146,151 @@ fn the_same_imports_give_byte_identical_answers_on_both_stores() {
         a.accounts.segments().unwrap(),
         b.accounts.segments().unwrap()
     );
+}
+
+/// How many of the store's accounts a segment scan under `policy` on `as_of` (each
+/// account's own when `None`) reads as a row kept from import.
+fn kept(store: &dyn Store, policy: &Policy, as_of: Option<Day>) -> usize {
+    let n = AtomicUsize::new(0);
+    store
+        .scan_segment(
+            &AccountFilter::default(),
+            2,
+            segment::row_fingerprint(policy),
+            as_of,
+            &|_, _, stored| {
+                if matches!(stored, Stored::Row(_)) {
+                    n.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    n.into_inner()
+}
+
+fn fixed_today() -> Day {
+    Day::parse("2026-12-01").unwrap()
+}
+
+/// Every stored account assessed on the spot, in key order: what a kept row must equal.
+fn assessed(store: &dyn Store, policy: &Policy, as_of: Option<Day>) -> Vec<SegmentRow> {
+    let mut rows = Vec::new();
+    store
+        .scan(&AccountFilter::default(), &mut |f| {
+            let day = as_of.or(f.snapshot.as_of).unwrap_or_else(fixed_today);
+            rows.push(segment::assess(&f.snapshot, policy, day));
+            Ok(())
+        })
+        .unwrap();
+    rows
+}
+
+/// The segment rows kept from import are the rows the engine gives, and none is read once
+/// what it was computed from has changed: another policy, another day, another build (the
+/// fingerprint), or the account itself.
+#[test]
+fn kept_segment_rows_are_the_assessed_rows_and_go_stale_exactly() {
+    let url = pg::fresh_url();
+    let store: Arc<dyn Store> = Arc::new(Postgres::open(&url).unwrap());
+    let file = data("portfolio.jsonl");
+    let strict = Policy {
+        utilisation_gate_pct: 85.0,
+        ..Policy::default()
+    };
+    assert_ne!(
+        segment::row_fingerprint(&Policy::default()),
+        segment::row_fingerprint(&strict)
+    );
+    // No policy told: nothing kept, every row assessed.
+    import(store.as_ref(), &file, None);
+    assert_eq!(kept(store.as_ref(), &Policy::default(), None), 0);
+    let n = assessed(store.as_ref(), &Policy::default(), None).len();
+    assert!(n >= 10);
+
+    // The planner tells the store its policy; an import that changes nothing brings every
+    // row up to it, without counting a change.
+    let planner = Planner::new(Policy::default(), store.clone());
+    let version = || -> i64 {
+        pg::client(&url)
+            .query_one("SELECT version FROM store_version", &[])
+            .unwrap()
+            .get(0)
+    };
+    let before = version();
+    import(store.as_ref(), &file, None);
+    assert_eq!(
+        version(),
+        before,
+        "no account changed: no read cache is stale"
+    );
+    assert_eq!(kept(store.as_ref(), &Policy::default(), None), n);
+    let rows = planner
+        .segment_rows(&AccountFilter::default(), None)
+        .unwrap();
+    assert_eq!(rows, assessed(store.as_ref(), &Policy::default(), None));
+
+    // The day the rows were assessed on is kept with them: asked for that day they are
+    // read, for any other they are not.
+    let day = assessed(store.as_ref(), &Policy::default(), None)[0].as_of;
+    let on_day = kept(store.as_ref(), &Policy::default(), Some(day));
+    assert!(on_day > 0 && on_day <= n);
+    let later = day.plus_days(40);
+    assert_eq!(kept(store.as_ref(), &Policy::default(), Some(later)), 0);
+    assert_eq!(
+        planner
+            .segment_rows(&AccountFilter::default(), Some(later))
+            .unwrap(),
+        assessed(store.as_ref(), &Policy::default(), Some(later))
+    );
+
+    // Another policy reads none of them, and its answer is its own.
+    assert_eq!(kept(store.as_ref(), &strict, None), 0);
+    let other = Planner::new(strict.clone(), store.clone());
+    let strict_rows = other.segment_rows(&AccountFilter::default(), None).unwrap();
+    assert_eq!(strict_rows, assessed(store.as_ref(), &strict, None));
+    assert_ne!(strict_rows, rows, "the stricter gate must change some row");
+    // `other` told the store its policy: the next import keeps rows for it instead.
+    store.import(&file, None, false).unwrap();
+    assert_eq!(kept(store.as_ref(), &strict, None), n);
+    assert_eq!(kept(store.as_ref(), &Policy::default(), None), 0);
+
+    // An account the next file changes gets its row computed again from what it is now.
+    let mut s = expansion_planner::demo::portfolio().unwrap()[0].clone();
+    s.usage.active_users = Some(1);
+    let changed = crate::cli::scratch("pg-kept").join("changed.jsonl");
+    std::fs::write(&changed, serde_json::to_string(&s).unwrap()).unwrap();
+    let before = version();
+    import(store.as_ref(), &changed, None);
+    assert_eq!(version(), before + 1);
+    assert_eq!(kept(store.as_ref(), &strict, None), n);
+    let now = other.segment_rows(&AccountFilter::default(), None).unwrap();
+    assert_eq!(now, assessed(store.as_ref(), &strict, None));
+    assert_ne!(now, strict_rows);
+
+    // Accounts without an `as_of` keep no row (theirs depends on the day a scan runs): a
+    // scan reads the kept rows and assesses these, by key when they are few (one here),
+    // over their key range when they are more (five).
+    let mut other = other;
+    other.today = fixed_today;
+    for (first, count) in [(0, 1), (1, 4)] {
+        let lines: Vec<String> = (first..first + count)
+            .map(|i| {
+                let mut s = expansion_planner::demo::portfolio().unwrap()[1].clone();
+                s.id = Some(format!("undated-{i}"));
+                s.name = format!("Undated {i}");
+                s.as_of = None;
+                serde_json::to_string(&s).unwrap()
+            })
+            .collect();
+        let f = crate::cli::scratch("pg-kept").join(format!("undated-{first}.jsonl"));
+        std::fs::write(&f, lines.join("\n")).unwrap();
+        import(store.as_ref(), &f, None);
+        assert_eq!(kept(store.as_ref(), &strict, None), n);
+        let rows = other.segment_rows(&AccountFilter::default(), None).unwrap();
+        assert_eq!(rows.len(), n + first + count);
+        assert_eq!(rows, assessed(store.as_ref(), &strict, None));
+    }
 }
 
 fn snapshot_line(i: usize, csm: &str) -> String {
@@ -205,7 +362,7 @@ fn concurrent_imports_from_two_processes_end_in_one_order() {
         }
         let mut c = pg::client(&url);
         let rows = c
-            .query("SELECT lean FROM accounts ORDER BY key", &[])
+            .query("SELECT lean FROM account_data ORDER BY key", &[])
             .unwrap();
         assert_eq!(rows.len(), n as usize);
         let csms: std::collections::BTreeSet<String> = rows
@@ -557,7 +714,7 @@ fn an_import_writes_only_what_it_changed_and_invalidates_every_cache() {
             .unwrap()
             .get(0);
         let rows = c
-            .query("SELECT lean FROM accounts ORDER BY key", &[])
+            .query("SELECT lean FROM account_data ORDER BY key", &[])
             .unwrap();
         (v, rows.iter().map(|r| r.get(0)).collect())
     };

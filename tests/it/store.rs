@@ -2051,7 +2051,8 @@ fn segment_scan_reads_what_was_imported_after_reimports(b: Backend) {
 
 /// A database written before the packed readings existed (SQLite schema 2, PostgreSQL
 /// schema 1, which held each account as one JSON `snapshot`) gets them from its own
-/// readings when it is opened; on PostgreSQL the `snapshot` column is then gone (V3).
+/// readings when it is opened; on PostgreSQL the `snapshot` column is then gone (V3), and
+/// the snapshots are in `account_data` (V4).
 fn packed_readings_are_backfilled_by_the_migration(b: Backend) {
     let want = snapshots_by_id(&data("portfolio.jsonl"));
     let store: Arc<dyn Store> = match b {
@@ -2090,21 +2091,24 @@ fn packed_readings_are_backfilled_by_the_migration(b: Backend) {
                 .unwrap();
             }
             c.batch_execute(
-                "ALTER TABLE accounts ALTER COLUMN snapshot SET NOT NULL, DROP COLUMN lean, DROP COLUMN readings; DELETE FROM expansion_planner_schema WHERE version >= 2",
+                "ALTER TABLE accounts ALTER COLUMN snapshot SET NOT NULL, DROP COLUMN seg_fp, DROP COLUMN seg_day, DROP COLUMN seg_row; DROP TABLE account_data; DELETE FROM expansion_planner_schema WHERE version >= 2",
             )
             .unwrap();
             let store = expansion_planner::store::Postgres::open(&url).unwrap();
-            let columns: Vec<String> = c
-                .query(
-                    "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'accounts' ORDER BY ordinal_position",
-                    &[],
+            let mut columns = |table: &str| -> Vec<String> {
+                c.query(
+                    "SELECT column_name::text FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",
+                    &[&table],
                 )
                 .unwrap()
                 .iter()
                 .map(|r| r.get(0))
-                .collect();
+                .collect()
+            };
+            // V2 and V3 packed the readings beside the lean snapshot; V4 moved both to a
+            // table of their own and gave each account room for its kept segment row.
             assert_eq!(
-                columns,
+                columns("accounts"),
                 [
                     "key",
                     "id",
@@ -2112,10 +2116,12 @@ fn packed_readings_are_backfilled_by_the_migration(b: Backend) {
                     "name_norm",
                     "segment",
                     "csm",
-                    "lean",
-                    "readings"
+                    "seg_fp",
+                    "seg_day",
+                    "seg_row"
                 ]
             );
+            assert_eq!(columns("account_data"), ["key", "lean", "readings"]);
             Arc::new(store)
         }
     };
